@@ -1,0 +1,68 @@
+# aispend: two commands for a newcomer.  `make demo` sets up and shows the product; `make test` proves it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM ?= /usr/bin/chromium
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: help setup demo run dashboard dev test test-slow test-all browser bench clean
+
+help:
+	@echo "make demo       set up, generate demo data, run the pipeline, serve the dashboard on 127.0.0.1:8050"
+	@echo "make test       set up (incl. Debian's chromium) and run the test suite"
+	@echo "make test-slow  the slow tests (dagster dev, large data)"
+	@echo "make dev        dagster dev on 127.0.0.1:3000 over workspace.yaml (demo config)"
+	@echo "make bench      benchmarks under bench/"
+
+$(BIN)/python:
+	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"
+	$(PYTHON) -m venv $(VENV)
+
+$(UV): $(BIN)/python
+	@echo "==> installing uv into $(VENV)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+
+# Installs the exact tree in requirements.lock (regenerate with `make lock`), then aispend itself.
+$(VENV)/.installed: $(UV) requirements.lock pyproject.toml
+	@echo "==> installing pinned dependencies from requirements.lock (about a minute)"
+	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	@mkdir -p $(DAGSTER_HOME) && [ -f $(DAGSTER_HOME)/dagster.yaml ] || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	@touch $@
+
+setup: $(VENV)/.installed
+
+lock: $(UV)
+	$(UV) pip compile --quiet pyproject.toml --extra test --python-version 3.11 -o requirements.lock
+
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "==> installing Debian's chromium (a few minutes)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+	@$(CHROMIUM) --version
+
+demo: setup
+	$(BIN)/aispend demo
+
+dev: setup
+	$(BIN)/aispend demo --no-serve
+	AISPEND_CONFIG=$(CURDIR)/demo/aispend.yaml $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+test: setup browser
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-slow: setup browser
+	$(BIN)/python -m pytest -m slow -q
+
+test-all: setup browser
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/usage_pricing.py
+
+clean:
+	rm -rf $(VENV) demo .dagster_home .pytest_cache

@@ -1,0 +1,1 @@
+"""aispend's pipeline: source readers, pricing, transforms, and the Dagster wiring around them."""

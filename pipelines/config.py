@@ -1,0 +1,144 @@
+"""The `aispend.yaml` config: what to read, where the warehouse lives, prices, budgets, alerts.
+
+Relative paths are resolved against the config file's folder, so a config works from any working directory.
+Secrets never sit here: a source names the environment variable that holds its key (`api_key_env`).
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Source kinds by the table they feed. Later issues add kinds here and a reader in pipelines/sources/.
+COST_KINDS = {"focus"}
+USAGE_KINDS = {"otel_genai"}
+KNOWN_KINDS = COST_KINDS | USAGE_KINDS
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceConfig(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: str
+    path: str = Field(description="local path or glob, or s3://bucket/prefix")
+    endpoint_url: str | None = None
+    region: str | None = None
+    api_key_env: str | None = Field(default=None, description="name of the environment variable with the key")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in KNOWN_KINDS:
+            raise ValueError(f"unknown source kind {kind!r}; known kinds: {', '.join(sorted(KNOWN_KINDS))}")
+        return kind
+
+    @property
+    def table(self) -> str:
+        return "cost_lines" if self.kind in COST_KINDS else "usage_events"
+
+
+class PriceOverride(_Strict):
+    """A price the user pays that genai-prices doesn't know or gets wrong (fine-tunes, negotiated rates)."""
+
+    provider: str
+    model: str
+    input_usd_per_mtok: float | None = None
+    output_usd_per_mtok: float | None = None
+    cache_read_usd_per_mtok: float | None = None
+    cache_write_usd_per_mtok: float | None = None
+    valid_from: date = date(2000, 1, 1)
+    valid_to: date | None = None
+
+
+class PricesConfig(_Strict):
+    overrides: list[PriceOverride] = Field(default_factory=list)
+
+
+class BudgetConfig(_Strict):
+    name: str
+    monthly_usd: float = Field(gt=0)
+    team: str | None = None
+    provider: str | None = None
+
+
+class AlertConfig(_Strict):
+    webhook_url_env: str = Field(description="environment variable holding the webhook URL")
+
+
+class AispendConfig(_Strict):
+    warehouse: str = "aispend-data/aispend.duckdb"
+    snapshot_dir: str | None = Field(default=None, description="default: 'snapshot' beside the warehouse file")
+    sources: list[SourceConfig] = Field(default_factory=list)
+    task_catalog: str | None = None
+    prices: PricesConfig = Field(default_factory=PricesConfig)
+    budgets: list[BudgetConfig] = Field(default_factory=list)
+    alerts: list[AlertConfig] = Field(default_factory=list)
+    base_dir: str = Field(default=".", description="set by load_config: the config file's folder")
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> "AispendConfig":
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique, repeated: {', '.join(dupes)}")
+        return self
+
+    def resolve(self, path: str) -> str:
+        """A config path made absolute against the config's folder; s3:// URLs pass through."""
+        if path.startswith("s3://"):
+            return path
+        p = Path(path).expanduser()
+        return str(p if p.is_absolute() else (Path(self.base_dir) / p).resolve())
+
+    @property
+    def warehouse_path(self) -> Path:
+        return Path(self.resolve(self.warehouse))
+
+    @property
+    def snapshot_path(self) -> Path:
+        if self.snapshot_dir:
+            return Path(self.resolve(self.snapshot_dir))
+        return self.warehouse_path.parent / "snapshot"
+
+    @property
+    def task_catalog_path(self) -> Path | None:
+        return Path(self.resolve(self.task_catalog)) if self.task_catalog else None
+
+    def source_files(self, source: SourceConfig) -> list[str]:
+        """The local files a source names, sorted so every run reads them in the same order."""
+        target = self.resolve(source.path)
+        if target.startswith("s3://"):
+            raise ValueError(f"source {source.name}: s3:// paths are not supported by kind {source.kind}")
+        p = Path(target)
+        if p.is_dir():
+            return sorted(str(f) for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+        return sorted(f for f in globlib.glob(target, recursive=True) if Path(f).is_file())
+
+
+class ConfigError(Exception):
+    pass
+
+
+def load_config(path: str | Path) -> AispendConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    raw["base_dir"] = str(path.resolve().parent)
+    try:
+        return AispendConfig.model_validate(raw)
+    except Exception as exc:  # pydantic's message names the field and the problem
+        raise ConfigError(f"{path}: {exc}") from exc

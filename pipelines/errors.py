@@ -1,0 +1,26 @@
+"""The one error a reader raises for bad input, carrying what a person needs to find and fix it."""
+
+from __future__ import annotations
+
+
+class SourceError(Exception):
+    """A file or API page that failed to parse or validate; the whole unit is quarantined.
+
+    Never put secrets or prompt text in `reason`: it lands in ingest_log and in the logs.
+    """
+
+    def __init__(self, location: str, reason: str, *, row: int | None = None, column: str | None = None):
+        self.location = str(location)
+        self.reason = reason
+        self.row = row
+        self.column = column
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = [self.location]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        return f"{', '.join(where)}: {self.reason}"

@@ -1,0 +1,170 @@
+"""Connections to the warehouse file, migrations, and the few write patterns the pipeline uses.
+
+One process writes (the pipeline); the dashboard never opens the DuckDB file at all, it reads Parquet
+snapshots that the writer publishes atomically after each table changes (rule 5 in DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQL_DIR = Path(__file__).parent / "sql"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# Tables the dashboard reads; each is published as <snapshot_dir>/<table>.parquet.
+SNAPSHOT_TABLES = (
+    "spend_daily",
+    "usage_daily",
+    "task_daily",
+    "task_roi",
+    "tasks",
+    "ingest_log",
+    "prices",
+)
+
+
+def sql(name: str) -> str:
+    """Read one of the SQL files under warehouse/sql/ (queries live there, not in Python strings)."""
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def _ident(name: str) -> str:
+    """Quote a table or column name that comes from our own code, refusing anything unexpected."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a valid identifier: {name!r}")
+    return f'"{name}"'
+
+
+def migrations() -> list[tuple[int, str, Path]]:
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        m = _MIGRATION_NAME.match(path.name)
+        if not m:
+            raise RuntimeError(f"migration file name must look like 0001_name.sql: {path.name}")
+        found.append((int(m.group(1)), path.stem, path))
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    return found
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply, in order, every migration not yet recorded in schema_migrations; return the names applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, path in migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(path.read_text())
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                [version, name, datetime.now(timezone.utc).replace(tzinfo=None)],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def _configure(con: duckdb.DuckDBPyConnection) -> None:
+    # Nothing may be downloaded at run time: never let DuckDB fetch an extension on its own.
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = true")
+    con.execute("SET TimeZone = 'UTC'")
+
+
+def connect_writer(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse file for writing and bring its schema up to date."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    _configure(con)
+    migrate(con)
+    return con
+
+
+def connect_reader(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-only (for people and checks; fails while a writer holds the file)."""
+    con = duckdb.connect(str(path), read_only=True)
+    _configure(con)
+    return con
+
+
+def query(con: duckdb.DuckDBPyConnection, statement: str, params: Sequence | None = None) -> pl.DataFrame:
+    """Run a parameterized query and return Polars (con.sql(...).pl() works on DuckDB 1.5 and 2.0)."""
+    return con.sql(statement, params=list(params) if params else None).pl()
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pl.DataFrame,
+    where: Mapping[str, object] | None = None,
+) -> int:
+    """Delete the rows matching `where` (all rows when None) and insert `frame`, in one transaction.
+
+    This is how every load stays idempotent: a re-run of the same file, page or partition replaces
+    exactly what it wrote before. Columns are matched by name; missing ones become NULL.
+    """
+    cols = [c for c in con.execute(f"SELECT * FROM {_ident(table)} LIMIT 0").pl().columns]
+    extra = [c for c in frame.columns if c not in cols]
+    if extra:
+        raise ValueError(f"{table}: frame has columns the table lacks: {extra}")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if where:
+            clause = " AND ".join(f"{_ident(k)} IS NOT DISTINCT FROM ?" for k in where)
+            con.execute(f"DELETE FROM {_ident(table)} WHERE {clause}", list(where.values()))
+        else:
+            con.execute(f"DELETE FROM {_ident(table)}")
+        if frame.height:
+            con.register("_aispend_incoming", frame.to_arrow())
+            names = ", ".join(_ident(c) for c in frame.columns)
+            con.execute(f"INSERT INTO {_ident(table)} ({names}) SELECT {names} FROM _aispend_incoming")
+            con.unregister("_aispend_incoming")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return frame.height
+
+
+def export_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot_dir: str | Path) -> Path:
+    """Publish a table as Parquet atomically: readers see the old file or the new one, never half of one."""
+    snapshot_dir = Path(snapshot_dir)
+    snapshot_dir.mkdir(parents=True, exist_ok=True)
+    target = snapshot_dir / f"{table}.parquet"
+    fd, tmp = tempfile.mkstemp(prefix=f".{table}.", suffix=".parquet.tmp", dir=snapshot_dir)
+    os.close(fd)
+    try:
+        # COPY cannot take a prepared parameter for its target; the path is ours (mkstemp), not user input.
+        escaped = tmp.replace("'", "''")
+        con.execute(f"COPY (SELECT * FROM {_ident(table)}) TO '{escaped}' (FORMAT parquet)")
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def export_snapshots(con: duckdb.DuckDBPyConnection, snapshot_dir: str | Path, tables: Sequence[str] = SNAPSHOT_TABLES) -> None:
+    for table in tables:
+        export_snapshot(con, table, snapshot_dir)
