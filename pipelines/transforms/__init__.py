@@ -1,0 +1,1 @@
+"""Pure Polars transforms from normalized tables to marts: LazyFrames in, a LazyFrame out, no I/O."""

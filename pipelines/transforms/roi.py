@@ -1,0 +1,137 @@
+"""Runs, outcomes and the return on each task: what the AI cost against what the same work costs people.
+
+A run is one execution of a task: the requests sharing a run_id (a request with no run_id is a run of its own).
+Its outcome is the last outcome any of its requests logged; a run with none is counted but neither a success
+nor a failure. Cost here is the priced request cost from the logs; unpriced requests are counted, never $0.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.schemas import UNATTRIBUTED
+from pipelines.transforms.usage import priced_sum
+
+TASK_DAILY_KEYS = ["day", "task", "team"]
+
+
+def run_key() -> pl.Expr:
+    return pl.coalesce(
+        pl.col("run_id"),
+        pl.col("request_id"),
+        pl.concat_str(pl.lit("row-"), pl.int_range(pl.len()).cast(pl.String)),
+    ).alias("run_key")
+
+
+def runs(usage: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per (task, run): its first day and team, outcome, requests and priced cost."""
+    return (
+        usage.with_columns(run_key())
+        .sort("event_time")
+        .group_by("task", "run_key")
+        .agg(
+            pl.col("event_time").min().dt.date().alias("day"),
+            pl.col("team").drop_nulls().first().alias("team"),
+            pl.col("outcome").drop_nulls().last().alias("outcome"),
+            pl.col("request_count").sum().alias("requests"),
+            pl.col("request_count").filter(pl.col("status") == "error").sum().alias("error_requests"),
+            pl.col("request_count").filter(pl.col("cost_usd").is_null()).sum().alias("unpriced_requests"),
+            priced_sum("cost_usd").alias("ai_cost_usd"),
+        )
+    )
+
+
+def task_daily(usage: pl.LazyFrame) -> pl.LazyFrame:
+    return (
+        runs(usage)
+        .group_by(TASK_DAILY_KEYS)
+        .agg(
+            pl.len().alias("runs"),
+            (pl.col("outcome") == "success").sum().alias("successes"),
+            (pl.col("outcome") == "failure").sum().alias("failures"),
+            pl.col("requests").sum(),
+            pl.col("error_requests").sum(),
+            pl.col("unpriced_requests").sum(),
+            priced_sum("ai_cost_usd"),
+        )
+        .with_columns(
+            pl.col(c).cast(pl.Int64)
+            for c in ["runs", "successes", "failures", "requests", "error_requests", "unpriced_requests"]
+        )
+        .sort(TASK_DAILY_KEYS, nulls_last=True)
+    )
+
+
+def hourly_cost(minutes: str) -> pl.Expr:
+    """Cost of `minutes` of a person's time per run; 0 for a task the catalog doesn't value."""
+    return (pl.col(minutes) / 60.0 * pl.col("hourly_rate_usd")).fill_null(0.0)
+
+
+def human_cost_avoided_usd() -> pl.Expr:
+    return (pl.col("successes") * hourly_cost("human_minutes")).alias("human_cost_avoided_usd")
+
+
+def review_cost_usd() -> pl.Expr:
+    return (pl.col("runs") * hourly_cost("review_minutes")).alias("review_cost_usd")
+
+
+def net_savings_usd() -> pl.Expr:
+    return (pl.col("human_cost_avoided_usd") - pl.col("ai_cost_usd") - pl.col("review_cost_usd")).alias(
+        "net_savings_usd"
+    )
+
+
+def _ratio(numerator: str, denominator: pl.Expr) -> pl.Expr:
+    return pl.when(denominator > 0).then(pl.col(numerator) / denominator).otherwise(None)
+
+
+def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame) -> pl.LazyFrame:
+    """Per task over the whole period: every catalog task (even with no runs) plus any task seen in the logs.
+
+    A task missing from the catalog (including 'unattributed') has no human value: it avoids $0 and its AI
+    cost counts fully against it, so savings are never overstated.
+    """
+    totals = task_daily.group_by("task").agg(
+        pl.col("runs", "successes", "failures", "requests", "unpriced_requests").sum(),
+        priced_sum("ai_cost_usd"),
+    )
+    catalog = tasks.select("task", "description", "human_minutes", "hourly_rate_usd", "review_minutes")
+    return (
+        catalog.join(totals, on="task", how="full", coalesce=True)
+        .with_columns(
+            pl.col("runs", "successes", "failures", "requests", "unpriced_requests").fill_null(0).cast(pl.Int64),
+            # No runs cost nothing; runs that were all unpriced stay NULL (unknown, not free).
+            pl.when(pl.col("runs").fill_null(0) == 0).then(0.0).otherwise(pl.col("ai_cost_usd")).alias("ai_cost_usd"),
+            pl.when(pl.col("task") == UNATTRIBUTED)
+            .then(pl.lit("requests that named no task"))
+            .otherwise(pl.col("description"))
+            .alias("description"),
+        )
+        .with_columns(human_cost_avoided_usd(), review_cost_usd())
+        .with_columns(net_savings_usd())
+        .with_columns(
+            _ratio("successes", pl.col("runs")).alias("success_rate"),
+            _ratio("ai_cost_usd", pl.col("successes")).alias("cost_per_success_usd"),
+            _ratio("net_savings_usd", pl.col("ai_cost_usd") + pl.col("review_cost_usd")).alias("roi"),
+        )
+        .select(
+            "task",
+            "description",
+            "runs",
+            "successes",
+            "failures",
+            "success_rate",
+            "requests",
+            "unpriced_requests",
+            "ai_cost_usd",
+            "cost_per_success_usd",
+            "human_minutes",
+            "hourly_rate_usd",
+            "review_minutes",
+            "human_cost_avoided_usd",
+            "review_cost_usd",
+            "net_savings_usd",
+            "roi",
+        )
+        .sort("net_savings_usd", descending=True, nulls_last=True)
+    )
