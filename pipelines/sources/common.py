@@ -1,0 +1,98 @@
+"""Helpers every reader shares: opening (maybe gzipped) files, tolerant timestamps, finding the first bad row.
+
+Readers refuse a file whole, so each check here reports the FIRST offending row (1-based, data rows only):
+that is what a person opens the file at to fix it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.errors import SourceError
+
+# Active ISO 4217 codes plus a few recently withdrawn ones that still appear in restated historic bills
+# (HRK, SLL, ZWL, CUC, ANG). Test (XTS) and "no currency" (XXX) codes are left out on purpose.
+ISO_4217: frozenset[str] = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD
+    CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
+    GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
+    KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD
+    NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE
+    SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED
+    VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA YER ZAR ZMW ZWG ZWL
+    """.split()
+)
+
+# Spellings of "no value" seen in real exports (the FOCUS sample writes NULL, the spec examples write null).
+NULL_STRINGS = ["", "NULL", "null", "Null", "NaN", "N/A"]
+
+
+def read_bytes(path: str) -> bytes:
+    """The file's bytes, gunzipped when the name ends in .gz; a truncated or corrupt gzip is a SourceError."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise SourceError(path, f"cannot read file: {exc.strerror or exc}") from exc
+    if not path.endswith(".gz"):
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise SourceError(path, f"unreadable gzip (truncated or corrupt): {exc}") from exc
+
+
+def blank_to_null(col: pl.Expr) -> pl.Expr:
+    """Trimmed text, with the null spellings of NULL_STRINGS turned into real nulls."""
+    text = col.str.strip_chars()
+    return pl.when(~text.is_in(NULL_STRINGS)).then(text)
+
+
+def parse_utc(col: pl.Expr) -> pl.Expr:
+    """Text timestamps in the shapes exports use, as naive UTC: `2024-09-01 00:00:00`, ISO `...Z`, `+02:00`
+    offsets, fractional seconds, or a bare date. Unparseable text becomes null (callers check for that).
+    Text without an offset is taken as UTC, which is what FOCUS prescribes."""
+    text = col.str.strip_chars().str.replace(r"^(\d{4}-\d{2}-\d{2})$", "${1} 00:00:00")
+    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt ]", "${1} ").str.replace(r"[Zz]$", "+00:00")
+    text = text.str.replace(r"\s+(UTC|GMT)$", "+00:00").str.replace(r"\s+([+-]\d\d:?\d\d)$", "${1}")
+    with_offset = pl.when(text.str.contains(r"[+-]\d\d:?\d\d$")).then(text).otherwise(text + "+00:00")
+    return (
+        with_offset.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_unit="us")
+        .dt.convert_time_zone("UTC")
+        .dt.replace_time_zone(None)
+    )
+
+
+def to_utc(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A timestamp column of any input type (text, tz-aware or naive datetime, date) as naive UTC us."""
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone:
+            col = col.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return col.cast(pl.Datetime("us"))
+    if dtype == pl.Date:
+        return col.cast(pl.Datetime("us"))
+    return parse_utc(col.cast(pl.String))
+
+
+def first_row(frame: pl.DataFrame, bad: pl.Expr) -> int | None:
+    """1-based index of the first row where `bad` is true, or None."""
+    hits = frame.select(bad.fill_null(False).arg_true().first()).item()
+    return None if hits is None else int(hits) + 1
+
+
+def check(frame: pl.DataFrame, bad: pl.Expr, path: str, reason: str, column: str | None = None) -> None:
+    """Raise a SourceError naming the first row where `bad` holds; `reason` may use {value} for that cell."""
+    row = first_row(frame, bad)
+    if row is None:
+        return
+    value = frame[column][row - 1] if column and column in frame.columns else None
+    raise SourceError(path, reason.format(value=_show(value)), row=row, column=column)
+
+
+def _show(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,216 @@
+"""FOCUS 1.0 / 1.1 / 1.2 cost exports (CSV, CSV.gz, Parquet) into cost_lines.
+
+Real exports bend the spec (NULL written as text, `2024-09-01 00:00:00` times, mixed-case values), so the
+reader forgives formatting but refuses anything that would make a cost figure wrong: text in a cost column,
+a missing or made-up currency, an unreadable charge period, a repeated line id.
+
+Options (`source.options`), used only when the file lacks the column:
+  billing_currency: currency of every line (e.g. the spec's worked examples carry none)
+  provider_name:    ProviderName of every line
+  id_column:        the column holding the file's own line id (default: x_line_id, then Id)
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from pipelines.config import SourceConfig
+from pipelines.errors import SourceError
+from pipelines.schemas import COST_LINES, conform
+from pipelines.sources.common import ISO_4217, NULL_STRINGS, blank_to_null, check, read_bytes, to_utc
+
+REQUIRED = [
+    "BilledCost",
+    "EffectiveCost",
+    "BillingCurrency",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "ProviderName",
+]
+# Costs must be numbers when present; a cost that silently became null would undercount spend.
+STRICT_NUMBERS = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost"]
+NEVER_NULL = ["BilledCost", "EffectiveCost", "ChargePeriodStart"]
+LENIENT_NUMBERS = ["ConsumedQuantity", "PricingQuantity"]
+TIMESTAMPS = ["BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"]
+ID_COLUMNS = ["x_line_id", "Id"]
+
+CHARGE_CATEGORIES = ["Usage", "Purchase", "Tax", "Credit", "Adjustment"]
+CHARGE_CLASSES = ["Correction"]
+AI_SERVICE_CATEGORY = "ai and machine learning"
+AI_SERVICE_SUBCATEGORY = "generative ai"
+
+# FOCUS 1.3 renames ProviderName; a file that only has the new name still says who provided the service.
+ALIASES = {"ServiceProviderName": "ProviderName"}
+_KNOWN = {name.lower(): name for name in [*COST_LINES, *ID_COLUMNS, *ALIASES]}
+
+
+def read(path: str, source: SourceConfig) -> pl.DataFrame:
+    raw = _canonical_headers(_load(path))
+    raw = _apply_defaults(raw, source.options)
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    if missing:
+        raise SourceError(path, f"missing required FOCUS column(s): {', '.join(missing)}", column=missing[0])
+    typed = raw.with_columns(_typed_columns(raw.schema))
+    _validate(raw, typed, path)
+    id_column = source.options.get("id_column") or next((c for c in ID_COLUMNS if c in raw.columns), None)
+    line_ids = _explicit_ids(raw, id_column, path) if id_column else _content_ids(raw)
+    out = typed.with_columns(
+        line_ids.alias("x_line_id"),
+        _charge_category(raw.schema),
+        _charge_class(raw.schema),
+        _tags(raw.schema),
+        *_passthrough(raw.schema, ["x_model", "x_token_type"]),
+        pl.lit(source.name).alias("x_source"),
+        pl.lit(path).alias("x_source_file"),
+    )
+    return conform(out, COST_LINES).with_columns(is_ai().alias("x_is_ai"))
+
+
+def is_ai() -> pl.Expr:
+    """AI lines: the FOCUS AI service category or subcategory, or a line we could tie to a model."""
+    category = pl.col("ServiceCategory").str.to_lowercase() == AI_SERVICE_CATEGORY
+    subcategory = pl.col("ServiceSubcategory").str.to_lowercase() == AI_SERVICE_SUBCATEGORY
+    return (category.fill_null(False) | subcategory.fill_null(False) | pl.col("x_model").is_not_null())
+
+
+def _load(path: str) -> pl.DataFrame:
+    name = path.lower()
+    if name.endswith(".parquet"):
+        try:
+            return pl.read_parquet(path)
+        except Exception as exc:  # noqa: BLE001 - any parquet failure means the file is unusable
+            raise SourceError(path, f"unreadable Parquet: {exc}") from exc
+    if name.endswith(".csv") or name.endswith(".csv.gz"):
+        data = read_bytes(path).removeprefix(b"\xef\xbb\xbf")
+        if not data.strip():
+            raise SourceError(path, "empty file")
+        try:
+            return pl.read_csv(data, infer_schema=False, null_values=NULL_STRINGS, missing_utf8_is_empty_string=False)
+        except Exception as exc:  # noqa: BLE001 - polars says which line is ragged or badly quoted
+            raise SourceError(path, f"unreadable CSV: {exc}") from exc
+    raise SourceError(path, "unsupported file type for a FOCUS source (expected .csv, .csv.gz or .parquet)")
+
+
+def _canonical_headers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Known FOCUS names matched case-insensitively, so `billedcost` or ` BilledCost ` still count."""
+    renames = {}
+    for col in frame.columns:
+        canonical = _KNOWN.get(col.strip().lower())
+        if canonical and canonical != col:
+            renames[col] = canonical
+    frame = frame.rename(renames) if renames else frame
+    for alias, target in ALIASES.items():
+        if alias in frame.columns and target not in frame.columns:
+            frame = frame.rename({alias: target})
+    return frame
+
+
+def _apply_defaults(frame: pl.DataFrame, options: dict) -> pl.DataFrame:
+    defaults = {"BillingCurrency": options.get("billing_currency"), "ProviderName": options.get("provider_name")}
+    add = [pl.lit(str(v)).alias(col) for col, v in defaults.items() if v is not None and col not in frame.columns]
+    return frame.with_columns(add) if add else frame
+
+
+def _text(name: str, schema: pl.Schema) -> pl.Expr:
+    """A column as trimmed text with null spellings removed (text columns only; typed Parquet passes through)."""
+    if schema[name] == pl.String:
+        return blank_to_null(pl.col(name))
+    return pl.col(name).cast(pl.String)
+
+
+def _typed_columns(schema: pl.Schema) -> list[pl.Expr]:
+    exprs = []
+    for name in schema.names():
+        if name in TIMESTAMPS:
+            source = _text(name, schema) if schema[name] == pl.String else pl.col(name)
+            exprs.append(to_utc(source, schema[name]).alias(name))
+        elif name in STRICT_NUMBERS or name in LENIENT_NUMBERS:
+            exprs.append(_text(name, schema).cast(pl.Float64, strict=False).alias(name))
+        elif name == "BillingCurrency":
+            exprs.append(_text(name, schema).str.to_uppercase().alias(name))
+        elif schema[name] == pl.String:
+            exprs.append(blank_to_null(pl.col(name)).alias(name))
+    return exprs
+
+
+def _validate(raw: pl.DataFrame, typed: pl.DataFrame, path: str) -> None:
+    for col in STRICT_NUMBERS + TIMESTAMPS:
+        if col in raw.columns:
+            kind = "a number" if col in STRICT_NUMBERS else "a timestamp"
+            _check_parse(raw, typed, col, kind, path)
+    for col in NEVER_NULL:
+        check(typed, pl.col(col).is_null(), path, "missing value (FOCUS requires one on every line)", column=col)
+    check(typed, pl.col("BillingCurrency").is_null(), path, "missing currency", column="BillingCurrency")
+    check(
+        typed,
+        ~pl.col("BillingCurrency").is_in(sorted(ISO_4217)),
+        path,
+        "unknown currency {value} (expected an ISO 4217 code such as USD)",
+        column="BillingCurrency",
+    )
+
+
+def _check_parse(raw: pl.DataFrame, typed: pl.DataFrame, col: str, kind: str, path: str) -> None:
+    """Text that was there but did not parse: the row, the column and the offending value."""
+    shown = pl.DataFrame({col: raw.select(_text(col, raw.schema))[col], "__parsed": typed[col]})
+    bad = pl.col(col).is_not_null() & pl.col("__parsed").is_null()
+    check(shown, bad, path, f"not {kind}: {{value}}", column=col)
+
+
+def _explicit_ids(raw: pl.DataFrame, column: str, path: str) -> pl.Expr:
+    if column not in raw.columns:
+        raise SourceError(path, "the id column named in the source options is missing", column=column)
+    ids = raw.select(_text(column, raw.schema).alias(column))
+    check(ids, pl.col(column).is_null(), path, "missing line id", column=column)
+    check(ids, pl.col(column).is_duplicated(), path, "duplicate line id {value}", column=column)
+    return pl.lit(ids[column])
+
+
+def _content_ids(raw: pl.DataFrame) -> pl.Expr:
+    """md5 of the row number and every cell as read: stable across runs and library versions (unlike
+    Polars' own hash), so re-reading the same file gives the same ids."""
+    content = raw.select(
+        pl.concat_str(
+            [pl.int_range(1, pl.len() + 1).cast(pl.String)]
+            + [pl.col(c).cast(pl.String).fill_null("\x00") for c in raw.columns],
+            separator="\x1f",
+        ).alias("content")
+    )
+    con = duckdb.connect()
+    try:
+        con.register("content", content)
+        hashed = con.sql("SELECT md5(content) AS h FROM content").pl()
+    finally:
+        con.close()
+    return pl.lit(hashed["h"])
+
+
+def _canonical_case(name: str, values: list[str], schema: pl.Schema) -> pl.Expr:
+    if name not in schema:
+        return pl.lit(None, pl.String).alias(name)
+    text = _text(name, schema)
+    lookup = {v.lower(): v for v in values}
+    return text.str.to_lowercase().replace(lookup).fill_null(text).alias(name)
+
+
+def _charge_category(schema: pl.Schema) -> pl.Expr:
+    return _canonical_case("ChargeCategory", CHARGE_CATEGORIES, schema)
+
+
+def _charge_class(schema: pl.Schema) -> pl.Expr:
+    return _canonical_case("ChargeClass", CHARGE_CLASSES, schema)
+
+
+def _tags(schema: pl.Schema) -> pl.Expr:
+    """Tags stay JSON text; Parquet may hold them as a struct, which is encoded back to JSON."""
+    if "Tags" not in schema:
+        return pl.lit(None, pl.String).alias("Tags")
+    if isinstance(schema["Tags"], pl.Struct):
+        return pl.col("Tags").struct.json_encode().alias("Tags")
+    return _text("Tags", schema).alias("Tags")
+
+
+def _passthrough(schema: pl.Schema, names: list[str]) -> list[pl.Expr]:
+    return [_text(n, schema).alias(n) if n in schema else pl.lit(None, pl.String).alias(n) for n in names]
