@@ -1,0 +1,1 @@
+"""Dagster wiring: resources, assets and checks. Thin: the work is in pipelines.steps and below."""

@@ -1,0 +1,153 @@
+"""The pipeline's steps as plain functions over a warehouse connection, free of Dagster.
+
+Dagster assets (pipelines/defs/) are thin wrappers around these, and tests call them directly.
+Marts are rebuilt whole from the normalized tables: they are small, and a rebuild is trivially idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import polars as pl
+
+from pipelines.config import COST_KINDS, USAGE_KINDS, AispendConfig
+from pipelines.errors import SourceError
+from pipelines.ingest import FileResult, Log, file_checksum, ingest_source, record
+from pipelines.pricing.price import price_usage
+from pipelines.pricing.price_table import build_price_table, price_table_version
+from pipelines.schemas import PRICES, TASKS, conform
+from pipelines.sources import READERS
+from pipelines.sources.task_catalog import read_task_catalog
+from pipelines.transforms.roi import task_daily, task_roi
+from pipelines.transforms.spend import spend_daily
+from pipelines.transforms.usage import usage_daily
+from warehouse.db import export_snapshot, query, replace_rows
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def load_prices(con: duckdb.DuckDBPyConnection, config: AispendConfig, log: Log = _quiet) -> tuple[pl.DataFrame, str]:
+    prices = conform(build_price_table(config.prices.overrides), PRICES)
+    replace_rows(con, "prices", prices)
+    version = price_table_version(prices)
+    log(f"prices: {prices.height:,} price rows ({len(config.prices.overrides)} overrides), version {version}")
+    return prices, version
+
+
+def current_prices(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, str]:
+    prices = conform(query(con, "SELECT * FROM prices"), PRICES)
+    return prices, price_table_version(prices)
+
+
+def load_tasks(con: duckdb.DuckDBPyConnection, config: AispendConfig, log: Log = _quiet) -> FileResult | None:
+    """Replace the task catalog; a bad catalog is quarantined and the previous one stays."""
+    path = config.task_catalog_path
+    if path is None:
+        log("tasks: no task_catalog in the config; ROI will value no task")
+        return None
+    location = str(path)
+    try:
+        checksum = file_checksum(path)
+        tasks = conform(read_task_catalog(location), TASKS)
+    except (SourceError, OSError) as exc:
+        reason = exc.message if isinstance(exc, SourceError) else f"{location}: cannot read file: {exc}"
+        record(con, source="task_catalog", kind="task_catalog", location=location, checksum=None,
+               status="quarantined", error=reason)
+        log(f"QUARANTINED {reason}")
+        return FileResult("task_catalog", location, "quarantined", 0, reason)
+    replace_rows(con, "tasks", tasks)
+    record(con, source="task_catalog", kind="task_catalog", location=location, checksum=checksum,
+           status="loaded", rows=tasks.height)
+    log(f"tasks: {tasks.height} tasks from {location}")
+    return FileResult("task_catalog", location, "loaded", tasks.height)
+
+
+def load_sources(
+    con: duckdb.DuckDBPyConnection,
+    config: AispendConfig,
+    kinds: set[str],
+    *,
+    pricer: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    price_version: str | None = None,
+    log: Log = _quiet,
+) -> list[FileResult]:
+    results: list[FileResult] = []
+    for source in config.sources:
+        if source.kind not in kinds:
+            continue
+        log(f"{source.name}: reading kind {source.kind} from {config.resolve(source.path)}")
+        results += ingest_source(
+            con, config, source, READERS[source.kind], pricer=pricer, price_version=price_version, log=log
+        )
+    return results
+
+
+def load_cost_lines(con: duckdb.DuckDBPyConnection, config: AispendConfig, log: Log = _quiet) -> list[FileResult]:
+    return load_sources(con, config, COST_KINDS, log=log)
+
+
+def load_usage_events(con: duckdb.DuckDBPyConnection, config: AispendConfig, log: Log = _quiet) -> list[FileResult]:
+    """Read usage sources and price them against the price table as loaded (rule 7: a join, not a loop)."""
+    prices, version = current_prices(con)
+    lazy_prices = prices.lazy()
+
+    def pricer(frame: pl.DataFrame) -> pl.DataFrame:
+        return price_usage(frame.lazy(), lazy_prices).collect()
+
+    return load_sources(con, config, USAGE_KINDS, pricer=pricer, price_version=version, log=log)
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str) -> pl.LazyFrame:
+    return query(con, f"SELECT * FROM {name}").lazy()
+
+
+def build_spend_daily(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    frame = spend_daily(_table(con, "cost_lines")).collect()
+    replace_rows(con, "spend_daily", frame)
+    return frame
+
+
+def build_usage_daily(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    frame = usage_daily(_table(con, "usage_events")).collect()
+    replace_rows(con, "usage_daily", frame)
+    return frame
+
+
+def build_task_daily(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    frame = task_daily(_table(con, "usage_events")).collect()
+    replace_rows(con, "task_daily", frame)
+    return frame
+
+
+def build_task_roi(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    frame = task_roi(_table(con, "task_daily"), _table(con, "tasks")).collect()
+    replace_rows(con, "task_roi", frame)
+    return frame
+
+
+def publish(con: duckdb.DuckDBPyConnection, config: AispendConfig, *tables: str) -> None:
+    """Refresh the dashboard's Parquet snapshots of these tables (and ingest_log, which every step writes)."""
+    for table in (*tables, "ingest_log"):
+        export_snapshot(con, table, config.snapshot_path)
+
+
+def run_all(config: AispendConfig, log: Log = _quiet) -> list[FileResult]:
+    """The whole pipeline without Dagster, in dependency order (what the Dagster job does, for tests)."""
+    from warehouse.db import connect_writer
+
+    con = connect_writer(config.warehouse_path)
+    try:
+        load_prices(con, config, log)
+        task_result = load_tasks(con, config, log)
+        results = load_cost_lines(con, config, log) + load_usage_events(con, config, log)
+        build_spend_daily(con)
+        build_usage_daily(con)
+        build_task_daily(con)
+        build_task_roi(con)
+        publish(con, config, "prices", "tasks", "spend_daily", "usage_daily", "task_daily", "task_roi")
+        return results + ([task_result] if task_result else [])
+    finally:
+        con.close()

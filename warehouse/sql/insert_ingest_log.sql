@@ -1,0 +1,2 @@
+INSERT INTO ingest_log (source, kind, location, checksum, price_version, rows, status, error, loaded_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
