@@ -1,0 +1,38 @@
+"""The Dagster definitions load, and the asset graph is the one the docs describe."""
+
+from __future__ import annotations
+
+import pytest
+
+dg = pytest.importorskip("dagster")
+
+
+def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
+    monkeypatch.setenv("AISPEND_CONFIG", str(tmp_path / "aispend.yaml"))
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions(str(tmp_path / "aispend.yaml"))
+    graph = defs.resolve_asset_graph()
+    deps = {
+        key.to_user_string(): sorted(p.to_user_string() for p in graph.get(key).parent_keys)
+        for key in graph.get_all_asset_keys()
+    }
+    assert deps == {
+        "prices": [],
+        "tasks": [],
+        "cost_lines": [],
+        "usage_events": ["prices"],
+        "spend_daily": ["cost_lines"],
+        "usage_daily": ["usage_events"],
+        "task_daily": ["usage_events"],
+        "task_roi": ["task_daily", "tasks"],
+    }
+    checks = sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys)
+    assert checks == [
+        "cost_lines:no_quarantined_input",
+        "cost_lines:unique_line_ids",
+        "task_roi:accounts_for_all_usage",
+        "usage_events:no_quarantined_input",
+        "usage_events:price_coverage",
+    ]
+    assert defs.resolve_job_def("everything") is not None
