@@ -111,7 +111,7 @@ def read(path: str, source: SourceConfig) -> pl.DataFrame:
     lines = _lines(path)
     is_otlp = pl.col("line").str.contains(r'"resourceSpans"\s*:')
     spans = pl.concat(
-        [_otlp_spans(lines.filter(is_otlp), keys), _flat_spans(lines.filter(~is_otlp), keys)],
+        [_otlp_spans(lines.filter(is_otlp), keys, path), _flat_spans(lines.filter(~is_otlp), keys, path)],
         how="diagonal_relaxed",
     ).sort("line_no", maintain_order=True)
     spans = spans.filter(_is_genai_call())
@@ -128,26 +128,41 @@ def _wanted_keys(options: dict) -> list[str]:
 
 
 def _lines(path: str) -> pl.DataFrame:
-    """Non-blank lines with their 1-based line numbers; any line that is not a JSON object refuses the file."""
+    """Non-blank lines with their 1-based line numbers; a line that is not a JSON object refuses the file."""
     try:
         text = read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(path, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     lines = (
-        pl.DataFrame({"line": pl.Series([text]).str.split("\n").explode()})
+        pl.DataFrame({"line": text.split("\n")})
         .with_row_index("line_no", offset=1)
         .with_columns(pl.col("line").str.strip_chars(), pl.col("line_no").cast(pl.Int64))
         .filter(pl.col("line") != "")
     )
-    not_object = ~pl.col("line").str.starts_with("{") | pl.col("line").str.json_path_match("$").is_null()
-    bad = lines.filter(not_object)
-    if bad.height:
-        raise SourceError(path, f"line {bad['line_no'][0]} is not a JSON object", row=int(bad["line_no"][0]))
+    _refuse_bad_lines(lines, ~pl.col("line").str.starts_with("{"), path)
     return lines
 
 
-def _otlp_spans(lines: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    decoded = lines.select("line_no", pl.col("line").str.json_decode(_OTLP).struct.field("resourceSpans").alias("rs"))
+def _refuse_bad_lines(lines: pl.DataFrame, bad: pl.Expr, path: str) -> None:
+    hit = lines.filter(bad).head(1)
+    if hit.height:
+        line = int(hit["line_no"][0])
+        raise SourceError(path, f"line {line} is not a JSON object", row=line)
+
+
+def _decode(lines: pl.DataFrame, dtype: pl.DataType, path: str) -> pl.Series:
+    """Decode every line at once; only when that fails, look for the line to blame (a second, slower pass)."""
+    try:
+        return lines["line"].str.json_decode(dtype)
+    except pl.exceptions.PolarsError as exc:
+        _refuse_bad_lines(lines, pl.col("line").str.json_path_match("$").is_null(), path)
+        raise SourceError(path, f"JSON that does not fit an OTel span: {exc}".splitlines()[0]) from exc
+
+
+def _otlp_spans(lines: pl.DataFrame, keys: list[str], path: str) -> pl.DataFrame:
+    decoded = lines.select("line_no").with_columns(
+        _decode(lines, _OTLP, path).struct.field("resourceSpans").alias("rs")
+    )
     resource_spans = (
         decoded.explode("rs")
         .filter(pl.col("rs").is_not_null())
@@ -155,7 +170,7 @@ def _otlp_spans(lines: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         .select(
             "line_no",
             "rs_idx",
-            pl.col("rs").struct.field("resource").struct.field("attributes").alias("res_attrs"),
+            pl.col("rs").struct.field("resource").struct.field("attributes").alias("attributes"),
             pl.col("rs").struct.field("scopeSpans").alias("ss"),
         )
     )
@@ -168,16 +183,13 @@ def _otlp_spans(lines: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         .unnest("span")
         .with_row_index("span_idx")
     )
-    span_attrs = _kv_long(spans.select("span_idx", "attributes"), priority=1)
-    res_attrs = _kv_long(
-        spans.select("span_idx", "rs_idx").join(resource_spans.select("rs_idx", "res_attrs"), on="rs_idx"),
-        priority=0,
-        column="res_attrs",
-    )
-    attrs = _wide(pl.concat([res_attrs, span_attrs]), keys, spans.height)
+    # Resource attributes are picked once per resource, then joined: a span attribute wins over its resource's.
+    span_attrs = _wide(_kv_long(spans, "span_idx"), "span_idx", keys)
+    res_attrs = _wide(_kv_long(resource_spans, "rs_idx"), "rs_idx", keys)
     code = pl.col("status").struct.field("code")
     base = spans.select(
         "span_idx",
+        "rs_idx",
         "line_no",
         pl.col("traceId").alias("trace_id"),
         _nanos_to_utc(pl.col("startTimeUnixNano")).alias("start_time"),
@@ -186,18 +198,24 @@ def _otlp_spans(lines: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         pl.col("endTimeUnixNano").is_null().alias("end_missing"),
         code.is_in(["2", "STATUS_CODE_ERROR"]).fill_null(False).alias("status_error"),
     )
-    return base.join(attrs, on="span_idx", how="left").drop("span_idx")
+    joined = base.join(span_attrs, on="span_idx", how="left").join(
+        res_attrs, on="rs_idx", how="left", suffix="__resource"
+    )
+    return joined.select(
+        pl.exclude("span_idx", "rs_idx", *keys, *[f"{k}__resource" for k in keys]),
+        *[pl.coalesce(pl.col(k), pl.col(f"{k}__resource")).alias(k) for k in keys],
+    )
 
 
-def _kv_long(frame: pl.DataFrame, priority: int, column: str = "attributes") -> pl.DataFrame:
+def _kv_long(frame: pl.DataFrame, index: str) -> pl.DataFrame:
     value = pl.col("value")
     return (
-        frame.select("span_idx", column)
-        .explode(column)
-        .filter(pl.col(column).is_not_null())
-        .unnest(column)
+        frame.select(index, "attributes")
+        .explode("attributes")
+        .filter(pl.col("attributes").is_not_null())
+        .unnest("attributes")
         .select(
-            "span_idx",
+            index,
             "key",
             pl.coalesce(
                 value.struct.field("stringValue"),
@@ -205,26 +223,21 @@ def _kv_long(frame: pl.DataFrame, priority: int, column: str = "attributes") -> 
                 value.struct.field("doubleValue"),
                 value.struct.field("boolValue"),
             ).alias("value"),
-            pl.lit(priority, pl.Int8).alias("priority"),
         )
     )
 
 
-def _wide(long: pl.DataFrame, keys: list[str], n_spans: int) -> pl.DataFrame:
-    """One column per wanted attribute; a span attribute wins over its resource's attribute of the same key."""
-    picked = (
-        long.filter(pl.col("key").is_in(keys))
-        .sort("span_idx", "priority")
-        .group_by("span_idx", "key")
-        .agg(pl.col("value").last())
-    )
-    wide = pl.DataFrame({"span_idx": pl.int_range(0, n_spans, dtype=pl.UInt32, eager=True)})
+def _wide(long: pl.DataFrame, index: str, keys: list[str]) -> pl.DataFrame:
+    """One text column per wanted attribute key (the last one wins if a key repeats)."""
+    picked = long.filter(pl.col("key").is_in(keys))
     if picked.height:
-        wide = wide.join(picked.pivot(on="key", index="span_idx", values="value"), on="span_idx", how="left")
+        wide = picked.pivot(on="key", index=index, values="value", aggregate_function="last")
+    else:
+        wide = picked.select(index)
     return wide.with_columns([pl.lit(None, pl.String).alias(k) for k in keys if k not in wide.columns])
 
 
-def _flat_spans(lines: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+def _flat_spans(lines: pl.DataFrame, keys: list[str], path: str) -> pl.DataFrame:
     attrs = pl.Struct({k: pl.String for k in keys})
     flat = pl.Struct(
         {
@@ -237,7 +250,7 @@ def _flat_spans(lines: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
             "status": pl.Struct({"status_code": pl.String, "code": pl.String}),
         }
     )
-    rec = lines.select("line_no", pl.col("line").str.json_decode(flat).alias("r")).unnest("r")
+    rec = lines.select("line_no").with_columns(_decode(lines, flat, path).alias("r")).unnest("r")
     status = pl.coalesce(pl.col("status").struct.field("status_code"), pl.col("status").struct.field("code"))
     return rec.select(
         "line_no",
