@@ -74,8 +74,9 @@ def normalize_model(provider: pl.Expr, raw_model: pl.Expr) -> pl.Expr:
     `provider` may be raw or already normalized (normalizing is idempotent). Unknown providers or models are
     kept as cleaned strings, so they join no price row and stay unpriced rather than being guessed.
     """
-    prov = normalize_provider(provider)
-    return pl.struct(prov.alias("provider"), clean_model_id(raw_model).alias("model")).map_batches(
+    # The model goes first so the result is named like `raw_model` (a struct takes its first field's name).
+    prov = normalize_provider(provider).alias("__provider")
+    return pl.struct(clean_model_id(raw_model), prov).map_batches(
         _canonical_batch, return_dtype=pl.String, is_elementwise=True
     )
 
@@ -170,8 +171,8 @@ def canonical_model(provider: str | None, model: str | None) -> str | None:
 
 
 def _canonical_batch(pairs: pl.Series) -> pl.Series:
-    frame = pairs.struct.unnest()
-    key = frame["provider"].fill_null("\x00") + "\x1f" + frame["model"].fill_null("\x00")
-    distinct = frame.with_columns(key=key).unique(subset="key")
+    model, provider = pairs.struct.unnest().to_series(0), pairs.struct.field("__provider")
+    key = provider.fill_null("\x00") + "\x1f" + model.fill_null("\x00")
+    distinct = pl.DataFrame({"key": key, "provider": provider, "model": model}).unique(subset="key")
     mapped = [canonical_model(p, m) for p, m in zip(distinct["provider"], distinct["model"])]
     return key.replace_strict(distinct["key"], pl.Series(mapped, dtype=pl.String), return_dtype=pl.String)
