@@ -164,7 +164,8 @@ def _explicit_ids(raw: pl.DataFrame, column: str, path: str) -> pl.Expr:
         raise SourceError(path, "the id column named in the source options is missing", column=column)
     ids = raw.select(_text(column, raw.schema).alias(column))
     check(ids, pl.col(column).is_null(), path, "missing line id", column=column)
-    check(ids, pl.col(column).is_duplicated(), path, "duplicate line id {value}", column=column)
+    repeat = pl.int_range(pl.len()).over(column) > 0  # the second sighting is where the file goes wrong
+    check(ids, repeat, path, "duplicate line id {value} (already used on an earlier row)", column=column)
     return pl.lit(ids[column])
 
 
