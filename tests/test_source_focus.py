@@ -35,12 +35,13 @@ def test_readers_registry_names_focus():
 
 def test_sample_totals_match_duckdb(samples_dir):
     path = _sample(samples_dir)
-    expected = duckdb.sql(
+    expected = duckdb.connect().sql(
         """
         SELECT ProviderName, count(*) AS n,
                sum(TRY_CAST(BilledCost AS DOUBLE)) AS billed, sum(TRY_CAST(EffectiveCost AS DOUBLE)) AS effective
         FROM read_csv(?, nullstr='NULL', all_varchar=true) GROUP BY ProviderName
-        """.replace("?", "'" + path.replace("'", "''") + "'")
+        """,
+        params=[path],
     ).fetchall()
     frame = focus.read(path, SOURCE)
     got = {
