@@ -1,0 +1,70 @@
+"""The Dash app: a header with navigation around Dash's page container; pages live in dashboard/pages.
+
+Nothing is read at import or start-up: each page reads the snapshot folder when it is rendered, so a new
+snapshot from the pipeline shows on the next page load without a restart.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dash
+from dash import dcc, html
+
+from dashboard import ids
+from dashboard.pages import SNAPSHOT_DIR_KEY
+
+HERE = Path(__file__).resolve().parent
+
+
+def _frame() -> html.Div:
+    return html.Div(
+        [
+            dcc.Location(id=ids.URL, refresh="callback-nav"),
+            html.Header(
+                html.Div(
+                    [
+                        dcc.Link([html.Span("ai", className="brand-ai"), "spend"], href="/", className="brand"),
+                        html.Nav(
+                            [
+                                dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
+                                for page in dash.page_registry.values()
+                            ],
+                            id=ids.NAV,
+                        ),
+                        html.Span("where the AI money goes, and where it pays back", className="tagline"),
+                    ],
+                    className="header-inner",
+                ),
+                className="header",
+            ),
+            html.Main(dash.page_container, className="main"),
+        ]
+    )
+
+
+def create_app(snapshot_dir: str | Path) -> dash.Dash:
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        title="aispend",
+        update_title=None,
+        # Page layouts are rendered by the router, so their components are not in the initial layout.
+        suppress_callback_exceptions=True,
+    )
+    app.server.config[SNAPSHOT_DIR_KEY] = str(Path(snapshot_dir).resolve())
+    app.layout = _frame
+    # Dash executes the page modules itself; register each one's callbacks on this app (not globally) so
+    # that two apps in one process never share or lose callbacks.
+    for page in dash.page_registry.values():
+        register = getattr(sys.modules.get(page["module"]), "register_callbacks", None)
+        if register is not None:
+            register(app)
+    return app
+
+
+def serve(snapshot_dir: str | Path, host: str = "127.0.0.1", port: int = 8050, debug: bool = False) -> None:
+    create_app(snapshot_dir).run(host=host, port=port, debug=debug)

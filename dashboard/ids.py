@@ -1,0 +1,47 @@
+"""Component ids, in one place so layouts, callbacks and browser tests agree on them."""
+
+from __future__ import annotations
+
+# app frame
+URL = "aispend-url"  # our own Location: callbacks write the filters into its query string
+NAV = "aispend-nav"
+
+# shared filter bar pieces; each page prefixes them
+DATES = "dates"
+CHOICE = "choice"  # the provider (Overview) or team (Tasks) dropdown
+PRESETS = "presets"
+EMPTY = "empty-state"
+PERIOD_LABEL = "period-label"
+PERIOD_NOTE = "period-note"
+
+# overview
+OVERVIEW = "overview"
+BILLED_CARDS = "overview-billed-cards"
+BILLED_VALUE = "overview-billed-value"  # one per currency: billed_value(currency)
+AI_SHARE_VALUE = "overview-ai-share"
+PREVIOUS_VALUE = "overview-previous"  # one per currency: previous_value(currency)
+REQUESTS_VALUE = "overview-requests"
+PRICED_COST_VALUE = "overview-priced-cost"
+COVERAGE_VALUE = "overview-coverage"
+SPEND_CHART = "overview-spend-chart"
+
+# tasks
+TASKS = "tasks"
+TASK_TABLE = "tasks-table"
+TASK_CHART = "tasks-net-savings-chart"
+TASK_PERIOD = "tasks-period"  # Store with the resolved filters, for the CSV download
+DOWNLOAD_BUTTON = "tasks-download-button"
+DOWNLOAD = "tasks-download"
+
+
+def scoped(page: str, part: str) -> str:
+    """The id of a shared filter-bar part on one page, e.g. scoped(OVERVIEW, DATES) -> 'overview-dates'."""
+    return f"{page}-{part}"
+
+
+def billed_value(currency: str) -> str:
+    return f"{BILLED_VALUE}-{currency or 'none'}"
+
+
+def previous_value(currency: str) -> str:
+    return f"{PREVIOUS_VALUE}-{currency or 'none'}"
