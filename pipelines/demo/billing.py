@@ -108,7 +108,7 @@ def uninstrumented_tokens(logged_cost_by_day: pl.DataFrame, rates: pl.DataFrame,
     ).with_columns(x_model(pl.col("otel_provider"), pl.col("raw_model")).alias("x_model"))
 
 
-def _priced(tokens: pl.LazyFrame, rates: pl.LazyFrame, discount_from: date) -> pl.LazyFrame:
+def priced(tokens: pl.LazyFrame, rates: pl.LazyFrame, discount_from: date) -> pl.LazyFrame:
     factor = pl.when(pl.col("is_batch")).then(BATCH_DISCOUNT).otherwise(1.0)
     rate = billed_rate(pl.col("list_usd_per_mtok"), pl.col("model_key"), pl.col("day"), discount_from)
     return tokens.join(rates, on=["model_key", "day", "token_type"], how="left").with_columns(
@@ -141,7 +141,7 @@ def model_usage_lines(priced: pl.LazyFrame) -> pl.LazyFrame:
     aws_sku = pl.concat_str([pl.lit("USE1-"), meter, pl.lit("-"),
                              pl.col("token_type").replace_strict(_AWS_TOKEN_SUFFIX, return_dtype=pl.String),
                              batch_tag])
-    api_sku = pl.concat_str([pl.col("raw_model"), pl.lit("-"), pl.col("token_type"), batch_tag])
+    api_sku = pl.concat_str([_m("response_model"), pl.lit("-"), pl.col("token_type"), batch_tag])
     response = _m("response_model")
     resource = (pl.when(biller != "aws").then(pl.lit(None, pl.String))
                 .when(response.str.starts_with("us."))

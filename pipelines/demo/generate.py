@@ -17,7 +17,6 @@ import yaml
 
 from pipelines.demo import billing
 from pipelines.demo.catalog import (
-    BILLERS,
     DEFAULT_END_DATE,
     MODELS,
     NEGOTIATED_DISCOUNT,
@@ -165,10 +164,10 @@ def demo_frames(
         progress("pricing the invoices")
     discount_from = negotiated_from(start, days)
     logged = billing.logged_tokens(spans.lazy()).collect()
-    logged_priced = billing._priced(logged.lazy(), rates.lazy(), discount_from).collect()
+    logged_priced = billing.priced(logged.lazy(), rates.lazy(), discount_from).collect()
     cost_by_day = logged_priced.group_by("day").agg(pl.col("list_usd").sum()).sort("day")
     extra = billing.uninstrumented_tokens(cost_by_day, rates, seed)
-    extra_priced = billing._priced(extra.lazy(), rates.lazy(), discount_from).collect()
+    extra_priced = billing.priced(extra.lazy(), rates.lazy(), discount_from).collect()
     usage = billing.model_usage_lines(pl.concat([logged_priced, extra_priced], how="diagonal").lazy()).collect()
     other = billing.other_lines_frame(billing.aws_other_lines(start, days))
     lines = pl.concat([usage, other], how="diagonal")
@@ -236,4 +235,4 @@ def generate_demo(
     return config
 
 
-__all__ = ["BILLERS", "DemoFrames", "demo_frames", "generate_demo", "task_catalog"]
+__all__ = ["DemoFrames", "demo_frames", "generate_demo", "task_catalog"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -271,7 +271,3 @@ def otlp_lines(spans: pl.LazyFrame, batch_size: int = 500) -> pl.LazyFrame:
         )
         .sort("day", "first_ns", "service")
     )
-
-
-def day_start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)

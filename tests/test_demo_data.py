@@ -1,0 +1,296 @@
+"""The demo data set: reproducible, shaped like the real formats, and consistent between logs and invoices.
+
+Expected values come from the written files themselves (gzip + json, DuckDB over the CSVs) and from
+genai-prices directly, never from the generator's own frames.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+import yaml
+from genai_prices import Usage, calc_price
+
+from pipelines.config import load_config
+from pipelines.demo import generate_demo
+from pipelines.models import normalize_model, normalize_provider
+
+END = date(2026, 11, 15)
+DAYS = 20  # reaches back into October, so one closed month carries credits and tax
+TARGET = 3_000
+PRICES_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "aws.bedrock": "aws"}
+
+
+def _generate(out: Path) -> Path:
+    return generate_demo(out, seed=7, end_date=END, days=DAYS, events_target=TARGET)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    return _generate(tmp_path_factory.mktemp("demo")).parent
+
+
+def _attrs(kvs: list[dict]) -> dict:
+    out = {}
+    for kv in kvs:
+        (kind, value), = kv["value"].items()
+        out[kv["key"]] = int(value) if kind == "intValue" else value
+    return out
+
+
+@pytest.fixture(scope="module")
+def spans(demo) -> list[dict]:
+    """Every span, flattened: its file, resource, ids, times, status and attributes."""
+    rows = []
+    for path in sorted((demo / "logs" / "otel").glob("*.jsonl.gz")):
+        with gzip.open(path, "rt") as fh:
+            for line in fh:
+                doc = json.loads(line)
+                assert list(doc) == ["resourceSpans"] and len(doc["resourceSpans"]) == 1
+                rs = doc["resourceSpans"][0]
+                resource = _attrs(rs["resource"]["attributes"])
+                (scope,) = rs["scopeSpans"]
+                assert scope["scope"]["name"] == "aispend-demo"
+                assert 1 <= len(scope["spans"]) <= 500
+                for s in scope["spans"]:
+                    rows.append({"file": path.name, "service": resource["service.name"], **s,
+                                 "attrs": _attrs(s["attributes"])})
+    return rows
+
+
+def _model(span: dict) -> str:
+    a = span["attrs"]
+    return a.get("gen_ai.response.model", a["gen_ai.request.model"])
+
+
+def test_same_arguments_give_byte_identical_files(demo, tmp_path):
+    again = _generate(tmp_path / "again").parent
+    first = {p.relative_to(demo): p.read_bytes() for p in sorted(demo.rglob("*")) if p.is_file()}
+    second = {p.relative_to(again): p.read_bytes() for p in sorted(again.rglob("*")) if p.is_file()}
+    assert sorted(first) == sorted(second)
+    assert [k for k in first if first[k] != second[k]] == []
+    other_seed = generate_demo(tmp_path / "seed8", seed=8, end_date=END, days=DAYS, events_target=TARGET).parent
+    assert (other_seed / "billing" / "openai-focus-2026-11.csv").read_bytes() != first[
+        Path("billing/openai-focus-2026-11.csv")]
+
+
+def test_one_log_file_per_utc_day_holding_that_days_spans(demo, spans):
+    files = sorted(p.name for p in (demo / "logs" / "otel").iterdir())
+    expected = [f"{END - timedelta(days=d)}.jsonl.gz" for d in reversed(range(DAYS))]
+    assert files == expected
+    for s in spans:
+        start = int(s["startTimeUnixNano"])
+        assert re.fullmatch(r"\d+", s["startTimeUnixNano"]) and re.fullmatch(r"\d+", s["endTimeUnixNano"])
+        assert int(s["endTimeUnixNano"]) >= start
+        day = datetime.fromtimestamp(start // 10**9, tz=timezone.utc).date()
+        assert s["file"] == f"{day}.jsonl.gz"
+
+
+def test_spans_follow_the_otel_genai_shape(spans):
+    assert len(spans) >= TARGET
+    for s in spans:
+        assert re.fullmatch(r"[0-9a-f]{32}", s["traceId"]) and re.fullmatch(r"[0-9a-f]{16}", s["spanId"])
+        assert s["kind"] == 3 and s["name"] == f"chat {s['attrs']['gen_ai.request.model']}"
+        a = s["attrs"]
+        assert a["gen_ai.operation.name"] == "chat"
+        assert a["gen_ai.provider.name"] in PRICES_PROVIDER
+        assert isinstance(a["aispend.batch"], bool)
+        assert a.get("gen_ai.usage.cache_read.input_tokens", 0) + a.get(
+            "gen_ai.usage.cache_creation.input_tokens", 0) <= a["gen_ai.usage.input_tokens"]
+        if "gen_ai.usage.cache_creation.input_tokens" in a:
+            assert "claude" in a["gen_ai.request.model"]
+        if "gen_ai.usage.reasoning.output_tokens" in a:
+            assert a["gen_ai.usage.reasoning.output_tokens"] <= a["gen_ai.usage.output_tokens"]
+    assert len({s["spanId"] for s in spans}) == len(spans)
+
+
+def test_models_providers_and_the_unpriced_one(spans):
+    models = {(s["attrs"]["gen_ai.provider.name"], _model(s)) for s in spans}
+    assert len({m for _, m in models}) >= 8
+    assert {p for p, _ in models} == set(PRICES_PROVIDER)
+    assert any(m.startswith("us.") for p, m in models if p == "aws.bedrock")  # inference profiles
+    assert any(s["attrs"]["gen_ai.request.model"] != s["attrs"].get("gen_ai.response.model",
+                                                                      s["attrs"]["gen_ai.request.model"])
+               for s in spans)  # an alias answered with a dated snapshot
+    unpriced = []
+    for provider, model in sorted(models):
+        try:
+            calc_price(Usage(input_tokens=1000, output_tokens=100), model, provider_id=PRICES_PROVIDER[provider])
+        except LookupError:
+            unpriced.append(model)
+    assert unpriced == ["claude-opus-6"]
+    tasks_on_it = {s["attrs"].get("aispend.task") for s in spans if _model(s) == "claude-opus-6"} - {None}
+    assert len(tasks_on_it) == 1
+
+
+def test_errors_retries_outcomes_and_attribution(spans):
+    errors = [s for s in spans if s["status"]["code"] == 2]
+    assert 0.01 <= len(errors) / len(spans) <= 0.06
+    for s in errors:
+        assert s["attrs"]["error.type"] and s["status"]["message"]
+        assert s["attrs"]["gen_ai.usage.output_tokens"] == 0 and s["attrs"]["gen_ai.usage.input_tokens"] > 0
+    assert all(s["status"] == {"code": 0} and "error.type" not in s["attrs"] for s in spans
+               if s["status"]["code"] != 2)
+    by_trace = defaultdict(list)
+    for s in spans:
+        by_trace[s["traceId"]].append(s)
+    retried = 0
+    for s in errors:
+        later = [o for o in by_trace[s["traceId"]] if int(o["startTimeUnixNano"]) > int(s["startTimeUnixNano"])]
+        retried += bool(later)
+    assert retried / len(errors) > 0.5
+    for trace in by_trace.values():
+        trace.sort(key=lambda s: int(s["startTimeUnixNano"]))
+        outcomes = [i for i, s in enumerate(trace) if "aispend.outcome" in s["attrs"]]
+        assert outcomes == [len(trace) - 1]
+        assert trace[-1]["attrs"]["aispend.outcome"] in {"success", "failure"}
+    assert len(by_trace) < len(spans)  # runs have several requests
+    unattributed = sum("aispend.task" not in s["attrs"] for s in spans) / len(spans)
+    assert 0.005 < unattributed < 0.1
+    assert any(s["attrs"]["aispend.batch"] for s in spans)
+    assert all("aispend.team" in s["attrs"] and "user.id" in s["attrs"] for s in spans)
+
+
+def test_weekends_are_quieter(spans):
+    per_day = Counter(s["file"][:10] for s in spans)
+    weekend = [n for d, n in per_day.items() if date.fromisoformat(d).weekday() >= 5]
+    weekday = [n for d, n in per_day.items() if date.fromisoformat(d).weekday() < 5]
+    assert max(weekend) < min(weekday)
+
+
+def test_task_catalog(demo):
+    tasks = yaml.safe_load((demo / "tasks.yaml").read_text())["tasks"]
+    assert len(tasks) >= 12
+    assert len({t["task"] for t in tasks}) == len(tasks)
+    for t in tasks:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", t["task"])
+        assert t["description"] and t["human_minutes"] > 0 and t["hourly_rate_usd"] > 0
+        assert t["review_minutes"] >= 0 and isinstance(t["latency_sensitive"], bool)
+    assert sum("eligible_models" in t for t in tasks) >= 3
+
+
+def _logged_tokens(spans: list[dict]) -> pl.DataFrame:
+    """Invoice-style token counts from the logs: input without cache, by day, normalized model and type."""
+    rows = []
+    for s in spans:
+        a = s["attrs"]
+        cr = a.get("gen_ai.usage.cache_read.input_tokens", 0)
+        cw = a.get("gen_ai.usage.cache_creation.input_tokens", 0)
+        for token_type, n in (("input", a["gen_ai.usage.input_tokens"] - cr - cw),
+                              ("output", a["gen_ai.usage.output_tokens"]), ("cache_read", cr), ("cache_write", cw)):
+            rows.append((s["file"][:10], a["gen_ai.provider.name"], _model(s), token_type, n))
+    frame = pl.DataFrame(rows, schema=["day", "provider", "raw", "token_type", "tokens"], orient="row")
+    return (frame.with_columns(normalize_model(normalize_provider(pl.col("provider")), pl.col("raw")).alias("x_model"))
+            .group_by("day", "x_model", "token_type").agg(pl.col("tokens").sum()).filter(pl.col("tokens") > 0))
+
+
+def _billing(demo: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE lines AS SELECT * FROM read_csv(?, header=true, all_varchar=true, filename=true, "
+                "delim=',', quote='\"', escape='\"')",
+                [str(demo / "billing" / "*.csv")])
+    return con
+
+
+def test_invoice_files_and_focus_columns(demo):
+    names = sorted(p.name for p in (demo / "billing").iterdir())
+    assert names == [f"{p}-focus-{m}.csv" for p in ("anthropic", "aws", "openai") for m in ("2026-10", "2026-11")]
+    con = _billing(demo)
+    cols = {r[0] for r in con.sql("DESCRIBE lines").fetchall()}
+    assert {"x_line_id", "BillingAccountId", "SubAccountId", "ProviderName", "PublisherName", "InvoiceIssuerName",
+            "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory",
+            "ChargeClass", "ChargeDescription", "ChargeFrequency", "BilledCost", "EffectiveCost", "ListCost",
+            "BillingCurrency", "ConsumedQuantity", "ConsumedUnit", "ServiceName", "ServiceCategory",
+            "ServiceSubcategory", "SkuId", "RegionId", "ResourceId", "Tags", "x_model", "x_token_type"} <= cols
+    n, ids = con.sql("SELECT count(*), count(DISTINCT x_line_id) FROM lines").fetchone()
+    assert n == ids
+    per_file = con.sql("SELECT filename, list(DISTINCT ProviderName) FROM lines GROUP BY 1").fetchall()
+    for filename, providers in per_file:
+        expected = {"anthropic": "Anthropic", "aws": "AWS", "openai": "OpenAI"}[Path(filename).name.split("-")[0]]
+        assert providers == [expected]
+    bad_times = con.sql(r"""SELECT count(*) FROM lines WHERE NOT (
+        regexp_full_match(ChargePeriodStart, '\d{4}-\d\d-\d\dT00:00:00Z')
+        AND regexp_full_match(BillingPeriodStart, '\d{4}-\d\d-01T00:00:00Z'))""").fetchone()[0]
+    assert bad_times == 0
+    assert con.sql("SELECT DISTINCT BillingCurrency FROM lines").fetchall() == [("USD",)]
+    for (tags,) in con.sql("SELECT DISTINCT Tags FROM lines").fetchall():
+        assert isinstance(json.loads(tags), dict)
+    # money, the usual mix of charges, and the non-AI and GPU lines
+    kinds = dict(con.sql("""SELECT ChargeCategory, sum(BilledCost::DOUBLE) FROM lines GROUP BY 1""").fetchall())
+    assert kinds["Usage"] > 0 and kinds["Credit"] < 0 and kinds["Tax"] > 0
+    gpu = con.sql("""SELECT count(*), min(ConsumedQuantity::DOUBLE), min(ServiceCategory) FROM lines
+                     WHERE SkuId LIKE '%g5.12xlarge'""").fetchone()
+    assert gpu[0] >= 1 and gpu[1] == 24 and gpu[2] == "Compute"
+    categories = {r[0] for r in con.sql("SELECT DISTINCT ServiceCategory FROM lines").fetchall()}
+    assert {"AI and Machine Learning", "Compute", "Storage"} <= categories
+    assert con.sql("""SELECT count(*) FROM lines WHERE ConsumedUnit = 'Tokens' AND (x_model IS NULL
+                      OR x_token_type NOT IN ('input','output','cache_read','cache_write')
+                      OR ServiceSubcategory <> 'Generative AI')""").fetchone()[0] == 0
+    assert con.sql("SELECT count(*) FROM lines WHERE x_model = 'claude-opus-6'").fetchone()[0] > 0
+
+
+def test_invoice_covers_every_logged_token_and_a_little_more(demo, spans):
+    logged = _logged_tokens(spans)
+    con = _billing(demo)
+    billed = con.sql("""SELECT left(ChargePeriodStart, 10) AS day, x_model, x_token_type AS token_type,
+                        sum(ConsumedQuantity::DOUBLE) AS billed_tokens,
+                        sum(ConsumedQuantity::DOUBLE) FILTER (WHERE SubAccountName IN ('acme-prod', 'Production'))
+                          AS prod_tokens
+                        FROM lines WHERE ConsumedUnit = 'Tokens' GROUP BY ALL""").pl()
+    joined = logged.join(billed, on=["day", "x_model", "token_type"], how="left")
+    assert joined["billed_tokens"].null_count() == 0
+    assert (joined["billed_tokens"] >= joined["tokens"]).all()
+    assert (joined["prod_tokens"] == joined["tokens"]).all()  # the instrumented accounts match the logs exactly
+    share = con.sql("""SELECT sum(BilledCost::DOUBLE) FILTER (WHERE SubAccountName NOT IN ('acme-prod', 'Production'))
+                       / sum(BilledCost::DOUBLE) FROM lines WHERE ConsumedUnit = 'Tokens'""").fetchone()[0]
+    assert 0.02 <= share <= 0.07
+
+
+def test_invoice_rates_are_genai_prices_rates(demo):
+    """On-demand lines (no batch discount, no negotiated rate) bill exactly genai-prices' price for the day."""
+    con = _billing(demo)
+    for skus, model, provider in (
+        (["gpt-4o-mini-2024-07-18-input", "gpt-4o-mini-2024-07-18-output"], "gpt-4o-mini", "openai"),
+        (["USE1-NovaPro-input-tokens", "USE1-NovaPro-output-tokens"], "us.amazon.nova-pro-v1:0", "aws"),
+    ):
+        lines = con.sql("""SELECT left(ChargePeriodStart, 10), x_token_type, ConsumedQuantity::DOUBLE,
+                           BilledCost::DOUBLE, ListCost::DOUBLE FROM lines WHERE list_contains(?, SkuId)
+                           ORDER BY ALL""", params=[skus]).fetchall()
+        assert len(lines) >= DAYS, model
+        for day, token_type, qty, cost, list_cost in lines:
+            when = datetime.fromisoformat(day).replace(hour=12, tzinfo=timezone.utc)
+            usage = Usage(input_tokens=int(qty)) if token_type == "input" else Usage(output_tokens=int(qty))
+            expected = float(calc_price(usage, model, provider_id=provider, genai_request_timestamp=when).total_price)
+            assert cost == pytest.approx(expected, rel=1e-6), (model, day, token_type)
+            assert list_cost == pytest.approx(cost, rel=1e-9)
+
+
+def test_negotiated_rate_shows_as_list_above_billed(demo):
+    config = load_config(demo / "aispend.yaml")
+    (override,) = config.prices.overrides
+    con = _billing(demo)
+    before, after = con.sql("""SELECT
+        bool_and(abs(BilledCost::DOUBLE - ListCost::DOUBLE) < 1e-9) FILTER (WHERE ChargePeriodStart < ?),
+        bool_and(BilledCost::DOUBLE < ListCost::DOUBLE) FILTER (WHERE ChargePeriodStart >= ?)
+        FROM lines WHERE x_model = ? AND ChargeCategory = 'Usage'""",
+                            params=[override.valid_from.isoformat()] * 2 + [override.model]).fetchone()
+    assert before and after
+
+
+def test_config_loads_and_points_at_the_files(demo):
+    config = load_config(demo / "aispend.yaml")
+    assert [(s.name, s.kind) for s in config.sources] == [("billing", "focus"), ("app_logs", "otel_genai")]
+    assert len(config.source_files(config.sources[0])) == 6
+    assert len(config.source_files(config.sources[1])) == DAYS
+    assert config.task_catalog_path == (demo / "tasks.yaml").resolve()
+    assert config.warehouse_path == (demo / "warehouse" / "aispend.duckdb").resolve()
+    assert len(config.prices.overrides) == 1 and config.prices.overrides[0].input_usd_per_mtok > 0
+    assert [b.name for b in config.budgets][0] == "total" and all(b.monthly_usd > 0 for b in config.budgets)
