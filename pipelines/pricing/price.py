@@ -30,9 +30,8 @@ def price_usage(usage: pl.LazyFrame, prices: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def event_date() -> pl.Expr:
-    """The event's UTC calendar day (`event_time` is naive UTC, or tz-aware and converted)."""
-    t = pl.col("event_time")
-    return t.dt.date()
+    """The event's UTC calendar day: USAGE_EVENTS stores `event_time` as naive UTC, the day genai-prices uses."""
+    return pl.col("event_time").dt.date()
 
 
 def prices_in_force(keys: pl.LazyFrame, prices: pl.LazyFrame) -> pl.LazyFrame:
@@ -48,9 +47,8 @@ def prices_in_force(keys: pl.LazyFrame, prices: pl.LazyFrame) -> pl.LazyFrame:
         keys.join(prices.select("provider", "model", "valid_from", "valid_to", *_RATES, "price_source"),
                   on=["provider", "model"], how="inner")
         .filter(valid)
-        .sort("valid_from")
         .group_by(_KEY)
-        .agg(pl.col(*_RATES, "price_source").last())
+        .agg(pl.col(*_RATES, "price_source").sort_by("valid_from").last())
     )
 
 

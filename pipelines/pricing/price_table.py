@@ -102,7 +102,9 @@ def _windows(info) -> list[tuple[date, date | None, dict[str, float | None]]]:
     conditionals = [c for c in info.prices if not isinstance(c.constraint, TimeOfDateConstraint)]
     if not conditionals:
         conditionals = list(info.prices[:1])
-    starts = sorted({EPOCH} | {c.constraint.start_date for c in conditionals if isinstance(c.constraint, StartDateConstraint)})
+    starts = sorted(
+        {EPOCH} | {c.constraint.start_date for c in conditionals if isinstance(c.constraint, StartDateConstraint)}
+    )
     windows: list[tuple[date, date | None, dict]] = []
     for i, start in enumerate(starts):
         at = datetime(start.year, start.month, start.day, tzinfo=UTC)
