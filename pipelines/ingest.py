@@ -63,7 +63,7 @@ def record(
     )
 
 
-def _last(con: duckdb.DuckDBPyConnection, source: str, location: str) -> dict | None:
+def last_ingest(con: duckdb.DuckDBPyConnection, source: str, location: str) -> dict | None:
     rows = query(con, sql("last_ingest"), [source, location]).to_dicts()
     return rows[0] if rows else None
 
@@ -89,7 +89,7 @@ def ingest_file(
                status="quarantined", error=reason)
         return FileResult(source.name, location, "quarantined", 0, reason)
 
-    last = _last(con, source.name, location)
+    last = last_ingest(con, source.name, location)
     if (
         last
         and last["status"] in ("loaded", "replaced")

@@ -13,7 +13,7 @@ import polars as pl
 
 from pipelines.config import COST_KINDS, USAGE_KINDS, AispendConfig
 from pipelines.errors import SourceError
-from pipelines.ingest import FileResult, Log, file_checksum, ingest_source, record
+from pipelines.ingest import FileResult, Log, file_checksum, ingest_source, last_ingest, record
 from pipelines.pricing.price import price_usage
 from pipelines.pricing.price_table import build_price_table, price_table_version
 from pipelines.schemas import PRICES, TASKS, conform
@@ -58,6 +58,10 @@ def load_tasks(con: duckdb.DuckDBPyConnection, config: AispendConfig, log: Log =
                status="quarantined", error=reason)
         log(f"QUARANTINED {reason}")
         return FileResult("task_catalog", location, "quarantined", 0, reason)
+    last = last_ingest(con, "task_catalog", location)
+    if last and last["status"] == "loaded" and last["checksum"] == checksum:
+        log(f"tasks: {location} unchanged ({tasks.height} tasks)")
+        return FileResult("task_catalog", location, "unchanged", 0)
     replace_rows(con, "tasks", tasks)
     record(con, source="task_catalog", kind="task_catalog", location=location, checksum=checksum,
            status="loaded", rows=tasks.height)

@@ -1,6 +1,5 @@
 """Assets: one per warehouse table, each a few lines around a step in pipelines.steps."""
 
-from __future__ import annotations
 
 import dagster as dg
 

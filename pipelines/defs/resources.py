@@ -1,6 +1,5 @@
 """The warehouse as a Dagster resource: the config file names it, and it hands out the one writer."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
