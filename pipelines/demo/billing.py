@@ -207,7 +207,8 @@ def aws_other_lines(start: date, days: int) -> list[dict]:
             f"${GENERAL_COMPUTE_HOURLY_USD} per On Demand Linux m6i.xlarge Instance Hour"),
             ChargeFrequency="Usage-Based", BilledCost=hours * GENERAL_COMPUTE_HOURLY_USD,
             ConsumedQuantity=float(hours), ConsumedUnit="Hours", PricingQuantity=float(hours), PricingUnit="Hours",
-            ServiceName="Amazon Elastic Compute Cloud", ServiceCategory="Compute", SkuId="BoxUsage:m6i.xlarge",
+            ServiceName="Amazon Elastic Compute Cloud", ServiceCategory="Compute",
+            ServiceSubcategory="Virtual Machines", SkuId="BoxUsage:m6i.xlarge",
             SkuMeter="BoxUsage:m6i.xlarge", ResourceType="Instance", ResourceId="web-fleet",
             Tags='{"team":"platform","app":"web"}'))
         gb_month = S3_GB_STORED / 30
@@ -215,7 +216,8 @@ def aws_other_lines(start: date, days: int) -> list[dict]:
             f"${S3_USD_PER_GB_MONTH} per GB - first 50 TB / month of storage used"),
             ChargeFrequency="Usage-Based", BilledCost=gb_month * S3_USD_PER_GB_MONTH, ConsumedQuantity=gb_month,
             ConsumedUnit="GB-Mo", PricingQuantity=gb_month, PricingUnit="GB-Mo",
-            ServiceName="Amazon Simple Storage Service", ServiceCategory="Storage", SkuId="TimedStorage-ByteHrs",
+            ServiceName="Amazon Simple Storage Service", ServiceCategory="Storage",
+            ServiceSubcategory="Object Storage", SkuId="TimedStorage-ByteHrs",
             SkuMeter="TimedStorage-ByteHrs", ResourceType="Bucket", ResourceId="acme-data-lake",
             ResourceName="acme-data-lake", Tags='{"team":"data"}'))
         if d in gpu_days:
@@ -224,7 +226,7 @@ def aws_other_lines(start: date, days: int) -> list[dict]:
                 ChargeFrequency="Usage-Based", BilledCost=24 * GPU_HOURLY_USD, ConsumedQuantity=24.0,
                 ConsumedUnit="Hours", PricingQuantity=24.0, PricingUnit="Hours",
                 ServiceName="Amazon Elastic Compute Cloud", ServiceCategory="Compute",
-                SkuId="BoxUsage:g5.12xlarge", SkuMeter="BoxUsage:g5.12xlarge", ResourceType="Instance",
+                ServiceSubcategory="Virtual Machines", SkuId="BoxUsage:g5.12xlarge", SkuMeter="BoxUsage:g5.12xlarge", ResourceType="Instance",
                 ResourceId="i-0f3a9c5e7b2d41a68", ResourceName="llm-finetune-gpu",
                 Tags='{"team":"data","purpose":"llm-finetune"}'))
     return rows

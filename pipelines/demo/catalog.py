@@ -67,7 +67,7 @@ NEGOTIATED_DISCOUNT = 0.10
 
 # Usage the invoice bills but no log shows: a data-science team calling the APIs without instrumentation.
 UNINSTRUMENTED_SHARE = 0.04
-UNINSTRUMENTED_MODELS = {"gpt-4o-mini": 0.4, "claude-3-5-haiku": 0.3, "nova-lite": 0.3}
+UNINSTRUMENTED_MODELS = {"gpt-4o": 0.5, "claude-3-5-haiku": 0.3, "nova-pro": 0.2}
 
 
 @dataclass(frozen=True)

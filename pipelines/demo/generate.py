@@ -135,9 +135,10 @@ prices:
 budgets:
   # All AI spend across providers, per calendar month (billed cost).
   - name: total
-    monthly_usd: {_nice(total * 0.95)}
+    monthly_usd: {_nice(total * 1.05)}
+  # Anthropic alone: set below the recent run rate, so the demo shows a breach.
   - name: anthropic
-    monthly_usd: {_nice(anthropic * 1.25)}
+    monthly_usd: {_nice(anthropic * 0.9)}
     provider: {anthropic_id}
 """
 
