@@ -6,7 +6,6 @@ Secrets never sit here: a source names the environment variable that holds its k
 
 from __future__ import annotations
 
-import glob as globlib
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -111,16 +110,6 @@ class AispendConfig(_Strict):
     @property
     def task_catalog_path(self) -> Path | None:
         return Path(self.resolve(self.task_catalog)) if self.task_catalog else None
-
-    def source_files(self, source: SourceConfig) -> list[str]:
-        """The local files a source names, sorted so every run reads them in the same order."""
-        target = self.resolve(source.path)
-        if target.startswith("s3://"):
-            raise ValueError(f"source {source.name}: s3:// paths are not supported by kind {source.kind}")
-        p = Path(target)
-        if p.is_dir():
-            return sorted(str(f) for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
-        return sorted(f for f in globlib.glob(target, recursive=True) if Path(f).is_file())
 
 
 class ConfigError(Exception):

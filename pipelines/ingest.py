@@ -18,6 +18,7 @@ import polars as pl
 
 from pipelines.config import AispendConfig, SourceConfig
 from pipelines.errors import SourceError
+from pipelines.storage import StoredObject, storage_for
 from warehouse.db import query, replace_rows, sql
 
 Log = Callable[[str], None]
@@ -72,80 +73,126 @@ def _ever_loaded(con: duckdb.DuckDBPyConnection, source: str, location: str) -> 
     return query(con, sql("ever_loaded"), [source, location])["n"][0] > 0
 
 
-def ingest_file(
+@dataclass(frozen=True)
+class Unit:
+    """One thing that is loaded or refused whole: a file, a billing period's delivery, or an API day.
+
+    `fingerprint` identifies the content cheaply (sha256 of the bytes, S3 ETags, a manifest's checksum) so an
+    unchanged unit is skipped; None means "always read". `owns` says which rows the unit replaces.
+    """
+
+    location: str
+    load: Callable[[], pl.DataFrame]
+    fingerprint: Callable[[], str | None]
+    owns: dict[str, object]
+
+
+def file_units(
+    config: AispendConfig,
+    source: SourceConfig,
+    reader: Callable[..., pl.DataFrame],
+) -> list[Unit]:
+    """Every object the source's path names, local or on S3, each owning the rows it wrote."""
+    target = config.resolve(source.path)
+    storage = storage_for(target, source.endpoint_url, source.region)
+    units = []
+    for obj in storage.list(target, source.options.get("pattern")):
+        fetched: dict[str, bytes] = {}
+
+        def fetch(location: str = obj.location, cache: dict = fetched) -> bytes:
+            if location not in cache:
+                cache[location] = storage.read(location)
+            return cache[location]
+
+        def fingerprint(obj: StoredObject = obj, fetch=fetch) -> str:
+            if obj.etag:
+                return f"etag:{obj.etag}:{obj.size}"
+            return hashlib.sha256(fetch()).hexdigest()
+
+        def load(location: str = obj.location, fetch=fetch, cache: dict = fetched) -> pl.DataFrame:
+            try:
+                return reader(location, source, data=fetch())
+            finally:
+                cache.clear()  # the bytes are parsed; do not hold every file of a source in memory
+
+        units.append(Unit(obj.location, load, fingerprint, {"x_source": source.name, "x_source_file": obj.location}))
+    return units
+
+
+def _quarantine(con, source: SourceConfig, location: str, checksum: str | None, reason: str) -> FileResult:
+    record(con, source=source.name, kind=source.kind, location=location, checksum=checksum,
+           status="quarantined", error=reason)
+    return FileResult(source.name, location, "quarantined", 0, reason)
+
+
+def ingest_unit(
     con: duckdb.DuckDBPyConnection,
     source: SourceConfig,
-    location: str,
-    reader: Callable[[str, SourceConfig], pl.DataFrame],
+    unit: Unit,
     *,
     pricer: Pricer | None = None,
     price_version: str | None = None,
 ) -> FileResult:
     try:
-        checksum = file_checksum(location)
-    except OSError as exc:
-        reason = f"{location}: cannot read file: {exc.strerror or exc}"
-        record(con, source=source.name, kind=source.kind, location=location, checksum=None,
-               status="quarantined", error=reason)
-        return FileResult(source.name, location, "quarantined", 0, reason)
+        checksum = unit.fingerprint()
+    except SourceError as exc:
+        return _quarantine(con, source, unit.location, None, exc.message)
 
-    last = last_ingest(con, source.name, location)
+    last = last_ingest(con, source.name, unit.location)
     if (
-        last
+        checksum is not None
+        and last
         and last["status"] in ("loaded", "replaced")
         and last["checksum"] == checksum
         and last["price_version"] == price_version
     ):
-        return FileResult(source.name, location, "unchanged", 0)
+        return FileResult(source.name, unit.location, "unchanged", 0)
 
     try:
-        frame = reader(location, source)
+        frame = unit.load()
         if pricer is not None:
             frame = pricer(frame)
     except SourceError as exc:
-        record(con, source=source.name, kind=source.kind, location=location, checksum=checksum,
-               status="quarantined", error=exc.message)
-        return FileResult(source.name, location, "quarantined", 0, exc.message)
+        return _quarantine(con, source, unit.location, checksum, exc.message)
     except Exception as exc:  # a reader bug must not take other files down; say what and where
-        reason = f"{location}: could not be read ({type(exc).__name__}: {exc})"
-        record(con, source=source.name, kind=source.kind, location=location, checksum=checksum,
-               status="quarantined", error=reason)
-        return FileResult(source.name, location, "quarantined", 0, reason)
+        return _quarantine(con, source, unit.location, checksum,
+                           f"{unit.location}: could not be read ({type(exc).__name__}: {exc})")
 
-    status = "replaced" if _ever_loaded(con, source.name, location) else "loaded"
-    replace_rows(con, source.table, frame, where={"x_source": source.name, "x_source_file": location})
-    record(con, source=source.name, kind=source.kind, location=location, checksum=checksum,
+    status = "replaced" if _ever_loaded(con, source.name, unit.location) else "loaded"
+    replace_rows(con, source.table, frame, where=unit.owns)
+    record(con, source=source.name, kind=source.kind, location=unit.location, checksum=checksum,
            status=status, rows=frame.height, price_version=price_version)
-    return FileResult(source.name, location, status, frame.height)
+    return FileResult(source.name, unit.location, status, frame.height)
 
 
 def ingest_source(
     con: duckdb.DuckDBPyConnection,
-    config: AispendConfig,
     source: SourceConfig,
-    reader: Callable[[str, SourceConfig], pl.DataFrame],
+    units: Callable[[], list[Unit]],
     *,
     pricer: Pricer | None = None,
     price_version: str | None = None,
     log: Log = lambda message: None,
 ) -> list[FileResult]:
-    """Load every file the source names; report progress every few files because a source may hold many."""
-    files = config.source_files(source)
-    if not files:
-        reason = f"source {source.name}: no files match {config.resolve(source.path)}"
-        record(con, source=source.name, kind=source.kind, location=config.resolve(source.path), checksum=None,
-               status="quarantined", error=reason)
-        log(reason)
-        return [FileResult(source.name, config.resolve(source.path), "quarantined", 0, reason)]
+    """Load every unit the source names; report progress every tenth, because a source may hold thousands."""
+    try:
+        planned = units()
+    except SourceError as exc:
+        log(f"QUARANTINED {exc.message}")
+        return [_quarantine(con, source, exc.location, None, exc.message)]
+    if not planned:
+        reason = f"source {source.name}: nothing to read at {source.path}"
+        log(f"QUARANTINED {reason}")
+        return [_quarantine(con, source, source.path, None, reason)]
     results = []
-    step = max(1, len(files) // 10)
-    for number, location in enumerate(files, start=1):
-        result = ingest_file(con, source, location, reader, pricer=pricer, price_version=price_version)
+    step = max(1, len(planned) // 10)
+    for number, unit in enumerate(planned, start=1):
+        result = ingest_unit(con, source, unit, pricer=pricer, price_version=price_version)
         results.append(result)
         if result.status == "quarantined":
             log(f"QUARANTINED {result.error}")
-        if number % step == 0 or number == len(files):
-            log(f"{source.name}: {number}/{len(files)} files ({_summary(results)})")
+        if number % step == 0 or number == len(planned):
+            log(f"{source.name}: {number}/{len(planned)} ({_summary(results)})")
     return results
 
 

@@ -17,7 +17,7 @@ from pipelines.ingest import FileResult, Log, file_checksum, ingest_source, last
 from pipelines.pricing.price import price_usage
 from pipelines.pricing.price_table import build_price_table, price_table_version
 from pipelines.schemas import PRICES, TASKS, conform
-from pipelines.sources import READERS
+from pipelines.sources import plan_units
 from pipelines.sources.task_catalog import read_task_catalog
 from pipelines.transforms.roi import task_daily, task_roi
 from pipelines.transforms.spend import spend_daily
@@ -84,7 +84,7 @@ def load_sources(
             continue
         log(f"{source.name}: reading kind {source.kind} from {config.resolve(source.path)}")
         results += ingest_source(
-            con, config, source, READERS[source.kind], pricer=pricer, price_version=price_version, log=log
+            con, source, lambda: plan_units(config, source), pricer=pricer, price_version=price_version, log=log
         )
     return results
 

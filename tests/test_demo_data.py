@@ -20,6 +20,7 @@ import yaml
 from genai_prices import Usage, calc_price
 
 from pipelines.config import load_config
+from pipelines.sources import plan_units
 from pipelines.demo import generate_demo
 from pipelines.models import normalize_model, normalize_provider
 
@@ -288,8 +289,8 @@ def test_negotiated_rate_shows_as_list_above_billed(demo):
 def test_config_loads_and_points_at_the_files(demo):
     config = load_config(demo / "aispend.yaml")
     assert [(s.name, s.kind) for s in config.sources] == [("billing", "focus"), ("app_logs", "otel_genai")]
-    assert len(config.source_files(config.sources[0])) == 6
-    assert len(config.source_files(config.sources[1])) == DAYS
+    assert len(plan_units(config, config.sources[0])) == 6
+    assert len(plan_units(config, config.sources[1])) == DAYS
     assert config.task_catalog_path == (demo / "tasks.yaml").resolve()
     assert config.warehouse_path == (demo / "warehouse" / "aispend.duckdb").resolve()
     assert len(config.prices.overrides) == 1 and config.prices.overrides[0].input_usd_per_mtok > 0

@@ -32,12 +32,16 @@ ISO_4217: frozenset[str] = frozenset(
 NULL_STRINGS = ["", "NULL", "null", "Null", "NaN", "N/A"]
 
 
-def read_bytes(path: str) -> bytes:
-    """The file's bytes, gunzipped when the name ends in .gz; a truncated or corrupt gzip is a SourceError."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise SourceError(path, f"cannot read file: {exc.strerror or exc}") from exc
+def read_bytes(path: str, data: bytes | None = None) -> bytes:
+    """The file's bytes (`data` when ingest already fetched them, e.g. from S3), gunzipped when the name ends
+    in .gz; a truncated or corrupt gzip is a SourceError."""
+    if data is not None:
+        raw = data
+    else:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise SourceError(path, f"cannot read file: {exc.strerror or exc}") from exc
     if not path.endswith(".gz"):
         return raw
     try:

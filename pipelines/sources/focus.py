@@ -12,6 +12,8 @@ Options (`source.options`), used only when the file lacks the column:
 
 from __future__ import annotations
 
+import io
+
 import duckdb
 import polars as pl
 
@@ -46,8 +48,8 @@ ALIASES = {"ServiceProviderName": "ProviderName"}
 _KNOWN = {name.lower(): name for name in [*COST_LINES, *ID_COLUMNS, *ALIASES]}
 
 
-def read(path: str, source: SourceConfig) -> pl.DataFrame:
-    raw = _canonical_headers(_load(path))
+def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
+    raw = _canonical_headers(_load(path, data))
     raw = _apply_defaults(raw, source.options)
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
@@ -75,15 +77,15 @@ def is_ai() -> pl.Expr:
     return (category.fill_null(False) | subcategory.fill_null(False) | pl.col("x_model").is_not_null())
 
 
-def _load(path: str) -> pl.DataFrame:
+def _load(path: str, data: bytes | None = None) -> pl.DataFrame:
     name = path.lower()
     if name.endswith(".parquet"):
         try:
-            return pl.read_parquet(path)
+            return pl.read_parquet(io.BytesIO(data) if data is not None else path)
         except Exception as exc:  # noqa: BLE001 - any parquet failure means the file is unusable
             raise SourceError(path, f"unreadable Parquet: {exc}") from exc
     if name.endswith(".csv") or name.endswith(".csv.gz"):
-        data = read_bytes(path).removeprefix(b"\xef\xbb\xbf")
+        data = read_bytes(path, data).removeprefix(b"\xef\xbb\xbf")
         if not data.strip():
             raise SourceError(path, "empty file")
         try:

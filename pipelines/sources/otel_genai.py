@@ -105,10 +105,10 @@ _OTLP = pl.Struct(
 )
 
 
-def read(path: str, source: SourceConfig) -> pl.DataFrame:
+def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
     options = {**DEFAULT_OPTIONS, **{k: v for k, v in source.options.items() if k in DEFAULT_OPTIONS}}
     keys = _wanted_keys(options)
-    lines = _lines(path)
+    lines = _lines(path, data)
     is_otlp = pl.col("line").str.contains(r'"resourceSpans"\s*:')
     spans = pl.concat(
         [_otlp_spans(lines.filter(is_otlp), keys, path), _flat_spans(lines.filter(~is_otlp), keys, path)],
@@ -127,10 +127,10 @@ def _wanted_keys(options: dict) -> list[str]:
     return list(dict.fromkeys([*PROVIDER, *MODEL, REQUEST_ID, *TOKEN_KEYS, *USER, ERROR_TYPE, *own]))
 
 
-def _lines(path: str) -> pl.DataFrame:
+def _lines(path: str, data: bytes | None = None) -> pl.DataFrame:
     """Non-blank lines with their 1-based line numbers; a line that is not a JSON object refuses the file."""
     try:
-        text = read_bytes(path).decode("utf-8-sig")
+        text = read_bytes(path, data).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(path, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     lines = (
