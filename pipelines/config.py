@@ -13,9 +13,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-# Source kinds by the table they feed. Later issues add kinds here and a reader in pipelines/sources/.
-COST_KINDS = {"focus"}
-USAGE_KINDS = {"otel_genai"}
+# Source kinds by the table they feed; pipelines/sources/__init__.py says which module reads each.
+COST_KINDS = {"focus", "aws_cur", "azure_ea", "openai_costs", "anthropic_costs"}
+USAGE_KINDS = {"otel_genai", "bedrock_invocation_logs", "litellm_spend", "openai_usage", "anthropic_usage", "usage_csv"}
 KNOWN_KINDS = COST_KINDS | USAGE_KINDS
 
 
@@ -57,8 +57,26 @@ class PriceOverride(_Strict):
     valid_to: date | None = None
 
 
+class ProviderDiscount(_Strict):
+    """A negotiated discount off list prices for every model of a provider (e.g. an enterprise agreement)."""
+
+    provider: str
+    percent: float = Field(gt=0, lt=100)
+    valid_from: date = date(2000, 1, 1)
+    valid_to: date | None = None
+
+
+class ModelAlias(_Strict):
+    """A name the logs use that no price table knows, e.g. an Azure OpenAI deployment name."""
+
+    alias: str
+    model: str
+    provider: str | None = Field(default=None, description="only for this provider; default: any")
+
+
 class PricesConfig(_Strict):
     overrides: list[PriceOverride] = Field(default_factory=list)
+    discounts: list[ProviderDiscount] = Field(default_factory=list)
 
 
 class BudgetConfig(_Strict):
@@ -78,6 +96,7 @@ class AispendConfig(_Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     task_catalog: str | None = None
     prices: PricesConfig = Field(default_factory=PricesConfig)
+    model_aliases: list[ModelAlias] = Field(default_factory=list)
     budgets: list[BudgetConfig] = Field(default_factory=list)
     alerts: list[AlertConfig] = Field(default_factory=list)
     base_dir: str = Field(default=".", description="set by load_config: the config file's folder")

@@ -15,3 +15,6 @@ def samples_dir() -> Path:
     if not SAMPLES.is_dir():
         pytest.fail(f"../shared/samples not found beside the checkout (looked in {SAMPLES})")
     return SAMPLES
+
+
+from tests.s3_server import s3, s3_server  # noqa: E402,F401  (fixtures shared by S3 tests)

@@ -13,7 +13,7 @@ import pytest
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.schemas import COST_LINES
-from pipelines.sources import READERS, focus
+from pipelines.sources import reader, focus
 
 SOURCE = SourceConfig(name="focus_test", kind="focus", path="unused")
 HEADER = "Id,BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ProviderName"
@@ -30,7 +30,7 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
 
 
 def test_readers_registry_names_focus():
-    assert READERS["focus"] is focus.read
+    assert reader("focus") is focus.read
 
 
 def test_sample_totals_match_duckdb(samples_dir):

@@ -16,7 +16,7 @@ from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.models import normalize_model
 from pipelines.schemas import USAGE_EVENTS
-from pipelines.sources import READERS, otel_genai
+from pipelines.sources import reader, otel_genai
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sources" / "otel_mixed.jsonl"
 SOURCE = SourceConfig(name="otel_test", kind="otel_genai", path="unused")
@@ -71,7 +71,7 @@ def _check_fixture_rows(frame: pl.DataFrame, path: str) -> None:
 
 
 def test_registry_names_otel():
-    assert READERS["otel_genai"] is otel_genai.read
+    assert reader("otel_genai") is otel_genai.read
 
 
 def test_both_shapes_old_and_new_names():
