@@ -60,6 +60,7 @@ COST_LINES: dict[str, pl.DataType] = {
     "x_model": _S,
     "x_token_type": _S,
     "x_is_ai": _B,
+    "x_ai_category": _S,
     "x_source": _S,
     "x_source_file": _S,
 }
@@ -82,6 +83,7 @@ USAGE_EVENTS: dict[str, pl.DataType] = {
     "output_tokens": _I,
     "reasoning_tokens": _I,
     "is_batch": _B,
+    "service_tier": _S,
     "status": _S,
     "outcome": _S,
     "latency_ms": _F,
