@@ -43,7 +43,7 @@ browser:
 		echo "==> installing Debian's chromium (a few minutes)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
-	@$(CHROMIUM) --version
+	@$(CHROMIUM) --version 2>/dev/null || true
 
 demo: setup
 	$(BIN)/aispend demo

@@ -31,7 +31,6 @@ def _post(url: str, query: str) -> dict:
         return json.load(response)
 
 
-@pytest.mark.slow
 def test_dagster_dev_serves_the_asset_graph(tmp_path):
     port = _free_port()
     home = tmp_path / "dagster_home"
