@@ -113,6 +113,18 @@ PRICES: dict[str, pl.DataType] = {
     "cache_read_usd_per_mtok": _F,
     "cache_write_usd_per_mtok": _F,
     "price_source": _S,
+    # migration 0003: request-context variants and long-context tiers
+    "price_variant": _S,
+    "tier1_threshold_tokens": _I,
+    "tier1_input_usd_per_mtok": _F,
+    "tier1_output_usd_per_mtok": _F,
+    "tier1_cache_read_usd_per_mtok": _F,
+    "tier1_cache_write_usd_per_mtok": _F,
+    "tier2_threshold_tokens": _I,
+    "tier2_input_usd_per_mtok": _F,
+    "tier2_output_usd_per_mtok": _F,
+    "tier2_cache_read_usd_per_mtok": _F,
+    "tier2_cache_write_usd_per_mtok": _F,
 }
 
 UNATTRIBUTED = "unattributed"

@@ -22,20 +22,21 @@ def table() -> pl.DataFrame:
     return build_price_table([])
 
 
-def _rows(prices: pl.DataFrame, provider: str, model: str) -> list[dict]:
-    return prices.filter(provider=provider, model=model).sort("valid_from").to_dicts()
+def _rows(prices: pl.DataFrame, provider: str, model: str, variant: str = "standard") -> list[dict]:
+    return prices.filter(provider=provider, model=model, price_variant=variant).sort("valid_from").to_dicts()
 
 
-def _in_force(prices: pl.DataFrame, provider: str, model: str, day: date) -> list[dict]:
+def _in_force(prices: pl.DataFrame, provider: str, model: str, day: date, variant: str = "standard") -> list[dict]:
     return [
-        r for r in _rows(prices, provider, model)
+        r for r in _rows(prices, provider, model, variant)
         if r["valid_from"] <= day and (r["valid_to"] is None or day < r["valid_to"])
     ]
 
 
 def _assert_no_overlaps(prices: pl.DataFrame) -> None:
-    ordered = prices.sort("provider", "model", "valid_from").with_columns(
-        next_from=pl.col("valid_from").shift(-1).over("provider", "model")
+    key = ["provider", "model", "price_variant"]
+    ordered = prices.sort(*key, "valid_from").with_columns(
+        next_from=pl.col("valid_from").shift(-1).over(key)
     )
     overlapping = ordered.filter(
         pl.col("next_from").is_not_null() & (pl.col("valid_to").is_null() | (pl.col("valid_to") > pl.col("next_from")))

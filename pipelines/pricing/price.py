@@ -1,29 +1,78 @@
 """Price usage events by joining the dated price table: no per-event Python (DESIGN rule 7).
 
-The join runs on the distinct (provider, model, UTC date) keys of the usage, which are few, and is then
-joined back to the events: this needs no sort of the events (an as-of join would) and keeps every event even
-when its model has windows but none in force that day. Unpriced stays null, never 0 (DESIGN rule 3).
+Everything that depends only on (provider, model, UTC date, price variant) is resolved on the distinct keys of
+the usage, which are few: the standard row in force, the variant row (batch, service tier) or the documented
+variant discount, the provider discount, and the `price_source` text for each long-context tier. That frame is
+joined back to the events, which then only pick a tier from their own token counts and multiply. This needs no
+sort of the events (an as-of join would) and keeps every event even when its model has no price that day.
+Unpriced stays null, never 0 (DESIGN rule 3).
+
+`price_source` names what was applied, in order: the table's source (`genai-prices 0.2.3` or `override`), the
+variant (`; batch price` = genai-prices' own batch rate, `; batch -50%` = the documented discount, `; priority:
+standard price (no rate known)`), the tier (`; input >200000 tokens`), and the provider discount
+(`; discount -12%`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
+
 import polars as pl
 
+from pipelines.config import ModelAlias, ProviderDiscount
+from pipelines.pricing.discounts import discounts_frame, discounts_in_force
+from pipelines.pricing.price_table import (
+    OVERRIDE_SOURCE,
+    RATE_COLUMNS,
+    STANDARD,
+    TIER_COLUMNS,
+    TIERS,
+    tier_columns,
+    tier_threshold,
+)
+from pipelines.pricing.variants import (
+    VARIANT_FALLBACKS,
+    event_variant,
+    explicit_label,
+    fallbacks_frame,
+    unknown_label,
+)
+
 _DATE = "__price_date"
-_KEY = ["provider", "model", _DATE]
-_RATES = ["input_usd_per_mtok", "output_usd_per_mtok", "cache_read_usd_per_mtok", "cache_write_usd_per_mtok"]
+_VARIANT = "__price_variant"
+_KEY = ["provider", "model", _DATE, _VARIANT]
+_THRESHOLDS = tuple(tier_threshold(t) for t in TIERS)
+_ALL_RATES = RATE_COLUMNS + tuple(c for t in TIERS for c in tier_columns(t))
+_PRICE_COLUMNS = RATE_COLUMNS + TIER_COLUMNS + ("price_source",)
+_SOURCES = tuple(f"__source{level}" for level in (0, *TIERS))
+# Bump when the rules in this package change how a price is computed, so loaded usage is repriced.
+PRICING_RULES = "2: tiers, variants, variant fallbacks, provider discounts, aliases"
 
 
-def price_usage(usage: pl.LazyFrame, prices: pl.LazyFrame) -> pl.LazyFrame:
+def price_usage(
+    usage: pl.LazyFrame, prices: pl.LazyFrame, discounts: Sequence[ProviderDiscount] = ()
+) -> pl.LazyFrame:
     """`usage` (USAGE_EVENTS columns) with `cost_usd` and `price_source` from the price in force that UTC day.
 
-    Other columns pass through unchanged; `provider` and `model` must already be normalized.
+    Other columns pass through unchanged; `provider` and `model` must already be normalized (and aliased).
     """
     columns = usage.collect_schema().names()
-    events = usage.drop("cost_usd", "price_source", strict=False).with_columns(event_date().alias(_DATE))
-    in_force = prices_in_force(events.select(_KEY).unique(), prices)
+    events = usage.drop("cost_usd", "price_source", strict=False).with_columns(
+        event_date().alias(_DATE), event_variant().alias(_VARIANT)
+    )
+    for name in ("request_count", "is_batch", "service_tier"):  # optional for frames that are not USAGE_EVENTS
+        if name not in columns:
+            events = events.with_columns(pl.lit(None).alias(name))
+    keyed = key_prices(events.select(_KEY).unique(), prices, discounts_frame(discounts))
+    level = tier_level()
     return (
-        events.join(in_force, on=_KEY, how="left", nulls_equal=False)
+        events.join(keyed, on=_KEY, how="left", nulls_equal=False)
+        .with_columns(
+            *(_pick(level, rate) for rate in RATE_COLUMNS),
+            _pick_source(level).alias("price_source"),
+        )
         .with_columns(cost_usd().alias("cost_usd"))
         .select(columns)
     )
@@ -34,22 +83,117 @@ def event_date() -> pl.Expr:
     return pl.col("event_time").dt.date()
 
 
-def prices_in_force(keys: pl.LazyFrame, prices: pl.LazyFrame) -> pl.LazyFrame:
-    """One price row per (provider, model, date) key that has one: valid_from <= date < valid_to (null = open).
+def _with_variant(prices: pl.LazyFrame) -> pl.LazyFrame:
+    """A table from before migration 0003 (or hand-made) has only standard rows and no tiers."""
+    names = prices.collect_schema().names()
+    missing = [c for c in ("price_variant", *TIER_COLUMNS) if c not in names]
+    return prices.with_columns(
+        *(pl.lit(STANDARD if c == "price_variant" else None).alias(c) for c in missing)
+    ).with_columns(pl.col("price_variant").fill_null(STANDARD))
 
-    The table never overlaps a key's windows; should a hand-made one, the latest valid_from wins, so the
-    result is still one row per key.
+
+def prices_in_force(keys: pl.LazyFrame, prices: pl.LazyFrame) -> pl.LazyFrame:
+    """One price row per (provider, model, date[, price_variant]) key that has one in force that date.
+
+    valid_from <= date < valid_to (null = open). Keys without `price_variant` look up standard rows. The table
+    never overlaps a key's windows; should a hand-made one, the latest valid_from wins.
     """
+    if "price_variant" not in keys.collect_schema().names():
+        keys = keys.with_columns(pl.lit(STANDARD).alias("price_variant"))
+    key = keys.collect_schema().names()
     valid = (pl.col("valid_from") <= pl.col(_DATE)) & (
         pl.col("valid_to").is_null() | (pl.col(_DATE) < pl.col("valid_to"))
     )
     return (
-        keys.join(prices.select("provider", "model", "valid_from", "valid_to", *_RATES, "price_source"),
-                  on=["provider", "model"], how="inner")
+        keys.join(
+            _with_variant(prices).select("provider", "model", "price_variant", "valid_from", "valid_to", *_PRICE_COLUMNS),
+            on=["provider", "model", "price_variant"],
+            how="inner",
+        )
         .filter(valid)
-        .group_by(_KEY)
-        .agg(pl.col(*_RATES, "price_source").sort_by("valid_from").last())
+        .group_by(key)
+        .agg(pl.col(*_PRICE_COLUMNS).sort_by("valid_from").last())
     )
+
+
+def key_prices(keys: pl.LazyFrame, prices: pl.LazyFrame, discounts: pl.LazyFrame) -> pl.LazyFrame:
+    """Per (provider, model, date, variant): effective base and tier rates, thresholds, and a source per tier."""
+    standard = prices_in_force(keys.select("provider", "model", _DATE).unique(), prices).drop("price_variant")
+    variant = (
+        prices_in_force(
+            keys.filter(pl.col(_VARIANT) != STANDARD).select(
+                "provider", "model", _DATE, pl.col(_VARIANT).alias("price_variant")
+            ),
+            prices,
+        )
+        .rename({"price_variant": _VARIANT})
+        .rename({c: f"{c}__v" for c in _PRICE_COLUMNS})
+    )
+    fallback = fallbacks_frame().rename({"variant": _VARIANT, "multiplier": "__fallback", "label": "__fallback_label"})
+    discount = discounts_in_force(keys.select("provider", _DATE).unique(), discounts, _DATE)
+
+    has_variant = pl.col("price_source__v").is_not_null()
+    base_source = pl.when(has_variant).then(pl.col("price_source__v")).otherwise(pl.col("price_source"))
+    scale = pl.when(has_variant).then(1.0).otherwise(pl.col("__fallback").fill_null(1.0))
+    discounted = pl.col("percent").is_not_null() & (base_source != OVERRIDE_SOURCE)
+    scale = scale * pl.when(discounted).then(1 - pl.col("percent") / 100).otherwise(1.0)
+    variant_label = (
+        pl.when(pl.col(_VARIANT) == STANDARD).then(pl.lit(""))
+        .when(has_variant).then(explicit_label(pl.col(_VARIANT)))
+        .when(pl.col("__fallback").is_not_null()).then(pl.col("__fallback_label"))
+        .otherwise(unknown_label(pl.col(_VARIANT)))
+    )
+    discount_label = pl.when(discounted).then(pl.col("discount_label")).otherwise(pl.lit(""))
+
+    def tier_label(threshold: str) -> pl.Expr:
+        return pl.lit("; input >") + pl.col(threshold).cast(pl.String) + pl.lit(" tokens")
+
+    return (
+        keys.join(standard, on=["provider", "model", _DATE], how="left")
+        .join(variant, on=_KEY, how="left")
+        .join(fallback, on=["provider", _VARIANT], how="left")
+        .join(discount, on=["provider", _DATE], how="left")
+        .with_columns(
+            *((pl.when(has_variant).then(pl.col(f"{c}__v")).otherwise(pl.col(c)) * scale).alias(c) for c in _ALL_RATES),
+            *(pl.when(has_variant).then(pl.col(f"{c}__v")).otherwise(pl.col(c)).alias(c) for c in _THRESHOLDS),
+            pl.concat_str(base_source, variant_label, discount_label).alias(_SOURCES[0]),
+            *(
+                pl.concat_str(base_source, variant_label, tier_label(tier_threshold(t)), discount_label).alias(_SOURCES[t])
+                for t in TIERS
+            ),
+        )
+        .select(*_KEY, *_ALL_RATES, *_THRESHOLDS, *_SOURCES)
+    )
+
+
+def tier_level() -> pl.Expr:
+    """0 for the base rates, else the highest long-context tier whose threshold the request's input exceeds.
+
+    Input is the whole prompt: uncached + cache read + cache write, as genai-prices counts it. A row that
+    stands for several requests (`request_count` > 1, aggregate sources) is judged by its mean per request,
+    since the tier is decided per request.
+    """
+    total = sum(pl.col(c).fill_null(0) for c in ("input_tokens", "cache_read_tokens", "cache_write_tokens"))
+    per_request = total / pl.col("request_count").fill_null(1).clip(lower_bound=1)
+    level = pl.lit(0, dtype=pl.Int8)
+    for t in TIERS:  # ascending thresholds: a later tier overrides an earlier one
+        th = pl.col(tier_threshold(t))
+        level = pl.when(th.is_not_null() & (per_request > th)).then(pl.lit(t, dtype=pl.Int8)).otherwise(level)
+    return level
+
+
+def _pick(level: pl.Expr, rate: str) -> pl.Expr:
+    out = pl.col(rate)
+    for t in TIERS:
+        out = pl.when(level == t).then(pl.col(f"tier{t}_{rate}")).otherwise(out)
+    return out.alias(rate)
+
+
+def _pick_source(level: pl.Expr) -> pl.Expr:
+    out = pl.col(_SOURCES[0])
+    for t in TIERS:
+        out = pl.when(level == t).then(pl.col(_SOURCES[t])).otherwise(out)
+    return out
 
 
 def cost_usd() -> pl.Expr:
@@ -71,3 +215,20 @@ def cost_usd() -> pl.Expr:
         + tokens("output_tokens") * pl.col("output_usd_per_mtok").fill_null(0)
     ) / 1_000_000
     return pl.when(pl.col("price_source").is_not_null()).then(total).otherwise(None)
+
+
+def pricing_version(
+    table_version: str, discounts: Sequence[ProviderDiscount] = (), aliases: Sequence[ModelAlias] = ()
+) -> str:
+    """What usage was priced with: the table's content hash plus discounts, aliases and these rules.
+
+    Stored per loaded unit (ingest_log.price_version); when it changes, already-loaded usage is repriced.
+    """
+    payload = {
+        "table": table_version,
+        "discounts": [d.model_dump(mode="json") for d in discounts],
+        "aliases": [a.model_dump(mode="json") for a in aliases],
+        "fallbacks": sorted([*k, v] for k, v in VARIANT_FALLBACKS.items()),
+        "rules": PRICING_RULES,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
