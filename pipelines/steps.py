@@ -94,12 +94,21 @@ def load_cost_lines(con: duckdb.DuckDBPyConnection, config: AispendConfig, log: 
 
 
 def load_usage_events(con: duckdb.DuckDBPyConnection, config: AispendConfig, log: Log = _quiet) -> list[FileResult]:
-    """Read usage sources and price them against the price table as loaded (rule 7: a join, not a loop)."""
-    prices, version = current_prices(con)
+    """Read usage sources, apply model aliases and price them against the price table as loaded (rule 7).
+
+    The version stored with each unit covers the table, the discounts, the aliases and the pricing rules, so
+    changing any of them reprices usage already loaded.
+    """
+    from pipelines.pricing.aliases import apply_model_aliases
+    from pipelines.pricing.price import pricing_version
+
+    prices, table_version = current_prices(con)
     lazy_prices = prices.lazy()
+    discounts, aliases = config.prices.discounts, config.model_aliases
+    version = pricing_version(table_version, discounts, aliases)
 
     def pricer(frame: pl.DataFrame) -> pl.DataFrame:
-        return price_usage(frame.lazy(), lazy_prices).collect()
+        return price_usage(apply_model_aliases(frame.lazy(), aliases), lazy_prices, discounts).collect()
 
     return load_sources(con, config, USAGE_KINDS, pricer=pricer, price_version=version, log=log)
 
