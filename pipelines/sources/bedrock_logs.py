@@ -1,0 +1,309 @@
+"""Amazon Bedrock model invocation logs into usage_events, one row per model call; never a prompt.
+
+Where the logs come from: Bedrock's S3 delivery (`P/AWSLogs/<account>/BedrockModelInvocationLogs/<region>/
+YYYY/MM/DD/HH/*.json.gz`, read through `file_units` like any file) or a CloudWatch Logs export. The shape is
+detected per file, because all of these are what people have on disk:
+- JSON lines, one record per line (S3 delivery), or records concatenated / pretty-printed / in a JSON array;
+- CloudWatch lines `{"timestamp": <ms>, "message": "<the record as a JSON string>"}`;
+- `aws logs filter-log-events` (or get-log-events) output `{"events": [{"timestamp", "message"}, ...]}`;
+- CloudWatch's export-to-S3 lines `2025-08-15T14:39:40.000Z {record}`.
+
+Prompts and completions never reach the warehouse, the logs or an error message: every record is decoded
+with a Polars struct schema that simply has no `inputBodyJson` / `outputBodyJson` / `*S3Path` fields, so the
+decoded frame never holds them; the raw text exists only while it is being decoded. Errors name the line (or
+record) and the field, never a value that could come from a body.
+
+Token accounting: Bedrock's `inputTokenCount` already EXCLUDES cache reads and writes, so it is
+usage_events.input_tokens as is. Guardrail-blocked calls carry no token fields: they count 0. No cost and no
+latency are logged.
+
+Options (`source.options`): the keys of `requestMetadata` (the caller's own tags) that name the task
+(`task_key`, default "task"), team (`team_key`, "team"), run id (`run_id_key`, "run_id"), outcome
+(`outcome_key`, "outcome": success / failure) and project (`project_key`, "project"); `pattern` (e.g.
+"*.json.gz") is used by ingest to pick files under an s3:// prefix.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from pipelines.config import SourceConfig
+from pipelines.errors import SourceError
+from pipelines.models import normalize_model
+from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
+from pipelines.sources.common import blank_to_null, parse_utc, read_bytes
+
+PROVIDER = "aws"
+SCHEMA_TYPE = "ModelInvocationLog"
+DEFAULT_OPTIONS = {
+    "task_key": "task",
+    "team_key": "team",
+    "run_id_key": "run_id",
+    "outcome_key": "outcome",
+    "project_key": "project",
+}
+# Token fields as (struct, field): counts are decoded as text and checked, so "12", 12 and 12.0 all work.
+TOKEN_FIELDS = {
+    "input_tokens": ("input", "inputTokenCount"),
+    "cache_read_tokens": ("input", "cacheReadInputTokenCount"),
+    "cache_write_tokens": ("input", "cacheWriteInputTokenCount"),
+    "output_tokens": ("output", "outputTokenCount"),
+}
+
+_S = pl.String
+# CloudWatch export-to-S3 writes "<ISO time> <message>" per line.
+_CW_EXPORT_PREFIX = re.compile(r"(?m)^[ \t]*\d{4}-\d{2}-\d{2}T\S+[ \t]+(?=\{)")
+# Between two top-level objects only; inside a JSON string the same text may match, which only changes
+# body text we never decode (a literal newline cannot occur inside a JSON string).
+_OBJECT_BOUNDARY = re.compile(r"\}\s*\{")
+
+
+def record_dtype(metadata_keys: list[str]) -> pl.Struct:
+    """The fields we keep of one invocation record. Bodies are absent on purpose: they are never decoded."""
+    return pl.Struct(
+        {
+            "schemaType": _S,
+            "timestamp": _S,
+            "accountId": _S,
+            "identity": pl.Struct({"arn": _S}),
+            "region": _S,
+            "requestId": _S,
+            "operation": _S,
+            "modelId": _S,
+            "input": pl.Struct({"inputTokenCount": _S, "cacheReadInputTokenCount": _S, "cacheWriteInputTokenCount": _S}),
+            "output": pl.Struct({"outputTokenCount": _S}),
+            "requestMetadata": pl.Struct({k: _S for k in metadata_keys}),
+            "errorCode": _S,
+        }
+    )
+
+
+def envelope_dtype(record: pl.Struct) -> pl.Struct:
+    """A top-level object: a record, a CloudWatch line (`message`), or a filter-log-events page (`events`)."""
+    return pl.Struct(
+        {
+            **{f.name: f.dtype for f in record.fields},
+            "message": _S,
+            "events": pl.List(pl.Struct({"timestamp": _S, "message": _S})),
+        }
+    )
+
+
+def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
+    options = _options(source, path)
+    record = record_dtype(list(dict.fromkeys(options.values())))
+    objects, unit = _top_level_objects(path, data)
+    envelopes = _decode(objects["text"], envelope_dtype(record), path, _where(objects, unit))
+    top = objects.select("pos").with_columns(envelopes.alias("env")).unnest("env")
+    records = _records(top, record, path, unit)
+    _validate(records, path, unit)
+    events = records.with_columns(_event_columns(options)).with_columns(
+        pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file")
+    )
+    return conform(events, USAGE_EVENTS)
+
+
+def _options(source: SourceConfig, path: str) -> dict[str, str]:
+    options = {**DEFAULT_OPTIONS, **{k: v for k, v in source.options.items() if k in DEFAULT_OPTIONS}}
+    for key, value in options.items():
+        if not isinstance(value, str) or not value:
+            raise SourceError(path, f"option {key} must be a non-empty text (a requestMetadata key)")
+    return options
+
+
+def _text(path: str, data: bytes | None) -> str:
+    try:
+        return read_bytes(path, data).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+
+
+def _top_level_objects(path: str, data: bytes | None) -> tuple[pl.DataFrame, str]:
+    """Each top-level JSON object as text with its position: (`pos`, `text`), and what `pos` counts.
+
+    JSON lines keep their line numbers. Anything else (records concatenated or pretty-printed, a JSON array,
+    the CLI's pretty `{"events": [...]}`) is turned into one line and split into records by Polars.
+    """
+    text = _CW_EXPORT_PREFIX.sub("", _text(path, data))
+    lines = (
+        pl.DataFrame({"text": text.split("\n")})
+        .with_row_index("pos", offset=1)
+        .with_columns(pl.col("text").str.strip_chars(), pl.col("pos").cast(pl.Int64))
+        .filter(pl.col("text") != "")
+    )
+    # JSON lines when the first line is a whole object and no line holds several objects back to back (only
+    # lines that look so are parsed to make sure); a bad line further down is then named by its number.
+    first = lines.head(1)
+    first_is_object = first.height == 0 or first.select(
+        pl.col("text").str.starts_with("{") & pl.col("text").str.json_path_match("$").is_not_null()
+    ).item()
+    several = pl.col("text").str.contains(r"\}\s*\{") & pl.col("text").str.json_path_match("$").is_null()
+    if first_is_object and not lines.select(several.any()).item():
+        return lines, "line"
+    body = " ".join(text.split()).strip()  # JSON strings hold no raw newlines, so this changes no value
+    if body.startswith("{"):
+        body = "[" + _OBJECT_BOUNDARY.sub("},{", body) + "]"
+    if not body.startswith("["):
+        first = lines.filter(~pl.col("text").str.starts_with("{") & ~pl.col("text").str.starts_with("[")).head(1)
+        line = int(first["pos"][0]) if first.height else 1
+        raise SourceError(path, f"line {line} is not JSON (expected invocation log records)", row=line)
+    try:
+        wrapped = pl.read_ndjson(('{"records": ' + body + "}").encode(), schema={"records": pl.List(_S)})
+    except pl.exceptions.PolarsError:  # never show Polars' message: it quotes the offending text
+        raise SourceError(path, "not valid JSON: neither JSON lines nor JSON objects nor a JSON array") from None
+    records = wrapped["records"].explode().str.strip_chars()
+    objects = pl.DataFrame({"text": records}).with_row_index("pos", offset=1).with_columns(pl.col("pos").cast(pl.Int64))
+    return objects, "record"
+
+
+def _where(frame: pl.DataFrame, unit: str, event: pl.Series | None = None):
+    def describe(index: int) -> tuple[str, int]:
+        pos = int(frame["pos"][index])
+        suffix = f", event {int(event[index])}" if event is not None and event[index] is not None else ""
+        return f"{unit} {pos}{suffix}", pos
+
+    return describe
+
+
+def _decode(texts: pl.Series, dtype: pl.Struct, path: str, where) -> pl.Series:
+    """Decode every object at once; only when that fails, find the first bad one by bisection and name its
+    field. Polars' own message is never shown: it quotes the text, which may be a prompt."""
+    if texts.len() and not texts.str.starts_with("{").all():
+        index = int((~texts.str.starts_with("{")).arg_true()[0])
+        label, pos = where(index)
+        raise SourceError(path, f"{label} is not a JSON object", row=pos)
+    try:
+        return texts.str.json_decode(dtype)
+    except pl.exceptions.PolarsError:
+        pass
+    lo, hi = 0, texts.len()
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _fails(texts[lo:mid], dtype):
+            hi = mid
+        else:
+            lo = mid
+    label, pos = where(lo)
+    one = texts[lo : lo + 1]
+    if one.str.json_path_match("$").is_null().all():
+        raise SourceError(path, f"{label} is not valid JSON", row=pos)
+    for field in dtype.fields:
+        if _fails(one, pl.Struct([field])):
+            raise SourceError(path, f"{label}: field {field.name!r} has the wrong type", row=pos, column=field.name)
+    raise SourceError(path, f"{label} could not be decoded", row=pos)
+
+
+def _fails(texts: pl.Series, dtype: pl.DataType) -> bool:
+    try:
+        texts.str.json_decode(dtype)
+    except pl.exceptions.PolarsError:
+        return True
+    return False
+
+
+def _records(top: pl.DataFrame, record: pl.Struct, path: str, unit: str) -> pl.DataFrame:
+    """Invocation records from all three envelopes, in file order, with their position for messages."""
+    names = [f.name for f in record.fields]
+    is_cloudwatch = pl.col("message").is_not_null() | pl.col("events").is_not_null()
+    direct = top.filter(~is_cloudwatch).select(
+        "pos", pl.lit(None, pl.Int64).alias("event"), pl.lit(None, pl.Datetime("us")).alias("cw_time"), *names
+    )
+    lines = top.filter(pl.col("message").is_not_null()).select(
+        "pos", pl.lit(None, pl.Int64).alias("event"), "timestamp", "message"
+    )
+    pages = (
+        top.filter(pl.col("events").is_not_null() & pl.col("message").is_null())
+        .select("pos", "events")
+        .explode("events")
+        .with_columns((pl.int_range(pl.len()).over("pos") + 1).cast(pl.Int64).alias("event"))
+        .filter(pl.col("events").is_not_null())
+        .unnest("events")
+        .select("pos", "event", "timestamp", "message")
+    )
+    messages = pl.concat([lines, pages]).sort("pos", "event", maintain_order=True)
+    messages = messages.filter(pl.col("message").is_not_null())
+    texts = messages["message"].str.strip_chars()
+    decoded = _decode(texts, record, path, _where(messages, unit, messages["event"]))
+    from_cloudwatch = messages.select(
+        "pos", "event", _millis_to_utc(pl.col("timestamp")).alias("cw_time")
+    ).with_columns(decoded.alias("r")).unnest("r")
+    return pl.concat([direct, from_cloudwatch.select(direct.columns)]).sort("pos", "event", maintain_order=True)
+
+
+def _millis_to_utc(col: pl.Expr) -> pl.Expr:
+    return col.str.strip_chars().cast(pl.Float64, strict=False).cast(pl.Int64).cast(pl.Datetime("ms")).cast(
+        pl.Datetime("us")
+    )
+
+
+def _field(struct: str, field: str) -> pl.Expr:
+    return pl.col(struct).struct.field(field)
+
+
+def _count(struct: str, field: str) -> pl.Expr:
+    return _field(struct, field).str.strip_chars().cast(pl.Float64, strict=False)
+
+
+def _event_time() -> pl.Expr:
+    return pl.coalesce(parse_utc(pl.col("timestamp")), pl.col("cw_time"))
+
+
+def _validate(records: pl.DataFrame, path: str, unit: str) -> None:
+    def refuse(bad: pl.Expr, reason: str, column: str) -> None:
+        hit = records.filter(bad.fill_null(False)).head(1)
+        if hit.height:
+            pos = int(hit["pos"][0])
+            event = hit["event"][0]
+            label = f"{unit} {pos}" + (f", event {int(event)}" if event is not None else "")
+            raise SourceError(path, f"{label}: field {column!r} {reason}", row=pos, column=column)
+
+    refuse(
+        pl.col("schemaType").is_not_null() & (pl.col("schemaType") != SCHEMA_TYPE),
+        f"is not {SCHEMA_TYPE}: not a Bedrock model invocation log record",
+        "schemaType",
+    )
+    refuse(blank_to_null(pl.col("modelId")).is_null(), "is missing", "modelId")
+    refuse(pl.col("timestamp").is_null() & pl.col("cw_time").is_null(), "is missing", "timestamp")
+    refuse(_event_time().is_null(), "is not a timestamp", "timestamp")
+    for struct, field in TOKEN_FIELDS.values():
+        name = f"{struct}.{field}"
+        parsed = _count(struct, field)
+        refuse(_field(struct, field).is_not_null() & parsed.is_null(), "is not a number", name)
+        refuse(parsed.is_not_null() & (parsed != parsed.floor()), "is not a whole number", name)
+        refuse(parsed < 0, "is negative", name)
+
+
+def _tag(key: str) -> pl.Expr:
+    return blank_to_null(pl.col("requestMetadata").struct.field(key))
+
+
+def _event_columns(options: dict[str, str]) -> list[pl.Expr]:
+    outcome = _tag(options["outcome_key"]).str.to_lowercase()
+    tokens = [
+        pl.coalesce(_count(struct, field), pl.lit(0.0)).cast(pl.Int64).alias(name)
+        for name, (struct, field) in TOKEN_FIELDS.items()
+    ]
+    model_id = pl.col("modelId").str.strip_chars()
+    return [
+        _event_time().alias("event_time"),
+        pl.lit(PROVIDER).alias("provider"),
+        normalize_model(pl.lit(PROVIDER), model_id).alias("model"),
+        pl.col("modelId").alias("raw_model"),
+        pl.coalesce(_tag(options["task_key"]), pl.lit(UNATTRIBUTED)).alias("task"),
+        _tag(options["run_id_key"]).alias("run_id"),
+        _tag(options["team_key"]).alias("team"),
+        blank_to_null(pl.col("identity").struct.field("arn")).alias("user_id"),
+        _tag(options["project_key"]).alias("project"),
+        blank_to_null(pl.col("requestId")).alias("request_id"),
+        pl.lit(1, pl.Int64).alias("request_count"),
+        *tokens,
+        pl.lit(0, pl.Int64).alias("reasoning_tokens"),
+        pl.lit(False).alias("is_batch"),
+        pl.when(blank_to_null(pl.col("errorCode")).is_not_null()).then(pl.lit("error")).otherwise(pl.lit("ok")).alias(
+            "status"
+        ),
+        pl.when(outcome.is_in(["success", "failure"])).then(outcome).alias("outcome"),
+        pl.lit(None, pl.Float64).alias("latency_ms"),
+    ]
