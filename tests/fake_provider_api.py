@@ -77,7 +77,7 @@ class FakeProviderApi:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def __enter__(self) -> "FakeProviderApi":
@@ -191,3 +191,12 @@ def _bucket(path: str, start: datetime, end: datetime, results: list[dict]) -> d
                 "results": results}
     return {"starting_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "ending_at": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "results": results}
+
+
+def api_config(tmp_path, kind: str, url: str, key_env: str, **options):
+    """An AispendConfig in tmp_path with one API source of `kind` pointed at the fake server."""
+    from pipelines.config import AispendConfig, SourceConfig
+
+    source = SourceConfig(name=f"my_{kind}", kind=kind, path="api", api_key_env=key_env,
+                          options={"base_url": url, "backoff_s": 0.01, **options})
+    return AispendConfig(warehouse=str(tmp_path / "wh" / "aispend.duckdb"), sources=[source], base_dir=str(tmp_path))

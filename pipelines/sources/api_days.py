@@ -1,0 +1,265 @@
+"""What every provider-API source shares: one UTC day per Unit, the admin key, and page flattening.
+
+Why a day: provider cost and usage reports keep changing for a day or two after the fact (late usage, batch
+jobs finishing, cost restatements), then settle. A day is small enough to re-fetch cheaply and large enough
+to be one bucket, so the recent days are re-fetched on every run (fingerprint None: the day's rows are
+replaced) while days older than `refresh_days` are final (fingerprint `final:<day>`: fetched once, then
+skipped). A day that fails anywhere (HTTP, a malformed page) is refused whole; other days still load.
+
+Options (`source.options`):
+  start_date:   first UTC day to load (ISO date; required)
+  end_date:     last UTC day to load, inclusive (default: today, UTC); later days are not asked for
+  refresh_days: days younger than this many days are re-fetched on every run (default 3)
+  base_url:     the API host (default the provider's public API)
+  max_retries, backoff_s, timeout_s: passed to the HTTP client (defaults 5, 1.0, 60)
+
+The admin key comes from the environment variable `source.api_key_env` names (or the provider's default
+variable). It never appears in a location, an error, the warehouse or the logs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines.config import SourceConfig
+from pipelines.errors import SourceError
+from pipelines.http_client import ApiClient
+from pipelines.ingest import Unit
+from pipelines.sources.common import first_row
+
+DEFAULT_REFRESH_DAYS = 3
+# Columns flatten() adds so a bad value can be traced to its page and result.
+PAGE, ROW, BUCKET_START = "__page", "__row", "__bucket_start"
+
+
+def utc_today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+@dataclass(frozen=True)
+class Day:
+    """One UTC day and the location that names it (`openai_costs:2026-11-01`: never a key or a URL)."""
+
+    day: date
+    location: str
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.day.year, self.day.month, self.day.day, tzinfo=timezone.utc)
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(days=1)
+
+
+def _option_date(source: SourceConfig, name: str, default: date | None) -> date:
+    value = source.options.get(name)
+    if value is None:
+        if default is None:
+            raise SourceError(f"source {source.name}", f"option {name} is required (an ISO date such as 2026-01-01)")
+        return default
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise SourceError(f"source {source.name}", f"option {name} is not an ISO date: {str(value)[:40]!r}") from None
+
+
+def _option_int(source: SourceConfig, name: str, default: int, minimum: int = 0) -> int:
+    value = source.options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SourceError(f"source {source.name}", f"option {name} must be a whole number >= {minimum}")
+    return value
+
+
+def _option_float(source: SourceConfig, name: str, default: float) -> float:
+    value = source.options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise SourceError(f"source {source.name}", f"option {name} must be a number >= 0")
+    return float(value)
+
+
+def plan_days(source: SourceConfig, today: date | None = None) -> list[tuple[Day, bool]]:
+    """Every day from start_date to end_date (capped at today), each with whether it is final."""
+    today = today or utc_today()
+    start = _option_date(source, "start_date", None)
+    end = min(_option_date(source, "end_date", today), today)
+    refresh = _option_int(source, "refresh_days", DEFAULT_REFRESH_DAYS)
+    if start > end:
+        raise SourceError(f"source {source.name}", f"start_date {start} is after end_date {end} (or today)")
+    days = []
+    day = start
+    while day <= end:
+        days.append((Day(day, f"{source.kind}:{day.isoformat()}"), (today - day).days > refresh))
+        day += timedelta(days=1)
+    return days
+
+
+def admin_key(source: SourceConfig, default_env: str) -> str:
+    """The key from the environment; a missing key is named by its variable, never by value."""
+    variable = source.api_key_env or default_env
+    key = os.environ.get(variable, "").strip()
+    if not key:
+        raise SourceError(f"source {source.name}", f"environment variable {variable} is not set: "
+                          f"set it to an admin API key (or name another variable in api_key_env)")
+    return key
+
+
+def make_client(source: SourceConfig, default_base_url: str, headers: dict[str, str]) -> ApiClient:
+    return ApiClient(
+        str(source.options.get("base_url") or default_base_url),
+        headers,
+        max_retries=_option_int(source, "max_retries", 5),
+        backoff_s=_option_float(source, "backoff_s", 1.0),
+        timeout_s=_option_int(source, "timeout_s", 60, minimum=1),
+    )
+
+
+def day_units(source: SourceConfig, load_day: Callable[[Day], pl.DataFrame], today: date | None = None) -> list[Unit]:
+    """One Unit per day; any SourceError while loading (HTTP or validation) names the day it refused."""
+    units = []
+    for day, final in plan_days(source, today):
+
+        def load(day: Day = day) -> pl.DataFrame:
+            try:
+                return load_day(day)
+            except SourceError as exc:
+                if exc.location.startswith(day.location):
+                    raise
+                raise SourceError(day.location, exc.message) from None
+
+        def fingerprint(day: Day = day, final: bool = final) -> str | None:
+            return f"final:{day.day.isoformat()}" if final else None
+
+        units.append(Unit(day.location, load, fingerprint, {"x_source": source.name, "x_source_file": day.location}))
+    return units
+
+
+def fetch_pages(client: ApiClient, path: str, params: dict[str, Any]) -> list[dict]:
+    return list(client.paginate(path, params))
+
+
+def flatten(
+    pages: Iterable[dict],
+    day: Day,
+    bucket_start: Callable[[dict], datetime | None],
+    fields: dict[str, str],
+) -> pl.DataFrame:
+    """One row per (bucket, result) of one day's pages; every field as text (`a.b` reaches into objects).
+
+    Values stay text so Polars does the typing and validation in one place and can say exactly which value
+    was wrong: a number arrives as 0.06 or "0.06", and an object where a number belongs is kept as its JSON.
+    This walks one API page's parsed JSON (a day is a few hundred results at most), not events.
+    """
+    columns: dict[str, list] = {name: [] for name in (PAGE, ROW, BUCKET_START, *fields)}
+    for page_no, page in enumerate(pages, start=1):
+        where = f"{day.location} page {page_no}"
+        data = page.get("data")
+        if not isinstance(data, list):
+            raise SourceError(where, "the page has no 'data' list")
+        row = 0
+        for bucket in data:
+            if not isinstance(bucket, dict) or not isinstance(bucket.get("results"), list):
+                raise SourceError(where, "a bucket without a 'results' list")
+            start = bucket_start(bucket)
+            if start is None:
+                raise SourceError(where, "a bucket without a readable start time")
+            if not day.start <= start < day.end:
+                raise SourceError(where, f"a bucket starting {start.isoformat()} outside the day asked for")
+            for result in bucket["results"]:
+                row += 1
+                if not isinstance(result, dict):
+                    raise SourceError(where, "a result that is not an object", row=row)
+                columns[PAGE].append(page_no)
+                columns[ROW].append(row)
+                columns[BUCKET_START].append(start.replace(tzinfo=None))
+                for name, path in fields.items():
+                    columns[name].append(_as_text(_pick(result, path)))
+    schema = {PAGE: pl.Int64, ROW: pl.Int64, BUCKET_START: pl.Datetime("us"), **dict.fromkeys(fields, pl.String)}
+    return pl.DataFrame(columns, schema=schema)
+
+
+def _pick(obj: dict, path: str) -> Any:
+    for part in path.split("|"):  # a|b: the first field present (renamed fields across API versions)
+        value: Any = obj
+        for key in part.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None:
+            return value
+    return None
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value) if not isinstance(value, float) else repr(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def refuse_first(frame: pl.DataFrame, bad: pl.Expr, day: Day, reason: str, column: str, field: str | None = None) -> None:
+    """A SourceError naming the day, page, result number and field of the first row where `bad` holds.
+
+    `column` is the frame column whose value is shown; `field` is the API's name for it (default: the same).
+    """
+    row = first_row(frame, bad)
+    if row is None:
+        return
+    hit = frame.row(row - 1, named=True)
+    value = repr(hit.get(column))
+    value = value if len(value) <= 60 else value[:57] + "..."
+    raise SourceError(f"{day.location} page {hit[PAGE]}", reason.format(value=value), row=hit[ROW],
+                      column=field or column)
+
+
+def check_tokens(frame: pl.DataFrame, day: Day, columns: list[str]) -> None:
+    """Token counts must be whole numbers >= 0 when present (absent counts are 0)."""
+    for name in columns:
+        number = pl.col(name).cast(pl.Float64, strict=False)
+        bad = pl.col(name).is_not_null() & (number.is_null() | ~number.is_finite() | (number < 0)
+                                            | (number != number.floor()))
+        refuse_first(frame, bad, day, "not a token count (a whole number >= 0): {value}", name)
+
+
+def tokens(name: str) -> pl.Expr:
+    return pl.col(name).cast(pl.Float64, strict=False).fill_null(0).cast(pl.Int64)
+
+
+def line_ids(frame: pl.DataFrame, source: str, keys: list[str]) -> pl.Series:
+    """md5 of (source, bucket start, the key fields, occurrence): stable across runs and library versions.
+
+    The occurrence number keeps ids unique if the API ever returns two results with the same keys (for
+    example after adding a dimension we do not group by): both lines count, neither overwrites the other.
+    """
+    parts = [pl.lit(source), pl.col(BUCKET_START).dt.strftime("%Y-%m-%dT%H:%M:%S")]
+    parts += [pl.col(k).fill_null("\x00") for k in keys]
+    content = frame.select(
+        pl.concat_str([*parts, pl.int_range(pl.len()).over(keys).cast(pl.String)], separator="\x1f").alias("c")
+    )
+    con = duckdb.connect()
+    try:
+        con.register("content", content)
+        return con.sql("SELECT md5(c) AS h FROM content").pl()["h"]
+    finally:
+        con.close()
+
+
+def month_start(col: pl.Expr) -> pl.Expr:
+    return col.dt.truncate("1mo")
+
+
+def next_month_start(col: pl.Expr) -> pl.Expr:
+    return col.dt.truncate("1mo").dt.offset_by("1mo")

@@ -1,0 +1,178 @@
+"""OpenAI organization Costs and Usage APIs into cost_lines and usage_events, one UTC day per unit.
+
+Costs (`/v1/organization/costs`, grouped by line item and project) is what OpenAI invoices: one cost line per
+(day, line item, project). Usage (`/v1/organization/usage/completions`, grouped by model, project, batch,
+API key and service tier) is the token side: one usage_events row per aggregate, with `request_count` =
+num_model_requests. Both need an admin key (`sk-admin-...`, made by an organization owner).
+
+Traps handled here: `amount.value` arrives as a number or a string; currency is lowercase ("usd");
+`input_tokens` INCLUDES `input_cached_tokens` (usage_events.input_tokens is uncached input only, so the cached
+part is subtracted once, here); days without spend come back as buckets with `results: []`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import polars as pl
+
+from pipelines.config import AispendConfig, SourceConfig
+from pipelines.ingest import Unit
+from pipelines.models import normalize_model
+from pipelines.schemas import COST_LINES, UNATTRIBUTED, USAGE_EVENTS, conform
+from pipelines.sources.api_days import (
+    BUCKET_START,
+    Day,
+    admin_key,
+    check_tokens,
+    day_units,
+    fetch_pages,
+    flatten,
+    line_ids,
+    make_client,
+    month_start,
+    next_month_start,
+    refuse_first,
+    tokens,
+)
+from pipelines.sources.common import ISO_4217
+
+DEFAULT_BASE_URL = "https://api.openai.com"
+DEFAULT_KEY_ENV = "OPENAI_ADMIN_KEY"
+COSTS_PATH = "/v1/organization/costs"
+USAGE_PATH = "/v1/organization/usage/completions"
+COSTS_GROUP_BY = ["line_item", "project_id"]
+USAGE_GROUP_BY = ["model", "project_id", "batch", "api_key_id", "service_tier"]
+
+COST_FIELDS = {"value": "amount.value", "currency": "amount.currency", "line_item": "line_item",
+               "project_id": "project_id"}
+USAGE_FIELDS = {
+    "input_tokens": "input_tokens",
+    "input_cached_tokens": "input_cached_tokens",
+    "output_tokens": "output_tokens",
+    "num_model_requests": "num_model_requests",
+    "model": "model",
+    "project_id": "project_id",
+    "user_id": "user_id",
+    "batch": "batch",
+    "service_tier": "service_tier",
+}
+USAGE_TOKEN_FIELDS = ["input_tokens", "input_cached_tokens", "output_tokens", "num_model_requests"]
+# "gpt-4o-2024-08-06, input", "..., cached input", "..., output": a model, a comma, then the token kind.
+_LINE_ITEM = r"^(.+?),\s*((?:cached\s+)?(?:input|output)\b.*)$"
+
+
+def plan_costs(config: AispendConfig, source: SourceConfig) -> list[Unit]:
+    headers = _headers(source)
+    return day_units(source, lambda day: _load(source, headers, COSTS_PATH, COSTS_GROUP_BY, day, costs_frame))
+
+
+def plan_usage(config: AispendConfig, source: SourceConfig) -> list[Unit]:
+    headers = _headers(source)
+    return day_units(source, lambda day: _load(source, headers, USAGE_PATH, USAGE_GROUP_BY, day, usage_frame))
+
+
+def _headers(source: SourceConfig) -> dict[str, str]:
+    return {"Authorization": f"Bearer {admin_key(source, DEFAULT_KEY_ENV)}"}
+
+
+def _load(source: SourceConfig, headers: dict, path: str, group_by: list[str], day: Day, parse) -> pl.DataFrame:
+    params = {"start_time": int(day.start.timestamp()), "end_time": int(day.end.timestamp()),
+              "bucket_width": "1d", "group_by": group_by}
+    with make_client(source, DEFAULT_BASE_URL, headers) as client:
+        pages = fetch_pages(client, path, params)
+    return parse(pages, day, source)
+
+
+def _bucket_start(bucket: dict) -> datetime | None:
+    start = bucket.get("start_time")
+    if isinstance(start, bool) or not isinstance(start, (int, float)):
+        return None
+    return datetime.fromtimestamp(start, timezone.utc)
+
+
+def costs_frame(pages: list[dict], day: Day, source: SourceConfig) -> pl.DataFrame:
+    raw = flatten(pages, day, _bucket_start, COST_FIELDS)
+    value = pl.col("value").cast(pl.Float64, strict=False)
+    refuse_first(raw, pl.col("value").is_null(), day, "missing cost amount", "value", "amount.value")
+    refuse_first(raw, value.is_null() | ~value.is_finite(), day, "not a number: {value}", "value", "amount.value")
+    currency = pl.col("currency").str.strip_chars().str.to_uppercase()
+    refuse_first(raw, pl.col("currency").is_null() | ~currency.is_in(sorted(ISO_4217)), day,
+                 "unknown currency {value} (expected an ISO 4217 code)", "currency", "amount.currency")
+    parsed = raw.with_columns(
+        pl.col("line_item").str.extract(_LINE_ITEM, 1).str.strip_chars().alias("__model"),
+        pl.col("line_item").str.extract(_LINE_ITEM, 2).str.to_lowercase().alias("__kind"),
+    )
+    out = parsed.with_columns(
+        pl.lit(line_ids(parsed, source.name, ["line_item", "project_id"])).alias("x_line_id"),
+        pl.col("project_id").alias("SubAccountId"),
+        *_provider_columns(),
+        month_start(pl.col(BUCKET_START)).alias("BillingPeriodStart"),
+        next_month_start(pl.col(BUCKET_START)).alias("BillingPeriodEnd"),
+        pl.col(BUCKET_START).alias("ChargePeriodStart"),
+        pl.col(BUCKET_START).dt.offset_by("1d").alias("ChargePeriodEnd"),
+        pl.lit("Usage").alias("ChargeCategory"),
+        pl.lit("Usage-Based").alias("ChargeFrequency"),
+        pl.col("line_item").alias("ChargeDescription"),
+        pl.col("line_item").alias("SkuId"),
+        value.alias("BilledCost"),
+        value.alias("EffectiveCost"),
+        currency.alias("BillingCurrency"),
+        normalize_model(pl.lit("openai"), pl.col("__model")).alias("x_model"),
+        token_type(pl.col("__kind")).alias("x_token_type"),
+        pl.lit(True).alias("x_is_ai"),
+        pl.when(pl.col("__model").is_not_null()).then(pl.lit("model_usage")).otherwise(pl.lit("ai_service"))
+        .alias("x_ai_category"),
+        pl.lit(source.name).alias("x_source"),
+        pl.lit(day.location).alias("x_source_file"),
+    )
+    return conform(out, COST_LINES)
+
+
+def _provider_columns() -> list[pl.Expr]:
+    return [
+        pl.lit("OpenAI").alias("ProviderName"),
+        pl.lit("OpenAI").alias("PublisherName"),
+        pl.lit("OpenAI").alias("InvoiceIssuerName"),
+        pl.lit("OpenAI API").alias("ServiceName"),
+        pl.lit("AI and Machine Learning").alias("ServiceCategory"),
+        pl.lit("Generative AI").alias("ServiceSubcategory"),
+    ]
+
+
+def token_type(kind: pl.Expr) -> pl.Expr:
+    """The token kind after the line item's comma: cached input is a cache read; audio input is input."""
+    return (
+        pl.when(kind.str.starts_with("cached")).then(pl.lit("cache_read"))
+        .when(kind.str.starts_with("input")).then(pl.lit("input"))
+        .when(kind.str.starts_with("output")).then(pl.lit("output"))
+    )
+
+
+def usage_frame(pages: list[dict], day: Day, source: SourceConfig) -> pl.DataFrame:
+    raw = flatten(pages, day, _bucket_start, USAGE_FIELDS)
+    check_tokens(raw, day, USAGE_TOKEN_FIELDS)
+    refuse_first(raw, tokens("input_cached_tokens") > tokens("input_tokens"), day,
+                 "more cached input tokens than input tokens ({value}); OpenAI's input includes the cached part",
+                 "input_cached_tokens")
+    refuse_first(raw, pl.col("batch").is_not_null() & ~pl.col("batch").is_in(["true", "false"]), day,
+                 "not true or false: {value}", "batch")
+    out = raw.with_columns(
+        pl.col(BUCKET_START).alias("event_time"),
+        pl.lit("openai").alias("provider"),
+        pl.col("model").alias("raw_model"),
+        normalize_model(pl.lit("openai"), pl.col("model")).alias("model"),
+        pl.lit(UNATTRIBUTED).alias("task"),
+        pl.col("project_id").alias("project"),
+        tokens("num_model_requests").alias("request_count"),
+        (tokens("input_tokens") - tokens("input_cached_tokens")).alias("input_tokens"),
+        tokens("input_cached_tokens").alias("cache_read_tokens"),
+        pl.lit(0, pl.Int64).alias("cache_write_tokens"),
+        tokens("output_tokens").alias("output_tokens"),
+        pl.lit(0, pl.Int64).alias("reasoning_tokens"),
+        (pl.col("batch") == "true").fill_null(False).alias("is_batch"),
+        pl.lit("ok").alias("status"),
+        pl.lit(source.name).alias("x_source"),
+        pl.lit(day.location).alias("x_source_file"),
+    )
+    return conform(out, USAGE_EVENTS)
