@@ -66,8 +66,17 @@ def test_sample_is_conformed_and_normalized(samples_dir):
     rel = f"read_csv('{path}', nullstr='NULL', all_varchar=true)"
     ids = [r[0] for r in con.sql(f"SELECT Id FROM {rel}").fetchall()]
     assert frame["x_line_id"].to_list() == ids  # the file's own Id column, in file order
-    ai_rows = con.sql(f"SELECT count(*) FROM {rel} WHERE lower(ServiceCategory) = 'ai and machine learning'").fetchone()
-    assert frame["x_is_ai"].sum() == ai_rows[0]
+    # AI lines: the AI service category, plus GPU instances named in the charge description (the sample has
+    # AWS g3/g5 instance hours in "Compute")
+    ai_rows = con.sql(
+        f"""SELECT count(*) FILTER (WHERE lower(ServiceCategory) = 'ai and machine learning'),
+                   count(*) FILTER (WHERE regexp_matches(ChargeDescription, ' (g[3-6][a-z]*|p[2-5][a-z]*)\\.[0-9]*xlarge '))
+            FROM {rel}"""
+    ).fetchone()
+    assert ai_rows[1] > 0
+    assert frame["x_is_ai"].sum() == ai_rows[0] + ai_rows[1]
+    assert frame.filter(pl.col("x_ai_category") == "ai_compute").height == ai_rows[1]
+    assert frame.filter(pl.col("x_ai_category") == "ai_service").height == ai_rows[0]
     assert frame["ChargePeriodStart"].min() == datetime(2024, 9, 1)
     assert frame["ChargePeriodEnd"].max() == datetime(2024, 10, 1)
     assert set(frame["ChargeCategory"]) == {"Usage", "Adjustment", "Credit"}
@@ -194,3 +203,127 @@ def test_unknown_suffix_is_refused(tmp_path):
     path = _write(tmp_path, "costs.txt", HEADER + "\n")
     with pytest.raises(SourceError, match="unsupported"):
         focus.read(path, SOURCE)
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sources"
+
+# Hand-made exports in each cloud's FOCUS shape (see docs/sources/focus_and_azure.md): expected per-row AI
+# categories, models and token quantities are written out by hand here.
+CLOUDS = {
+    "focus_aws_1_0.csv": dict(
+        category=["model_usage", "model_usage", "ai_compute", None, "ai_service"],
+        model=[None, None, None, None, None],
+        token=["input", "cache_read", None, None, None],
+        quantity=[4_000_000, 1_000_000, 24, 200, None],
+        meter=["USE1-Claude4.6Sonnet-input-tokens", "USE1-Claude4.6Sonnet-cache-read-input-token-count",
+               "BoxUsage:p5.48xlarge", "TimedStorage-ByteHrs", None],
+    ),
+    "focus_azure_1_0.csv": dict(
+        category=["model_usage", "model_usage", "ai_compute", None],
+        model=["gpt-4o-2024-05-13", "gpt-4.1-mini", None, None],
+        token=["input", "output", None, None],
+        quantity=[12_500, 562_500, 24, 150],
+        meter=["gpt 4o 0513 Input global Tokens", "gpt-4.1-mini Outp Glbl Tokens", "NC6s v3", "Hot LRS Data Stored"],
+    ),
+    "focus_gcp.csv": dict(
+        category=["model_usage", "model_usage", "ai_compute", None],
+        model=["gemini-2.5-flash", "gemini-2.5-flash", None, None],
+        token=["input", "output", None, None],
+        quantity=[5_000_000, 2_000_000, 1, 1],
+        meter=[None] * 4,
+    ),
+    "focus_oci.csv": dict(
+        category=["ai_compute", None], model=[None, None], token=[None, None], quantity=[24, 25], meter=[None, None],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLOUDS))
+def test_each_clouds_export_shape(name):
+    path = str(FIXTURES / name)
+    expected = duckdb.connect().sql(
+        "SELECT count(*), sum(BilledCost::DOUBLE), sum(EffectiveCost::DOUBLE), min(BillingCurrency), "
+        "min(strptime(replace(ChargePeriodStart, 'Z', ''), ['%Y-%m-%dT%H:%M:%S.%g', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M'])) "
+        "FROM read_csv(?, all_varchar=true)",
+        params=[path],
+    ).fetchone()
+    frame = focus.read(path, SOURCE)
+    assert dict(frame.schema) == COST_LINES
+    assert frame.height == expected[0]
+    assert frame["BilledCost"].sum() == pytest.approx(expected[1])
+    assert frame["EffectiveCost"].sum() == pytest.approx(expected[2])
+    assert frame["BillingCurrency"].unique().to_list() == [expected[3]]
+    assert frame["ChargePeriodStart"].min() == expected[4]
+    want = CLOUDS[name]
+    assert frame["x_ai_category"].to_list() == want["category"]
+    assert frame["x_is_ai"].to_list() == [c is not None for c in want["category"]]
+    assert frame["x_model"].to_list() == want["model"]
+    assert frame["x_token_type"].to_list() == want["token"]
+    assert frame["ConsumedQuantity"].to_list() == want["quantity"]
+    assert frame["SkuMeter"].to_list() == want["meter"]
+
+
+def test_azure_minute_times_and_oci_preview_names():
+    azure = focus.read(str(FIXTURES / "focus_azure_1_0.csv"), SOURCE)
+    assert azure["BillingPeriodEnd"].unique().to_list() == [datetime(2025, 4, 1)]
+    assert azure["ChargePeriodEnd"].unique().to_list() == [datetime(2025, 3, 2)]
+    oci = focus.read(str(FIXTURES / "focus_oci.csv"), SOURCE)
+    assert oci["ConsumedUnit"].to_list() == ["GPU Per Hour", "Gigabyte Storage Capacity Per Month"]
+
+
+def test_lowercase_headers_read_like_the_spec_names(tmp_path):
+    text = (FIXTURES / "focus_aws_1_0.csv").read_text()
+    header, body = text.split("\n", 1)
+    path = _write(tmp_path, "lower.csv", header.lower() + "\n" + body)
+    lower = focus.read(path, SOURCE)
+    spec = focus.read(str(FIXTURES / "focus_aws_1_0.csv"), SOURCE)
+    assert lower.drop("x_source_file").equals(spec.drop("x_source_file"))
+
+
+def test_parquet_with_map_tags_and_typed_columns(tmp_path):
+    """AWS Data Exports write FOCUS Parquet with timestamps typed and Tags as a map."""
+    src = str(FIXTURES / "focus_aws_1_0.csv")
+    parquet = tmp_path / "aws.parquet"
+    duckdb.sql(
+        f"""COPY (SELECT * REPLACE (
+                CAST(BilledCost AS DECIMAL(18, 6)) AS BilledCost,
+                ChargePeriodStart::TIMESTAMPTZ AS ChargePeriodStart,
+                CASE WHEN Tags IS NULL THEN NULL ELSE CAST(json_transform(Tags, '"MAP(VARCHAR, VARCHAR)"')
+                     AS MAP(VARCHAR, VARCHAR)) END AS Tags)
+              FROM read_csv('{src}')) TO '{parquet}' (FORMAT parquet)"""
+    )
+    frame = focus.read(str(parquet), SOURCE)
+    plain = focus.read(src, SOURCE)
+    assert frame["BilledCost"].sum() == pytest.approx(plain["BilledCost"].sum())
+    assert frame["ChargePeriodStart"].to_list() == plain["ChargePeriodStart"].to_list()
+    assert frame["Tags"].to_list() == ['{"team":"support"}', "{}", '{"purpose":"training"}', None, None]
+    assert frame["x_ai_category"].to_list() == plain["x_ai_category"].to_list()
+
+
+def test_explicit_model_and_token_type_win_over_the_meter(tmp_path):
+    path = _write(
+        tmp_path,
+        "explicit.csv",
+        f"{HEADER},ServiceName,SkuMeter,x_model,x_token_type\n"
+        "a,1,1,USD,2025-03-01,2025-03-02,Usage,Microsoft,Azure OpenAI,gpt 4o 0513 Input global Tokens,my-model,output\n"
+        "b,1,1,USD,2025-03-01,2025-03-02,Usage,Microsoft,Azure OpenAI,gpt 4o 0513 Input global Tokens,,\n",
+    )
+    frame = focus.read(path, SOURCE)
+    assert frame["x_model"].to_list() == ["my-model", "gpt-4o-2024-05-13"]
+    assert frame["x_token_type"].to_list() == ["output", "input"]
+
+
+def test_demo_gpu_line_is_ai(tmp_path):
+    """The demo's BoxUsage:g5.12xlarge line (Compute, not an AI service) counts as AI compute."""
+    path = _write(
+        tmp_path,
+        "gpu.csv",
+        f"{HEADER},ServiceName,ServiceCategory,SkuId,SkuMeter\n"
+        "a,136.1,136.1,USD,2025-03-01,2025-03-02,Usage,AWS,Amazon Elastic Compute Cloud,Compute,"
+        "BoxUsage:g5.12xlarge,BoxUsage:g5.12xlarge\n"
+        "b,9.2,9.2,USD,2025-03-01,2025-03-02,Usage,AWS,Amazon Elastic Compute Cloud,Compute,"
+        "BoxUsage:m6i.xlarge,BoxUsage:m6i.xlarge\n",
+    )
+    frame = focus.read(path, SOURCE)
+    assert frame["x_ai_category"].to_list() == ["ai_compute", None]
+    assert frame["x_is_ai"].to_list() == [True, False]

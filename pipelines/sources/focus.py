@@ -4,6 +4,12 @@ Real exports bend the spec (NULL written as text, `2024-09-01 00:00:00` times, m
 reader forgives formatting but refuses anything that would make a cost figure wrong: text in a cost column,
 a missing or made-up currency, an unreadable charge period, a repeated line id.
 
+Each cloud's export is read as it comes: column names match case-insensitively (`billedcost`), vendor columns
+fill FOCUS 1.1 columns a 1.0 export lacks (SkuMeter from Azure's `x_SkuMeterName` or AWS's `x_UsageType`,
+ResourceType from `x_ResourceType`, ChargeDescription from `x_SkuDescription`), Azure 1.0's minute-precision
+times (`2024-01-01T00:00Z`) parse, and Parquet map columns (AWS writes Tags as a map) become JSON objects.
+AI lines, models and token types are recognized by `pipelines.sources.ai_lines` from SKU and meter names.
+
 Options (`source.options`), used only when the file lacks the column:
   billing_currency: currency of every line (e.g. the spec's worked examples carry none)
   provider_name:    ProviderName of every line
@@ -20,6 +26,7 @@ import polars as pl
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.schemas import COST_LINES, conform
+from pipelines.sources.ai_lines import with_ai_columns
 from pipelines.sources.common import ISO_4217, NULL_STRINGS, blank_to_null, check, read_bytes, to_utc
 
 REQUIRED = [
@@ -40,17 +47,23 @@ ID_COLUMNS = ["x_line_id", "Id"]
 
 CHARGE_CATEGORIES = ["Usage", "Purchase", "Tax", "Credit", "Adjustment"]
 CHARGE_CLASSES = ["Correction"]
-AI_SERVICE_CATEGORY = "ai and machine learning"
-AI_SERVICE_SUBCATEGORY = "generative ai"
 
-# FOCUS 1.3 renames ProviderName; a file that only has the new name still says who provided the service.
-ALIASES = {"ServiceProviderName": "ProviderName"}
-_KNOWN = {name.lower(): name for name in [*COST_LINES, *ID_COLUMNS, *ALIASES]}
+# FOCUS 1.3 renames ProviderName; FOCUS 1.0-preview (still written by OCI) says UsageQuantity/UsageUnit. A file
+# that only has the other name still fills the column.
+ALIASES = {"ServiceProviderName": "ProviderName", "UsageQuantity": "ConsumedQuantity", "UsageUnit": "ConsumedUnit"}
+# Vendor columns that say what FOCUS 1.1+ columns say, for exports that lack those: FOCUS column <- candidates.
+VENDOR_FILLS = {
+    "SkuMeter": ["x_SkuMeterName", "x_UsageType"],
+    "ResourceType": ["x_ResourceType"],
+    "ChargeDescription": ["x_SkuDescription"],
+}
+_VENDOR = [c for names in VENDOR_FILLS.values() for c in names] + ["x_ResourceGroupName", "x_SkuMeterCategory"]
+_KNOWN = {name.lower(): name for name in [*COST_LINES, *ID_COLUMNS, *ALIASES, *_VENDOR]}
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
     raw = _canonical_headers(_load(path, data))
-    raw = _apply_defaults(raw, source.options)
+    raw = _fill_from_vendor_columns(_apply_defaults(raw, source.options))
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise SourceError(path, f"missing required FOCUS column(s): {', '.join(missing)}", column=missing[0])
@@ -67,14 +80,21 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
         pl.lit(source.name).alias("x_source"),
         pl.lit(path).alias("x_source_file"),
     )
-    return conform(out, COST_LINES).with_columns(is_ai().alias("x_is_ai"))
+    return with_ai_columns(conform(out, COST_LINES))
 
 
-def is_ai() -> pl.Expr:
-    """AI lines: the FOCUS AI service category or subcategory, or a line we could tie to a model."""
-    category = pl.col("ServiceCategory").str.to_lowercase() == AI_SERVICE_CATEGORY
-    subcategory = pl.col("ServiceSubcategory").str.to_lowercase() == AI_SERVICE_SUBCATEGORY
-    return (category.fill_null(False) | subcategory.fill_null(False) | pl.col("x_model").is_not_null())
+def _fill_from_vendor_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    fills = []
+    for target, candidates in VENDOR_FILLS.items():
+        present = [c for c in candidates if c in frame.columns]
+        if present:
+            sources = ([pl.col(target)] if target in frame.columns else []) + [pl.col(c) for c in present]
+            fills.append(pl.coalesce([_as_text(s) for s in sources]).alias(target))
+    return frame.with_columns(fills) if fills else frame
+
+
+def _as_text(col: pl.Expr) -> pl.Expr:
+    return blank_to_null(col.cast(pl.String))
 
 
 def _load(path: str, data: bytes | None = None) -> pl.DataFrame:
@@ -126,7 +146,7 @@ def _typed_columns(schema: pl.Schema) -> list[pl.Expr]:
     exprs = []
     for name in schema.names():
         if name in TIMESTAMPS:
-            source = _text(name, schema) if schema[name] == pl.String else pl.col(name)
+            source = _with_seconds(_text(name, schema)) if schema[name] == pl.String else pl.col(name)
             exprs.append(to_utc(source, schema[name]).alias(name))
         elif name in STRICT_NUMBERS or name in LENIENT_NUMBERS:
             exprs.append(_text(name, schema).cast(pl.Float64, strict=False).alias(name))
@@ -135,6 +155,11 @@ def _typed_columns(schema: pl.Schema) -> list[pl.Expr]:
         elif schema[name] == pl.String:
             exprs.append(blank_to_null(pl.col(name)).alias(name))
     return exprs
+
+
+def _with_seconds(text: pl.Expr) -> pl.Expr:
+    """Azure's FOCUS 1.0 writes `2024-01-01T00:00Z` (no seconds; 1.0r2 added them)."""
+    return text.str.replace(r"^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2})([Zz+-]|$)", "${1}:00${2}")
 
 
 def _validate(raw: pl.DataFrame, typed: pl.DataFrame, path: str) -> None:
@@ -156,7 +181,8 @@ def _validate(raw: pl.DataFrame, typed: pl.DataFrame, path: str) -> None:
 
 def _check_parse(raw: pl.DataFrame, typed: pl.DataFrame, col: str, kind: str, path: str) -> None:
     """Text that was there but did not parse: the row, the column and the offending value."""
-    shown = pl.DataFrame({col: raw.select(_text(col, raw.schema))[col], "__parsed": typed[col]})
+    text = _text(col, raw.schema)
+    shown = pl.DataFrame({col: raw.select(text)[col], "__parsed": typed[col]})
     bad = pl.col(col).is_not_null() & pl.col("__parsed").is_null()
     check(shown, bad, path, f"not {kind}: {{value}}", column=col)
 
@@ -177,7 +203,7 @@ def _content_ids(raw: pl.DataFrame) -> pl.Expr:
     content = raw.select(
         pl.concat_str(
             [pl.int_range(1, pl.len() + 1).cast(pl.String)]
-            + [pl.col(c).cast(pl.String).fill_null("\x00") for c in raw.columns],
+            + [_cell_text(c, raw.schema[c]).fill_null("\x00") for c in raw.columns],
             separator="\x1f",
         ).alias("content")
     )
@@ -188,6 +214,12 @@ def _content_ids(raw: pl.DataFrame) -> pl.Expr:
     finally:
         con.close()
     return pl.lit(hashed["h"])
+
+
+def _cell_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype.is_nested():  # Parquet maps, lists and structs: their JSON text
+        return pl.struct(pl.col(name)).struct.json_encode()
+    return pl.col(name).cast(pl.String)
 
 
 def _canonical_case(name: str, values: list[str], schema: pl.Schema) -> pl.Expr:
@@ -212,7 +244,26 @@ def _tags(schema: pl.Schema) -> pl.Expr:
         return pl.lit(None, pl.String).alias("Tags")
     if isinstance(schema["Tags"], pl.Struct):
         return pl.col("Tags").struct.json_encode().alias("Tags")
+    if isinstance(schema["Tags"], pl.List) and isinstance(schema["Tags"].inner, pl.Struct):
+        return _map_as_json(pl.col("Tags")).alias("Tags")
     return _text("Tags", schema).alias("Tags")
+
+
+def _json_string(text: pl.Expr) -> pl.Expr:
+    """A JSON string literal (quotes and escapes) made by Polars' own encoder: `{"v":"..."}` minus the wrapper."""
+    encoded = pl.struct(text.cast(pl.String).alias("v")).struct.json_encode()
+    return encoded.str.slice(5).str.head(-1)
+
+
+def _map_as_json(col: pl.Expr) -> pl.Expr:
+    """A Parquet map (read by Polars as a list of key/value structs) as JSON object text; empty map -> `{}`."""
+    pairs = col.list.eval(
+        pl.concat_str(
+            [_json_string(pl.element().struct.field("key")), pl.lit(":"),
+             pl.coalesce(_json_string(pl.element().struct.field("value")), pl.lit("null"))]
+        )
+    )
+    return pl.when(col.is_not_null()).then(pl.lit("{") + pairs.list.join(",") + pl.lit("}"))
 
 
 def _passthrough(schema: pl.Schema, names: list[str]) -> list[pl.Expr]:
