@@ -142,7 +142,7 @@ def _top_level_objects(path: str, data: bytes | None) -> tuple[pl.DataFrame, str
     several = pl.col("text").str.contains(r"\}\s*\{") & pl.col("text").str.json_path_match("$").is_null()
     if first_is_object and not lines.select(several.any()).item():
         return lines, "line"
-    body = " ".join(text.split()).strip()  # JSON strings hold no raw newlines, so this changes no value
+    body = text.replace("\r", " ").replace("\n", " ").strip()  # JSON strings hold no raw line breaks
     if body.startswith("{"):
         body = "[" + _OBJECT_BOUNDARY.sub("},{", body) + "]"
     if not body.startswith("["):

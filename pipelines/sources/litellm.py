@@ -1,0 +1,302 @@
+"""LiteLLM proxy spend logs (an export of the `LiteLLM_SpendLogs` table) into usage_events, one row per request.
+
+Accepted files: CSV (psql `\\copy ... CSV HEADER`, or a database tool's export), a JSON array, or JSON lines;
+the shape is detected from the first character. Column names match case-insensitively (`startTime` or
+`starttime`). Only the columns below are read: `api_key` (a hash of the caller's key), `spend` (LiteLLM's own
+estimate, not invoice data: aispend prices requests itself), and `messages` / `response` / `proxy_server_request`
+(prompt and completion text when LiteLLM stores them) are never loaded.
+
+Token accounting: LiteLLM reports usage OpenAI-style, so `prompt_tokens` INCLUDES cached input. For Anthropic
+and Bedrock models LiteLLM adds both the cache reads and the cache writes into `prompt_tokens` (current
+versions; set option `prompt_tokens_include_cache_write: false` for versions that added reads only). The cache
+counts sit in `metadata.usage_object` (`cache_read_input_tokens` or `prompt_tokens_details.cached_tokens`,
+`cache_creation_input_tokens`); usage_events.input_tokens = prompt_tokens - cache read - cache write, floored
+at 0. Without a usage object (older LiteLLM), nothing is known about caching and all input counts as uncached.
+`cache_hit` "True" means LiteLLM's own response cache answered and no provider was called: the request is kept
+with zero tokens.
+
+`metadata` and `request_tags` are JSON, sometimes double-encoded (a JSON string holding JSON): both forms work.
+The task comes from a request tag `task:<name>` (option `task_tag_prefix`), else from the `task_key` of
+`metadata.spend_logs_metadata` or `metadata.requester_metadata`; `run_id_key`, `outcome_key`, `team_key` and
+`project_key` are read there too. Team falls back to LiteLLM's team alias, then `team_id`. Rows are numbered
+from 1, header excluded.
+"""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+from pipelines.config import SourceConfig
+from pipelines.errors import SourceError
+from pipelines.models import normalize_model, normalize_provider
+from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
+from pipelines.sources.common import blank_to_null, parse_utc, read_bytes
+
+COLUMNS = [
+    "request_id", "call_type", "prompt_tokens", "completion_tokens", "startTime", "endTime", "model",
+    "model_group", "custom_llm_provider", "user", "team_id", "end_user", "status", "metadata", "cache_hit",
+    "request_tags",
+]
+REQUIRED = ["startTime", "model", "prompt_tokens", "completion_tokens"]
+DEFAULT_OPTIONS = {
+    "task_tag_prefix": "task:",
+    "task_key": "task",
+    "run_id_key": "run_id",
+    "outcome_key": "outcome",
+    "team_key": "team",
+    "project_key": "project",
+    "prompt_tokens_include_cache_write": True,
+}
+STATUS = {"success": "ok", "ok": "ok", "failure": "error", "error": "error", "failed": "error"}
+UNKNOWN_PROVIDER = "unknown"
+USAGE = "$.usage_object"
+# The caller's own keys live in these metadata objects; the first that names a key wins.
+CALLER_METADATA = ["spend_logs_metadata", "requester_metadata"]
+
+
+def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
+    options = _options(source, path)
+    frame = _load(path, data).with_columns(
+        _unwrapped(pl.col("metadata")).alias("metadata"), _unwrapped(pl.col("request_tags")).alias("request_tags")
+    )
+    _validate(frame, path)
+    frame = frame.with_columns(_tags(frame, path))
+    events = frame.lazy().with_columns(_parsed_columns(options)).with_columns(_event_columns(options))
+    events = events.with_columns(pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file"))
+    return conform(events, USAGE_EVENTS).collect()
+
+
+def _options(source: SourceConfig, path: str) -> dict:
+    options = {**DEFAULT_OPTIONS, **{k: v for k, v in source.options.items() if k in DEFAULT_OPTIONS}}
+    for key, value in options.items():
+        if key == "prompt_tokens_include_cache_write":
+            if not isinstance(value, bool):
+                raise SourceError(path, f"option {key} must be true or false")
+        elif not isinstance(value, str) or not value:
+            raise SourceError(path, f"option {key} must be a non-empty text")
+    return options
+
+
+def _load(path: str, data: bytes | None) -> pl.DataFrame:
+    """Every wanted column as text, in file order; absent optional columns are all null."""
+    raw = read_bytes(path, data)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    head = raw.lstrip()[:1]
+    if head == b"[":
+        frame = _json_array(path, raw)
+    elif head == b"{":
+        frame = _json_lines(path, raw)
+    else:
+        frame = _csv(path, raw)
+    return frame.select([pl.col(c) if c in frame.columns else pl.lit(None, pl.String).alias(c) for c in COLUMNS])
+
+
+def _schema() -> dict[str, pl.DataType]:
+    # Every field as text: numbers arrive as "12", nested objects and lists as their JSON text.
+    return {c: pl.String for c in COLUMNS}
+
+
+def _json_lines(path: str, raw: bytes) -> pl.DataFrame:
+    try:
+        return pl.read_ndjson(raw, schema=_schema())
+    except pl.exceptions.PolarsError:  # Polars' message quotes the line; name the line instead
+        pass
+    lines = pl.Series(raw.decode("utf-8", errors="replace").split("\n")).str.strip_chars()
+    lines = lines.filter(lines != "")
+    bad = (lines.str.json_path_match("$").is_null() | ~lines.str.starts_with("{")).arg_true()
+    row = int(bad[0]) + 1 if bad.len() else None
+    raise SourceError(path, "not a JSON object per line (JSON lines)", row=row)
+
+
+def _json_array(path: str, raw: bytes) -> pl.DataFrame:
+    """A JSON array as one line wrapped in an object: Polars then hands each record over as text."""
+    text = raw.decode("utf-8", errors="replace").replace("\r", " ").replace("\n", " ")
+    try:
+        records = pl.read_ndjson(('{"records": ' + text.strip() + "}").encode(), schema={"records": pl.List(pl.String)})
+        texts = records["records"].explode().drop_nulls()
+        if texts.len() == 0:
+            return pl.DataFrame(schema=_schema())
+        if not texts.str.starts_with("{").all():
+            row = int((~texts.str.starts_with("{")).arg_true()[0]) + 1
+            raise SourceError(path, "array element is not a JSON object", row=row)
+        return pl.read_ndjson(texts.str.join("\n")[0].encode(), schema=_schema())
+    except pl.exceptions.PolarsError:
+        raise SourceError(path, "not valid JSON (expected an array of spend log records)") from None
+
+
+def _csv(path: str, raw: bytes) -> pl.DataFrame:
+    try:
+        header = pl.read_csv(io.BytesIO(raw), n_rows=0, infer_schema=False).columns
+    except pl.exceptions.PolarsError:
+        raise SourceError(path, "not a CSV file with a header row") from None
+    by_lower = {name.strip().lower(): name for name in header}
+    wanted = {by_lower[c.lower()]: c for c in COLUMNS if c.lower() in by_lower}
+    missing = [c for c in REQUIRED if c.lower() not in by_lower]
+    if missing:
+        raise SourceError(path, f"missing required column(s): {', '.join(missing)}", column=missing[0])
+    try:
+        frame = pl.read_csv(io.BytesIO(raw), columns=list(wanted), infer_schema=False)
+    except pl.exceptions.PolarsError:  # its message may quote a row, which may hold prompt text
+        raise SourceError(path, "unreadable CSV (a row with the wrong number of fields, or a broken quote)") from None
+    return frame.rename(wanted)
+
+
+def _unwrapped(col: pl.Expr) -> pl.Expr:
+    """JSON text, undoing up to two levels of encoding as a JSON string (`"{\\"a\\": 1}"`)."""
+    text = blank_to_null(col)
+    for _ in range(2):
+        text = pl.when(text.str.starts_with('"')).then(text.str.json_path_match("$")).otherwise(text)
+    return text
+
+
+def _first_bad(frame: pl.DataFrame, bad: pl.Expr) -> int | None:
+    hits = frame.select(bad.fill_null(False).arg_true().first()).item()
+    return None if hits is None else int(hits) + 1
+
+
+def _refuse(frame: pl.DataFrame, bad: pl.Expr, path: str, reason: str, column: str, show: bool = False) -> None:
+    row = _first_bad(frame, bad)
+    if row is not None:
+        shown = f": {str(frame[column][row - 1])[:40]!r}" if show else ""
+        raise SourceError(path, f"{reason}{shown}", row=row, column=column)
+
+
+def _count(name: str) -> pl.Expr:
+    return blank_to_null(pl.col(name)).cast(pl.Float64, strict=False)
+
+
+def _validate(frame: pl.DataFrame, path: str) -> None:
+    start = blank_to_null(pl.col("startTime"))
+    _refuse(frame, start.is_null(), path, "missing start time", "startTime")
+    _refuse(frame, _time(pl.col("startTime")).is_null(), path, "not a timestamp", "startTime", show=True)
+    end = blank_to_null(pl.col("endTime"))
+    _refuse(frame, end.is_not_null() & _time(end).is_null(), path, "not a timestamp", "endTime", show=True)
+    for name in ["prompt_tokens", "completion_tokens"]:
+        value = _count(name)
+        _refuse(frame, blank_to_null(pl.col(name)).is_not_null() & value.is_null(), path, "not a number", name, show=True)
+        _refuse(frame, value != value.floor(), path, "not a whole number", name, show=True)
+        _refuse(frame, value < 0, path, "negative token count", name, show=True)
+    status = blank_to_null(pl.col("status")).str.to_lowercase()
+    _refuse(frame, status.is_not_null() & ~status.is_in(list(STATUS)), path,
+            f"unknown status (expected one of {', '.join(STATUS)})", "status", show=True)
+    meta = pl.col("metadata")
+    _refuse(frame, meta.is_not_null() & (~meta.str.starts_with("{") | meta.str.json_path_match("$").is_null()),
+            path, "not a JSON object", "metadata")
+    tags = pl.col("request_tags")
+    _refuse(frame, tags.is_not_null() & (~tags.str.starts_with("[") | tags.str.json_path_match("$").is_null()),
+            path, "not a JSON list", "request_tags")
+    for path_in_usage in ["cached", "cache_read", "cache_write", "cache_write_details", "reasoning"]:
+        value = _usage_count(path_in_usage)
+        _refuse(frame, value.is_not_null() & ((value < 0) | (value != value.floor())), path,
+                f"metadata.usage_object {path_in_usage} count is not a whole number >= 0", "metadata")
+
+
+def _tags(frame: pl.DataFrame, path: str) -> pl.Series:
+    try:
+        return frame["request_tags"].str.json_decode(pl.List(pl.String)).alias("tag_list")
+    except pl.exceptions.PolarsError:
+        row = None
+        for index, text in enumerate(frame["request_tags"].to_list()):  # error path only: find the row
+            try:
+                pl.Series([text]).str.json_decode(pl.List(pl.String))
+            except pl.exceptions.PolarsError:
+                row = index + 1
+                break
+        raise SourceError(path, "request tags must be a list of texts", row=row, column="request_tags") from None
+
+
+def _time(col: pl.Expr) -> pl.Expr:
+    # Postgres writes timestamptz offsets as "+00"; parse_utc wants "+00:00".
+    return parse_utc(col.str.strip_chars().str.replace(r"([+-]\d\d)$", "${1}:00"))
+
+
+_USAGE_PATHS = {
+    "cached": f"{USAGE}.prompt_tokens_details.cached_tokens",
+    "cache_read": f"{USAGE}.cache_read_input_tokens",
+    "cache_write": f"{USAGE}.cache_creation_input_tokens",
+    "cache_write_details": f"{USAGE}.prompt_tokens_details.cache_creation_tokens",
+    "reasoning": f"{USAGE}.completion_tokens_details.reasoning_tokens",
+}
+
+
+def _usage_count(name: str) -> pl.Expr:
+    return pl.col("metadata").str.json_path_match(_USAGE_PATHS[name]).cast(pl.Float64, strict=False)
+
+
+def _caller_value(key: str) -> pl.Expr:
+    quoted = key.replace("\\", "\\\\").replace("'", "\\'")
+    return pl.coalesce(
+        [blank_to_null(pl.col("metadata").str.json_path_match(f"$.{m}['{quoted}']")) for m in CALLER_METADATA]
+    )
+
+
+def _tag_value(prefix: str) -> pl.Expr:
+    """The text after `prefix` of the first request tag that starts with it."""
+    found = pl.col("tag_list").list.eval(
+        pl.element().filter(pl.element().str.starts_with(prefix)).str.slice(len(prefix))
+    )
+    return blank_to_null(found.list.first())
+
+
+def _parsed_columns(options: dict) -> list[pl.Expr]:
+    cache_read = pl.coalesce(_usage_count("cache_read"), _usage_count("cached"), pl.lit(0.0))
+    cache_write = pl.coalesce(_usage_count("cache_write"), _usage_count("cache_write_details"), pl.lit(0.0))
+    hit = blank_to_null(pl.col("cache_hit")).str.to_lowercase().is_in(["true", "1", "yes"]).fill_null(False)
+    return [
+        _time(pl.col("startTime")).alias("start"),
+        _time(blank_to_null(pl.col("endTime"))).alias("end"),
+        hit.alias("proxy_cache_hit"),
+        pl.coalesce(_count("prompt_tokens"), pl.lit(0.0)).alias("prompt"),
+        pl.coalesce(_count("completion_tokens"), pl.lit(0.0)).alias("completion"),
+        cache_read.alias("cache_read"),
+        (cache_write if options["prompt_tokens_include_cache_write"] else pl.lit(0.0)).alias("write_in_prompt"),
+        cache_write.alias("cache_write"),
+        pl.coalesce(_usage_count("reasoning"), pl.lit(0.0)).alias("reasoning"),
+        pl.coalesce(blank_to_null(pl.col("model")), blank_to_null(pl.col("model_group"))).alias("raw"),
+    ]
+
+
+def _provider() -> pl.Expr:
+    logged = blank_to_null(pl.col("custom_llm_provider"))
+    from_model = pl.when(pl.col("raw").str.contains("/", literal=True)).then(pl.col("raw").str.extract(r"^([^/]+)/", 1))
+    return pl.coalesce(normalize_provider(pl.coalesce(logged, from_model)), pl.lit(UNKNOWN_PROVIDER))
+
+
+def _tokens(value: pl.Expr) -> pl.Expr:
+    """A count that a proxy cache hit zeroes: the provider was never called."""
+    return pl.when(pl.col("proxy_cache_hit")).then(pl.lit(0)).otherwise(value.cast(pl.Int64))
+
+
+def _event_columns(options: dict) -> list[pl.Expr]:
+    uncached = pl.max_horizontal(pl.col("prompt") - pl.col("cache_read") - pl.col("write_in_prompt"), pl.lit(0.0))
+    outcome = _caller_value(options["outcome_key"]).str.to_lowercase()
+    status = pl.coalesce(blank_to_null(pl.col("status")), blank_to_null(pl.col("metadata").str.json_path_match("$.status")))
+    latency = (pl.col("end") - pl.col("start")).dt.total_microseconds() / 1000.0
+    return [
+        pl.col("start").alias("event_time"),
+        _provider().alias("provider"),
+        normalize_model(_provider(), pl.col("raw")).alias("model"),
+        pl.col("raw").alias("raw_model"),
+        pl.coalesce(_tag_value(options["task_tag_prefix"]), _caller_value(options["task_key"]),
+                    pl.lit(UNATTRIBUTED)).alias("task"),
+        _caller_value(options["run_id_key"]).alias("run_id"),
+        pl.coalesce(_caller_value(options["team_key"]),
+                    blank_to_null(pl.col("metadata").str.json_path_match("$.user_api_key_team_alias")),
+                    blank_to_null(pl.col("team_id"))).alias("team"),
+        pl.coalesce(blank_to_null(pl.col("user")), blank_to_null(pl.col("end_user"))).alias("user_id"),
+        _caller_value(options["project_key"]).alias("project"),
+        blank_to_null(pl.col("request_id")).alias("request_id"),
+        pl.lit(1, pl.Int64).alias("request_count"),
+        _tokens(uncached).alias("input_tokens"),
+        _tokens(pl.col("cache_read")).alias("cache_read_tokens"),
+        _tokens(pl.col("cache_write")).alias("cache_write_tokens"),
+        _tokens(pl.col("completion")).alias("output_tokens"),
+        _tokens(pl.col("reasoning")).alias("reasoning_tokens"),
+        pl.lit(False).alias("is_batch"),
+        status.str.to_lowercase().replace_strict(STATUS, default="ok").alias("status"),
+        pl.when(outcome.is_in(["success", "failure"])).then(outcome).alias("outcome"),
+        pl.when(latency >= 0).then(latency).alias("latency_ms"),
+    ]
