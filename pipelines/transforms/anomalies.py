@@ -125,7 +125,8 @@ def anomalies(
     `daily` has `day`, the key columns (default provider, model, team) and `cost_usd`, e.g. `spend_by_day`.
     A day is scored only when at least `min_history` of the `window_days` days before it have a known cost.
     With `weekly_season`, a Saturday or Sunday is measured against the weekend days of its window and a weekday
-    against the weekdays: most AI spend follows the working week, and a quiet Sunday is not news.
+    against the weekdays: most AI spend follows the working week, and a quiet Sunday is not news. `min_history`
+    then counts days of the same kind (a 28-day window holds 8 weekend days: weekends are scored from week 4).
     """
     keys = keys or ANOMALY_KEYS
     grid = daily_grid(daily.select("day", *keys, "cost_usd"), keys, tail_days=window_days).with_columns(
