@@ -232,3 +232,19 @@ def test_key_never_reaches_ingest_log_or_logs(tmp_path, api, monkeypatch, caplog
     out = capsys.readouterr()
     for text in (ingest_log, caplog.text, out.out, out.err, "\n".join(messages)):
         assert api.openai_key not in text and wrong not in text and "WRONG-0123" not in text
+
+
+@pytest.mark.parametrize("options, reason", [
+    ({"start_date": None}, "option start_date is required"),
+    ({"start_date": "1 Nov 2026"}, "option start_date is not an ISO date"),
+    ({"refresh_days": -1}, "option refresh_days must be a whole number >= 0"),
+    ({"start_date": "2026-11-05", "end_date": "2026-11-09"}, "start_date 2026-11-05 is after end_date 2026-11-04"),
+])
+def test_bad_options_refuse_the_source_before_any_request(tmp_path, api, options, reason):
+    cfg = config(tmp_path, api)
+    cfg.sources[0].options.update(options)
+    if options.get("start_date", "") is None:
+        del cfg.sources[0].options["start_date"]
+    [result] = load_cost_lines(connect_writer(cfg.warehouse_path), cfg)
+    assert result.status == "quarantined" and reason in result.error
+    assert api.calls() == []
