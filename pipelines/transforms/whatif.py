@@ -341,28 +341,26 @@ def observed(usage: pl.LazyFrame) -> pl.LazyFrame:
     A run's model is the one that served most of its requests (ties: the one used first). Cost is the whole
     run's priced cost; cost per success is null when any request of those runs is unpriced or nothing succeeded.
     """
-    per_model = (
-        usage.with_columns(run_key())
-        .group_by("task", "run_key", "provider", "model")
-        .agg(
-            pl.col("request_count").sum().alias("__n"),
-            pl.col("event_time").min().alias("__first"),
-            pl.col("request_count").filter(pl.col("cost_usd").is_null()).sum().alias("__unpriced"),
-            pl.col("cost_usd").sum().alias("__cost"),
-            pl.col("outcome").filter(pl.col("outcome").is_not_null()).sort_by(
-                pl.col("event_time").filter(pl.col("outcome").is_not_null())
-            ).last().alias("outcome"),
-            pl.col("event_time").filter(pl.col("outcome").is_not_null()).max().alias("__outcome_at"),
-        )
+    keyed = usage.with_columns(run_key())
+    per_model = keyed.group_by("task", "run_key", "provider", "model").agg(
+        pl.col("request_count").sum().alias("__n"),
+        pl.col("event_time").min().alias("__first"),
+        pl.col("request_count").filter(pl.col("cost_usd").is_null()).sum().alias("__unpriced"),
+        pl.col("cost_usd").sum().alias("__cost"),
     )
-    order = [pl.col("__n"), pl.col("__first"), pl.col("provider"), pl.col("model")]
-    descending = [True, False, False, False]
-    run_rows = per_model.group_by("task", "run_key").agg(
-        pl.col("provider").sort_by(order, descending=descending).first(),
-        pl.col("model").sort_by(order, descending=descending).first(),
-        pl.col("outcome").sort_by("__outcome_at", nulls_last=False).last(),
-        pl.col("__unpriced").sum(),
-        pl.col("__cost").sum(),
+    dominant = per_model.sort(
+        ["__n", "__first", "provider", "model"], descending=[True, False, False, False], nulls_last=True
+    ).unique(subset=["task", "run_key"], keep="first", maintain_order=True)
+    totals = per_model.group_by("task", "run_key").agg(pl.col("__unpriced", "__cost").sum())
+    outcomes = (
+        keyed.filter(pl.col("outcome").is_not_null())
+        .group_by("task", "run_key")
+        .agg(pl.col("outcome").get(pl.col("event_time").arg_max()))
+    )
+    run_rows = (
+        dominant.select("task", "run_key", "provider", "model")
+        .join(totals, on=["task", "run_key"], how="left", nulls_equal=True)
+        .join(outcomes, on=["task", "run_key"], how="left", nulls_equal=True)
     )
     return (
         run_rows.group_by(CURRENT)
