@@ -120,3 +120,71 @@ def test_spend_daily_keeps_billed_and_effective_apart():
         dict(day=date(2026, 10, 1), service_name="Bedrock", billed_cost=5.0, effective_cost=4.5, line_count=2, is_ai=True),
         dict(day=date(2026, 10, 2), service_name="S3", billed_cost=1.0, effective_cost=1.0, line_count=1, is_ai=False),
     ]
+
+
+def _allocated(rows: list[tuple]) -> pl.LazyFrame:
+    return pl.LazyFrame(rows, orient="row", schema={
+        "day": pl.Date, "provider": pl.String, "model": pl.String, "task": pl.String, "team": pl.String,
+        "basis": pl.String, "billed_cost_usd": pl.Float64, "effective_cost_usd": pl.Float64})
+
+
+# A third task, not in the catalog: one successful run on Oct 3 ($1 logged).
+USAGE_COSTLY = pl.concat([USAGE, _usage([
+    dict(event_time=_t(3), task="costly", run_id="c1", cost_usd=1.0, outcome="success"),
+])])
+ALLOCATED = _allocated([
+    (date(2026, 10, 1), "openai", "gpt-4o", "summarize", "core", "usage_share", 2.0, 1.0),
+    # r2's second request fell on Oct 2: allocated there though the run counts on Oct 1
+    (date(2026, 10, 2), "openai", "gpt-4o", "summarize", "core", "usage_share", 0.5, 0.5),
+    (date(2026, 10, 2), "aws", None, "unattributed", None, "not_model_usage", 40.0, 40.0),
+    (date(2026, 10, 2), "openai", "new-model", "unattributed", None, "logs_only", None, None),
+    (date(2026, 10, 3), "openai", "gpt-4o", "costly", "core", "usage_share", 3.0, 3.0),
+])
+
+
+def test_task_daily_carries_allocated_cost_per_day_task_team():
+    got = task_daily(USAGE_COSTLY, ALLOCATED).collect()
+    keys = ["day", "task", "team", "runs", "ai_cost_usd", "allocated_cost_usd"]
+    expected = pl.DataFrame(
+        [
+            (date(2026, 10, 1), "summarize", "core", 2, 1.60, 2.0),
+            (date(2026, 10, 2), "summarize", "core", 0, None, 0.5),   # no run starts that day
+            (date(2026, 10, 2), "unattributed", None, 1, None, 40.0),  # 40 + NULL (unpriced logs): 40
+            (date(2026, 10, 3), "costly", "core", 1, 1.0, 3.0),
+        ],
+        orient="row", schema={"day": pl.Date, "task": pl.String, "team": pl.String, "runs": pl.Int64,
+                              "ai_cost_usd": pl.Float64, "allocated_cost_usd": pl.Float64},
+    )
+    assert_frame_equal(got.select(keys), expected, abs_tol=1e-12)
+
+
+def test_task_roi_on_allocated_cost_ranks_the_losers():
+    got = task_roi(task_daily(USAGE_COSTLY, ALLOCATED), TASKS_FRAME).collect()
+    rows = {r["task"]: r for r in got.to_dicts()}
+    s = rows["summarize"]
+    # allocated 2.0 + 0.5 = 2.5; avoided $30 (one success); review 2 x $6 = 12; net 30 - 2.5 - 12 = 15.5
+    assert abs(s["allocated_cost_usd"] - 2.5) < 1e-12
+    assert abs(s["allocated_cost_per_success_usd"] - 2.5) < 1e-12
+    assert abs(s["allocated_net_savings_usd"] - 15.5) < 1e-12
+    assert abs(s["allocated_roi"] - 15.5 / 14.5) < 1e-12
+    assert s["loses_money"] is False and s["loss_rank"] is None
+    assert abs(s["net_savings_usd"] - 16.4) < 1e-12  # the logs' figure is unchanged
+    # unattributed: $40 of GPU compute avoids nothing -> net -40, roi -1, loses most
+    u = rows["unattributed"]
+    assert u["allocated_cost_usd"] == 40.0 and u["allocated_net_savings_usd"] == -40.0 and u["allocated_roi"] == -1.0
+    assert u["loses_money"] is True and u["loss_rank"] == 1
+    # costly: not in the catalog, $3 billed -> net -3, second loser
+    c = rows["costly"]
+    assert c["allocated_net_savings_usd"] == -3.0 and c["loses_money"] is True and c["loss_rank"] == 2
+    # a catalog task that never ran and was billed nothing: $0, neither wins nor loses
+    idle = rows["idle_task"]
+    assert idle["allocated_cost_usd"] == 0.0 and idle["loses_money"] is False and idle["loss_rank"] is None
+
+
+def test_task_roi_without_allocation_uses_the_logs_cost_and_keeps_unknown_unknown():
+    got = task_roi(task_daily(USAGE), TASKS_FRAME).collect()
+    rows = {r["task"]: r for r in got.to_dicts()}
+    assert abs(rows["summarize"]["allocated_cost_usd"] - 1.60) < 1e-12
+    # unpriced unattributed work: unknown stays unknown, so it is neither a winner nor a loser
+    un = rows["unattributed"]
+    assert un["allocated_cost_usd"] is None and un["loses_money"] is None and un["loss_rank"] is None

@@ -2,7 +2,11 @@
 
 A run is one execution of a task: the requests sharing a run_id (a request with no run_id is a run of its own).
 Its outcome is the last outcome any of its requests logged; a run with none is counted but neither a success
-nor a failure. Cost here is the priced request cost from the logs; unpriced requests are counted, never $0.
+nor a failure. `ai_cost_usd` is the priced request cost from the logs; unpriced requests are counted, never $0.
+
+`allocated_cost_usd` is the invoice's AI cost shared to the task (transforms/allocate.py): invoice-true where
+invoices exist, the logs' cost where they don't. task_roi computes cost per success, net savings and ROI on both,
+and ranks the tasks where AI loses money on the allocated figure.
 """
 
 from __future__ import annotations
@@ -41,7 +45,29 @@ def runs(usage: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def task_daily(usage: pl.LazyFrame) -> pl.LazyFrame:
+def allocated_daily(allocated: pl.LazyFrame) -> pl.LazyFrame:
+    """allocated_cost per (day, task, team), every basis together (billed, USD; NULL where nothing was priced)."""
+    return allocated.group_by(TASK_DAILY_KEYS).agg(priced_sum("billed_cost_usd").alias("allocated_cost_usd"))
+
+
+def task_daily(usage: pl.LazyFrame, allocated: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """Runs per day, task and team; with `allocated` (the allocated_cost mart) also the allocated cost.
+
+    Allocated cost sits on the day its requests (or billed lines) fell on, runs on the day they started: a
+    (day, task, team) with allocated cost and no run that day gets a row with zero runs.
+    """
+    daily = _task_daily_runs(usage)
+    if allocated is None:
+        return daily
+    counts = ["runs", "successes", "failures", "requests", "error_requests", "unpriced_requests"]
+    return (
+        daily.join(allocated_daily(allocated), on=TASK_DAILY_KEYS, how="full", coalesce=True, nulls_equal=True)
+        .with_columns(pl.col(c).fill_null(0) for c in counts)
+        .sort(TASK_DAILY_KEYS, nulls_last=True)
+    )
+
+
+def _task_daily_runs(usage: pl.LazyFrame) -> pl.LazyFrame:
     return (
         runs(usage)
         .group_by(TASK_DAILY_KEYS)
@@ -81,6 +107,23 @@ def net_savings_usd() -> pl.Expr:
     )
 
 
+def allocated_net_savings_usd() -> pl.Expr:
+    return (pl.col("human_cost_avoided_usd") - pl.col("allocated_cost_usd") - pl.col("review_cost_usd")).alias(
+        "allocated_net_savings_usd"
+    )
+
+
+def loses_money() -> pl.Expr:
+    """The task's AI (invoice-true cost plus review) costs more than the people's time it saves; NULL: unknown."""
+    return (pl.col("allocated_net_savings_usd") < 0).alias("loses_money")
+
+
+def loss_rank() -> pl.Expr:
+    """1 = loses the most dollars; NULL for tasks that do not lose money (or whose cost is unknown)."""
+    rank = pl.col("allocated_net_savings_usd").rank(method="min").cast(pl.Int64)
+    return pl.when(pl.col("loses_money")).then(rank).otherwise(None).alias("loss_rank")
+
+
 def _ratio(numerator: str, denominator: pl.Expr) -> pl.Expr:
     return pl.when(denominator > 0).then(pl.col(numerator) / denominator).otherwise(None)
 
@@ -89,11 +132,16 @@ def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame) -> pl.LazyFrame:
     """Per task over the whole period: every catalog task (even with no runs) plus any task seen in the logs.
 
     A task missing from the catalog (including 'unattributed') has no human value: it avoids $0 and its AI
-    cost counts fully against it, so savings are never overstated.
+    cost counts fully against it, so savings are never overstated. When task_daily carries no
+    `allocated_cost_usd` (no allocation was built), the logs' cost stands in for it, as allocate does for
+    providers without invoices.
     """
+    has_allocated = "allocated_cost_usd" in task_daily.collect_schema().names()
+    allocated = pl.col("allocated_cost_usd") if has_allocated else pl.col("ai_cost_usd")
     totals = task_daily.group_by("task").agg(
         pl.col("runs", "successes", "failures", "requests", "unpriced_requests").sum(),
         priced_sum("ai_cost_usd"),
+        pl.when(allocated.is_not_null().any()).then(allocated.sum()).otherwise(None).alias("allocated_cost_usd"),
     )
     catalog = tasks.select("task", "description", "human_minutes", "hourly_rate_usd", "review_minutes")
     return (
@@ -102,18 +150,28 @@ def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("runs", "successes", "failures", "requests", "unpriced_requests").fill_null(0).cast(pl.Int64),
             # No runs cost nothing; runs that were all unpriced stay NULL (unknown, not free).
             pl.when(pl.col("runs").fill_null(0) == 0).then(0.0).otherwise(pl.col("ai_cost_usd")).alias("ai_cost_usd"),
+            # Nothing ran and nothing was billed to it: $0. Runs with no priced or billed cost stay NULL.
+            pl.when((pl.col("runs").fill_null(0) == 0) & pl.col("allocated_cost_usd").is_null())
+            .then(0.0)
+            .otherwise(pl.col("allocated_cost_usd"))
+            .alias("allocated_cost_usd"),
             pl.when(pl.col("task") == UNATTRIBUTED)
             .then(pl.lit("requests that named no task"))
             .otherwise(pl.col("description"))
             .alias("description"),
         )
         .with_columns(human_cost_avoided_usd(), review_cost_usd())
-        .with_columns(net_savings_usd())
+        .with_columns(net_savings_usd(), allocated_net_savings_usd())
         .with_columns(
             _ratio("successes", pl.col("runs")).alias("success_rate"),
             _ratio("ai_cost_usd", pl.col("successes")).alias("cost_per_success_usd"),
             _ratio("net_savings_usd", pl.col("ai_cost_usd") + pl.col("review_cost_usd")).alias("roi"),
+            _ratio("allocated_cost_usd", pl.col("successes")).alias("allocated_cost_per_success_usd"),
+            _ratio("allocated_net_savings_usd", pl.col("allocated_cost_usd") + pl.col("review_cost_usd"))
+            .alias("allocated_roi"),
+            loses_money(),
         )
+        .with_columns(loss_rank())
         .select(
             "task",
             "description",
@@ -132,6 +190,12 @@ def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame) -> pl.LazyFrame:
             "review_cost_usd",
             "net_savings_usd",
             "roi",
+            "allocated_cost_usd",
+            "allocated_cost_per_success_usd",
+            "allocated_net_savings_usd",
+            "allocated_roi",
+            "loses_money",
+            "loss_rank",
         )
         .sort("net_savings_usd", descending=True, nulls_last=True)
     )
