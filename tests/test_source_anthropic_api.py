@@ -15,7 +15,6 @@ from pipelines.models import canonical_model
 from pipelines.sources import api_days
 from pipelines.steps import (
     build_task_daily,
-    build_task_roi,
     build_usage_daily,
     load_cost_lines,
     load_prices,
@@ -153,7 +152,6 @@ def test_usage_tokens_and_no_request_count(tmp_path, api):
     # the marts take rows without a request count: tokens and cost counted, no division by zero requests
     build_usage_daily(con)
     build_task_daily(con)
-    build_task_roi(con)
     daily = con.sql("SELECT sum(requests), sum(input_tokens), round(sum(cost_usd), 12) FROM usage_daily").fetchone()
     total = con.sql("SELECT sum(input_tokens), round(sum(cost_usd), 12) FROM usage_events").fetchone()
     assert daily == (0, *total) and total[1] > 0
