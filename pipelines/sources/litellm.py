@@ -51,7 +51,6 @@ DEFAULT_OPTIONS = {
 }
 STATUS = {"success": "ok", "ok": "ok", "failure": "error", "error": "error", "failed": "error"}
 UNKNOWN_PROVIDER = "unknown"
-USAGE = "$.usage_object"
 # The caller's own keys live in these metadata objects; the first that names a key wins.
 CALLER_METADATA = ["spend_logs_metadata", "requester_metadata"]
 
@@ -61,9 +60,11 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
     frame = _load(path, data).with_columns(
         _unwrapped(pl.col("metadata")).alias("metadata"), _unwrapped(pl.col("request_tags")).alias("request_tags")
     )
+    frame = pl.concat([frame, _metadata_fields(frame, path, options)], how="horizontal")
+    frame = frame.with_columns(_parsed_columns(options))
     _validate(frame, path)
     frame = frame.with_columns(_tags(frame, path))
-    events = frame.lazy().with_columns(_parsed_columns(options)).with_columns(_event_columns(options))
+    events = frame.lazy().with_columns(_event_columns(options))
     events = events.with_columns(pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file"))
     return conform(events, USAGE_EVENTS).collect()
 
@@ -164,48 +165,110 @@ def _refuse(frame: pl.DataFrame, bad: pl.Expr, path: str, reason: str, column: s
         raise SourceError(path, f"{reason}{shown}", row=row, column=column)
 
 
-def _count(name: str) -> pl.Expr:
-    return blank_to_null(pl.col(name)).cast(pl.Float64, strict=False)
+def _count(col: pl.Expr) -> pl.Expr:
+    return blank_to_null(col).cast(pl.Float64, strict=False)
+
+
+def _json_objects(texts: pl.Series, fields: list[str]) -> pl.DataFrame:
+    """Chosen fields of JSON objects, one row per text, every value as text (nested objects as their JSON).
+
+    Decoded in one Polars pass (JSON lines), not one JSONPath scan per field: a spend log of 100k rows would
+    otherwise parse its metadata twenty times. Null or non-object texts give a row of nulls."""
+    schema = {f: pl.String for f in fields}
+    if texts.len() == 0:
+        return pl.DataFrame(schema=schema)
+    objects = pl.when(texts.str.starts_with("{")).then(texts).otherwise(pl.lit("{}"))
+    lines = pl.select(objects.str.replace_all("[\r\n]", " ").str.join("\n")).item()
+    return pl.read_ndjson(lines.encode(), schema=schema)
+
+
+def _metadata_fields(frame: pl.DataFrame, path: str, options: dict) -> pl.DataFrame:
+    """The metadata values aispend uses, as columns: `meta_*` LiteLLM's own, `usage_*` the usage object's
+    counts, `caller_<n>_<key>` the caller's keys from each of CALLER_METADATA."""
+    meta = frame["metadata"]
+    row = _first_bad(frame, meta.is_not_null() & ~meta.str.starts_with("{"))
+    if row is not None:
+        raise SourceError(path, "not a JSON object", row=row, column="metadata")
+    try:
+        return _decode_metadata(meta, options)
+    except pl.exceptions.PolarsError:  # error path only: find the row (Polars' message would quote it)
+        row = _first_bad(frame, meta.is_not_null() & meta.str.json_path_match("$").is_null())
+        reason = "not valid JSON" if row is not None else "holds a nested JSON string that is not valid JSON"
+        raise SourceError(path, reason, row=row, column="metadata") from None
+
+
+def _decode_metadata(meta: pl.Series, options: dict) -> pl.DataFrame:
+    top = _json_objects(meta, ["usage_object", "status", "user_api_key_team_alias", *CALLER_METADATA])
+    usage = _json_objects(_unwrap_series(top["usage_object"]), [
+        "cache_read_input_tokens", "cache_creation_input_tokens", "prompt_tokens_details", "completion_tokens_details"])
+    prompt_details = _json_objects(usage["prompt_tokens_details"], ["cached_tokens", "cache_creation_tokens"])
+    completion_details = _json_objects(usage["completion_tokens_details"], ["reasoning_tokens"])
+    keys = list(dict.fromkeys(options[k] for k in ("task_key", "run_id_key", "outcome_key", "team_key", "project_key")))
+    caller = [
+        _json_objects(_unwrap_series(top[m]), keys).rename({k: f"caller_{n}_{k}" for k in keys})
+        for n, m in enumerate(CALLER_METADATA)
+    ]
+    return pl.concat(
+        [
+            pl.DataFrame({
+                "meta_status": top["status"],
+                "meta_team_alias": top["user_api_key_team_alias"],
+                "usage_cache_read": usage["cache_read_input_tokens"],
+                "usage_cache_write": usage["cache_creation_input_tokens"],
+                "usage_cached": prompt_details["cached_tokens"],
+                "usage_cache_write_details": prompt_details["cache_creation_tokens"],
+                "usage_reasoning": completion_details["reasoning_tokens"],
+            }),
+            *caller,
+        ],
+        how="horizontal",
+    )
+
+
+def _unwrap_series(texts: pl.Series) -> pl.Series:
+    return pl.select(_unwrapped(pl.lit(texts))).to_series()
+
+
+USAGE_COUNTS = ["usage_cache_read", "usage_cache_write", "usage_cached", "usage_cache_write_details", "usage_reasoning"]
 
 
 def _validate(frame: pl.DataFrame, path: str) -> None:
-    start = blank_to_null(pl.col("startTime"))
-    _refuse(frame, start.is_null(), path, "missing start time", "startTime")
-    _refuse(frame, _time(pl.col("startTime")).is_null(), path, "not a timestamp", "startTime", show=True)
-    end = blank_to_null(pl.col("endTime"))
-    _refuse(frame, end.is_not_null() & _time(end).is_null(), path, "not a timestamp", "endTime", show=True)
+    _refuse(frame, blank_to_null(pl.col("startTime")).is_null(), path, "missing start time", "startTime")
+    _refuse(frame, pl.col("start").is_null(), path, "not a timestamp", "startTime", show=True)
+    end_given = blank_to_null(pl.col("endTime")).is_not_null()
+    _refuse(frame, end_given & pl.col("end").is_null(), path, "not a timestamp", "endTime", show=True)
     for name in ["prompt_tokens", "completion_tokens"]:
-        value = _count(name)
+        value = _count(pl.col(name))
         _refuse(frame, blank_to_null(pl.col(name)).is_not_null() & value.is_null(), path, "not a number", name, show=True)
         _refuse(frame, value != value.floor(), path, "not a whole number", name, show=True)
         _refuse(frame, value < 0, path, "negative token count", name, show=True)
     status = blank_to_null(pl.col("status")).str.to_lowercase()
     _refuse(frame, status.is_not_null() & ~status.is_in(list(STATUS)), path,
             f"unknown status (expected one of {', '.join(STATUS)})", "status", show=True)
-    meta = pl.col("metadata")
-    _refuse(frame, meta.is_not_null() & (~meta.str.starts_with("{") | meta.str.json_path_match("$").is_null()),
-            path, "not a JSON object", "metadata")
     tags = pl.col("request_tags")
-    _refuse(frame, tags.is_not_null() & (~tags.str.starts_with("[") | tags.str.json_path_match("$").is_null()),
-            path, "not a JSON list", "request_tags")
-    for path_in_usage in ["cached", "cache_read", "cache_write", "cache_write_details", "reasoning"]:
-        value = _usage_count(path_in_usage)
-        _refuse(frame, value.is_not_null() & ((value < 0) | (value != value.floor())), path,
-                f"metadata.usage_object {path_in_usage} count is not a whole number >= 0", "metadata")
+    _refuse(frame, tags.is_not_null() & ~tags.str.starts_with("["), path, "not a JSON list", "request_tags")
+    for name in USAGE_COUNTS:
+        value = _count(pl.col(name))
+        bad = pl.col(name).is_not_null() & (value.is_null() | (value < 0) | (value != value.floor()))
+        _refuse(frame, bad, path, f"usage_object: {name[len('usage_'):]} is not a whole number >= 0", "metadata")
 
 
 def _tags(frame: pl.DataFrame, path: str) -> pl.Series:
     try:
         return frame["request_tags"].str.json_decode(pl.List(pl.String)).alias("tag_list")
     except pl.exceptions.PolarsError:
-        row = None
-        for index, text in enumerate(frame["request_tags"].to_list()):  # error path only: find the row
-            try:
-                pl.Series([text]).str.json_decode(pl.List(pl.String))
-            except pl.exceptions.PolarsError:
-                row = index + 1
-                break
-        raise SourceError(path, "request tags must be a list of texts", row=row, column="request_tags") from None
+        pass
+    tags = pl.col("request_tags")
+    row = _first_bad(frame, tags.is_not_null() & tags.str.json_path_match("$").is_null())
+    if row is not None:
+        raise SourceError(path, "not a JSON list", row=row, column="request_tags")
+    for index, text in enumerate(frame["request_tags"].to_list()):  # error path only: find the row
+        try:
+            pl.Series([text]).str.json_decode(pl.List(pl.String))
+        except pl.exceptions.PolarsError:
+            row = index + 1
+            break
+    raise SourceError(path, "request tags must be a list of texts", row=row, column="request_tags")
 
 
 def _time(col: pl.Expr) -> pl.Expr:
@@ -213,24 +276,8 @@ def _time(col: pl.Expr) -> pl.Expr:
     return parse_utc(col.str.strip_chars().str.replace(r"([+-]\d\d)$", "${1}:00"))
 
 
-_USAGE_PATHS = {
-    "cached": f"{USAGE}.prompt_tokens_details.cached_tokens",
-    "cache_read": f"{USAGE}.cache_read_input_tokens",
-    "cache_write": f"{USAGE}.cache_creation_input_tokens",
-    "cache_write_details": f"{USAGE}.prompt_tokens_details.cache_creation_tokens",
-    "reasoning": f"{USAGE}.completion_tokens_details.reasoning_tokens",
-}
-
-
-def _usage_count(name: str) -> pl.Expr:
-    return pl.col("metadata").str.json_path_match(_USAGE_PATHS[name]).cast(pl.Float64, strict=False)
-
-
 def _caller_value(key: str) -> pl.Expr:
-    quoted = key.replace("\\", "\\\\").replace("'", "\\'")
-    return pl.coalesce(
-        [blank_to_null(pl.col("metadata").str.json_path_match(f"$.{m}['{quoted}']")) for m in CALLER_METADATA]
-    )
+    return pl.coalesce([blank_to_null(pl.col(f"caller_{n}_{key}")) for n in range(len(CALLER_METADATA))])
 
 
 def _tag_value(prefix: str) -> pl.Expr:
@@ -242,19 +289,21 @@ def _tag_value(prefix: str) -> pl.Expr:
 
 
 def _parsed_columns(options: dict) -> list[pl.Expr]:
-    cache_read = pl.coalesce(_usage_count("cache_read"), _usage_count("cached"), pl.lit(0.0))
-    cache_write = pl.coalesce(_usage_count("cache_write"), _usage_count("cache_write_details"), pl.lit(0.0))
+    cache_read = pl.coalesce(_count(pl.col("usage_cache_read")), _count(pl.col("usage_cached")), pl.lit(0.0))
+    cache_write = pl.coalesce(
+        _count(pl.col("usage_cache_write")), _count(pl.col("usage_cache_write_details")), pl.lit(0.0)
+    )
     hit = blank_to_null(pl.col("cache_hit")).str.to_lowercase().is_in(["true", "1", "yes"]).fill_null(False)
     return [
         _time(pl.col("startTime")).alias("start"),
         _time(blank_to_null(pl.col("endTime"))).alias("end"),
         hit.alias("proxy_cache_hit"),
-        pl.coalesce(_count("prompt_tokens"), pl.lit(0.0)).alias("prompt"),
-        pl.coalesce(_count("completion_tokens"), pl.lit(0.0)).alias("completion"),
+        pl.coalesce(_count(pl.col("prompt_tokens")), pl.lit(0.0)).alias("prompt"),
+        pl.coalesce(_count(pl.col("completion_tokens")), pl.lit(0.0)).alias("completion"),
         cache_read.alias("cache_read"),
         (cache_write if options["prompt_tokens_include_cache_write"] else pl.lit(0.0)).alias("write_in_prompt"),
         cache_write.alias("cache_write"),
-        pl.coalesce(_usage_count("reasoning"), pl.lit(0.0)).alias("reasoning"),
+        pl.coalesce(_count(pl.col("usage_reasoning")), pl.lit(0.0)).alias("reasoning"),
         pl.coalesce(blank_to_null(pl.col("model")), blank_to_null(pl.col("model_group"))).alias("raw"),
     ]
 
@@ -273,7 +322,7 @@ def _tokens(value: pl.Expr) -> pl.Expr:
 def _event_columns(options: dict) -> list[pl.Expr]:
     uncached = pl.max_horizontal(pl.col("prompt") - pl.col("cache_read") - pl.col("write_in_prompt"), pl.lit(0.0))
     outcome = _caller_value(options["outcome_key"]).str.to_lowercase()
-    status = pl.coalesce(blank_to_null(pl.col("status")), blank_to_null(pl.col("metadata").str.json_path_match("$.status")))
+    status = pl.coalesce(blank_to_null(pl.col("status")), blank_to_null(pl.col("meta_status")))
     latency = (pl.col("end") - pl.col("start")).dt.total_microseconds() / 1000.0
     return [
         pl.col("start").alias("event_time"),
@@ -284,7 +333,7 @@ def _event_columns(options: dict) -> list[pl.Expr]:
                     pl.lit(UNATTRIBUTED)).alias("task"),
         _caller_value(options["run_id_key"]).alias("run_id"),
         pl.coalesce(_caller_value(options["team_key"]),
-                    blank_to_null(pl.col("metadata").str.json_path_match("$.user_api_key_team_alias")),
+                    blank_to_null(pl.col("meta_team_alias")),
                     blank_to_null(pl.col("team_id"))).alias("team"),
         pl.coalesce(blank_to_null(pl.col("user")), blank_to_null(pl.col("end_user"))).alias("user_id"),
         _caller_value(options["project_key"]).alias("project"),
