@@ -27,10 +27,12 @@ import polars as pl
 
 from pipelines.config import BudgetConfig
 from pipelines.transforms.forecast import month_bounds, month_forecast
+from pipelines.transforms.providers import invoice_provider
 
 THRESHOLDS = (50, 80, 100)
 WARNING_PCT = 80
 PRICED_USAGE = "priced_usage"
+BILLED_AI = "billed_ai"
 
 BUDGET_COLUMNS = [
     "budget",
@@ -64,6 +66,19 @@ def budgets_frame(budgets: Sequence[BudgetConfig]) -> pl.LazyFrame:
             "provider": [b.provider for b in budgets],
         },
         schema={"budget": pl.String, "monthly_usd": pl.Float64, "team": pl.String, "provider": pl.String},
+    )
+
+
+def invoice_daily(cost_lines: pl.LazyFrame) -> pl.LazyFrame:
+    """The alternative basis ('billed_ai'): BilledCost of AI lines billed in USD per charge day and provider
+    (genai-prices id), team NULL (invoices have none). Feed it to `budget_status(..., cost_basis=BILLED_AI)`
+    for budgets without a team; it lags the logs by the invoice's delivery delay."""
+    return (
+        cost_lines.filter(pl.col("x_is_ai").fill_null(False) & (pl.col("BillingCurrency") == "USD"))
+        .group_by(pl.col("ChargePeriodStart").dt.date().alias("day"), invoice_provider().alias("provider"))
+        .agg(pl.col("BilledCost").sum().alias("cost_usd"))
+        .with_columns(pl.lit(None, dtype=pl.String).alias("team"))
+        .select("day", "provider", "team", "cost_usd")
     )
 
 
