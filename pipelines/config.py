@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 COST_KINDS = {"focus", "aws_cur", "azure_ea", "openai_costs", "anthropic_costs"}
 USAGE_KINDS = {"otel_genai", "bedrock_invocation_logs", "litellm_spend", "openai_usage", "anthropic_usage", "usage_csv"}
 KNOWN_KINDS = COST_KINDS | USAGE_KINDS
+# Kinds that pull from an HTTP API: they have no path.
+API_KINDS = {"openai_costs", "anthropic_costs", "openai_usage", "anthropic_usage"}
 
 
 class _Strict(BaseModel):
@@ -26,7 +28,7 @@ class _Strict(BaseModel):
 class SourceConfig(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     kind: str
-    path: str = Field(description="local path or glob, or s3://bucket/prefix")
+    path: str | None = Field(default=None, description="local path or glob, or s3://bucket/prefix (not for API kinds)")
     endpoint_url: str | None = None
     region: str | None = None
     api_key_env: str | None = Field(default=None, description="name of the environment variable with the key")
@@ -38,6 +40,12 @@ class SourceConfig(_Strict):
         if kind not in KNOWN_KINDS:
             raise ValueError(f"unknown source kind {kind!r}; known kinds: {', '.join(sorted(KNOWN_KINDS))}")
         return kind
+
+    @model_validator(mode="after")
+    def _path_unless_api(self) -> "SourceConfig":
+        if self.path is None and self.kind not in API_KINDS:
+            raise ValueError(f"source {self.name}: kind {self.kind} needs a path (local path, glob or s3://bucket/prefix)")
+        return self
 
     @property
     def table(self) -> str:

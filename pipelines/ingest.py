@@ -181,9 +181,10 @@ def ingest_source(
         log(f"QUARANTINED {exc.message}")
         return [_quarantine(con, source, exc.location, None, exc.message)]
     if not planned:
-        reason = f"source {source.name}: nothing to read at {source.path}"
+        where = source.path or source.kind
+        reason = f"source {source.name}: nothing to read at {where}"
         log(f"QUARANTINED {reason}")
-        return [_quarantine(con, source, source.path, None, reason)]
+        return [_quarantine(con, source, where, None, reason)]
     results = []
     step = max(1, len(planned) // 10)
     for number, unit in enumerate(planned, start=1):

@@ -82,7 +82,8 @@ def load_sources(
     for source in config.sources:
         if source.kind not in kinds:
             continue
-        log(f"{source.name}: reading kind {source.kind} from {config.resolve(source.path)}")
+        origin = config.resolve(source.path) if source.path else source.options.get("base_url", "the provider's API")
+        log(f"{source.name}: reading kind {source.kind} from {origin}")
         results += ingest_source(
             con, source, lambda: plan_units(config, source), pricer=pricer, price_version=price_version, log=log
         )
