@@ -471,3 +471,22 @@ def test_unknown_currency_is_refused_and_cny_is_fine(tmp_path):
     rows[0]["line_item_currency_code"] = "CNY"
     with pytest.raises(SourceError, match="another billing period"):
         read_file("f.parquet", source, parquet_bytes(rows, tmp_path / "c.parquet"), datetime(2026, 9, 1))
+
+
+def test_aws_focus_export_layout_is_read_as_focus(tmp_path):
+    """AWS's FOCUS export uses the Data Exports layout with lowercase `billing_period=` and FOCUS columns."""
+    root = tmp_path / "bucket"
+    key = "focus/acme-focus/data/billing_period=2026-10/acme-focus-00001.csv.gz"
+    (root / key).parent.mkdir(parents=True)
+    (root / key).write_bytes(gzip.compress(
+        b"BilledCost,EffectiveCost,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd,"
+        b"ChargeCategory,ProviderName,ServiceName\n"
+        b"2.5,2.0,USD,2026-10-01T00:00:00Z,2026-10-03T00:00:00Z,2026-10-04T00:00:00Z,Usage,AWS,Amazon Bedrock\n"
+        b"-1.0,-1.0,USD,2026-10-01T00:00:00Z,2026-10-05T00:00:00Z,2026-10-06T00:00:00Z,Credit,AWS,Amazon Bedrock\n"))
+    m = root / "focus/acme-focus/metadata/billing_period=2026-10/acme-focus-Manifest.json"
+    m.parent.mkdir(parents=True)
+    m.write_text(json.dumps({"dataFiles": [f"s3://somewhere/{key}"]}))
+    config = cur_config(tmp_path, str(root / "focus"))
+    con = connect_writer(config.warehouse_path)
+    assert [(r.status, r.rows) for r in load_cost_lines(con, config)] == [("loaded", 2)]
+    assert period_totals(con) == {"2026-10": (2, 1.5, 1.0)}

@@ -289,9 +289,12 @@ def _focus_file(path: str, source: SourceConfig, data: bytes, period_start: date
     from pipelines.sources import focus
 
     out = focus.read(path, source, data=data)
-    if period_start is not None:
-        out = out.with_columns(pl.lit(period_start).cast(pl.Datetime("us")).alias("BillingPeriodStart"))
-    return out
+    if period_start is None:
+        return out
+    check(out, pl.col("BillingPeriodStart").dt.truncate("1d") != pl.lit(period_start), path,
+          f"line belongs to another billing period than the manifest's ({period_start:%Y-%m}): {{value}}",
+          column="BillingPeriodStart")
+    return out.with_columns(pl.col("BillingPeriodStart").fill_null(pl.lit(period_start).cast(pl.Datetime("us"))))
 
 
 def _snake(name: str) -> str:
@@ -415,7 +418,7 @@ def _typed(flat: pl.DataFrame) -> pl.DataFrame:
 
 def _validate(flat: pl.DataFrame, typed: pl.DataFrame, path: str, period_start: datetime | None) -> None:
     for name in MONEY + TIMES:
-        if name in flat.columns:
+        if name in flat.columns and flat.schema[name] == pl.String:  # typed Parquet columns cannot fail to parse
             kind = "a timestamp" if name in TIMES else "a number"
             shown = pl.DataFrame({name: flat[name].cast(pl.String), "__parsed": typed[name]})
             check(shown, pl.col(name).is_not_null() & pl.col("__parsed").is_null(), path,
@@ -519,18 +522,16 @@ def pricing_category() -> pl.Expr:
     )
 
 
+_AI_KEYS = ["line_item_product_code", "line_item_usage_type", "_product_name", "_pricing_unit"]
+
+
 def cost_lines(lf: pl.LazyFrame, source_name: str, path: str, period_start: datetime | None) -> pl.LazyFrame:
     schema = lf.collect_schema()
-    usage_type = pl.col("line_item_usage_type")
+    lf = lf.with_columns(_col("pricing_unit", schema).alias("_pricing_unit"))
+    ai = ut.classify(lf.select(_AI_KEYS).unique(), *_AI_KEYS)
+    lf = lf.join(ai, on=_AI_KEYS, how="left", nulls_equal=True)
     product_code = pl.col("line_item_product_code")
-    product_name = pl.col("_product_name")
-    bedrock = ut.is_bedrock(product_code, product_name)
-    tokens = pl.when(bedrock).then(ut.token_type(usage_type))
-    provisioned = ut.is_provisioned_throughput(usage_type)
-    accelerator = ut.is_accelerator_instance(product_code, usage_type)
-    category = ut.ai_category(bedrock, pl.col("x_token_type"), provisioned, product_code, accelerator)
-    model_id = ut.bedrock_model_id(ut.model_name(usage_type, product_name), ut.is_cross_region_global(usage_type))
-    per_unit = pl.when(pl.col("x_token_type").is_not_null()).then(ut.tokens_per_pricing_unit(_col("pricing_unit", schema)))
+    per_unit = pl.col("tokens_per_unit")
     bill_start = _col("bill_billing_period_start_date", schema, pl.Datetime("us"))
     period = pl.lit(period_start).cast(pl.Datetime("us")) if period_start is not None else bill_start
     bill_end = _col("bill_billing_period_end_date", schema, pl.Datetime("us"))
@@ -540,7 +541,7 @@ def cost_lines(lf: pl.LazyFrame, source_name: str, path: str, period_start: date
                          _col("reservation_subscription_id", schema))
     amount = _col("line_item_usage_amount", schema, pl.Float64)
 
-    out = lf.with_columns(tokens.alias("x_token_type")).with_columns(
+    out = lf.with_columns(
         (pl.col("identity_line_item_id") + "|"
          + pl.col("line_item_usage_start_date").dt.strftime("%Y-%m-%dT%H:%M:%S")).alias("x_line_id"),
         _col("bill_payer_account_id", schema).alias("BillingAccountId"),
@@ -566,13 +567,11 @@ def cost_lines(lf: pl.LazyFrame, source_name: str, path: str, period_start: date
         pl.col("line_item_currency_code").alias("BillingCurrency"),
         pl.when(usage).then(amount * per_unit.fill_null(1.0)).alias("ConsumedQuantity"),
         pl.when(usage).then(pl.when(per_unit.is_not_null()).then(pl.lit("Tokens"))
-                            .otherwise(_col("pricing_unit", schema))).alias("ConsumedUnit"),
+                            .otherwise(pl.col("_pricing_unit"))).alias("ConsumedUnit"),
         amount.alias("PricingQuantity"),
-        _col("pricing_unit", schema).alias("PricingUnit"),
-        pl.coalesce(product_name, product_code).alias("ServiceName"),
-        ut.service_category(product_code, bedrock).alias("ServiceCategory"),
-        ut.service_subcategory(product_code, bedrock).alias("ServiceSubcategory"),
-        usage_type.alias("SkuId"),
+        pl.col("_pricing_unit").alias("PricingUnit"),
+        pl.coalesce(pl.col("_product_name"), product_code).alias("ServiceName"),
+        pl.col("line_item_usage_type").alias("SkuId"),
         _col("product_sku", schema).alias("SkuPriceId"),
         _col("line_item_operation", schema).alias("SkuMeter"),
         pl.col("_region").alias("RegionId"),
@@ -584,11 +583,8 @@ def cost_lines(lf: pl.LazyFrame, source_name: str, path: str, period_start: date
         pl.when(pl.col("line_item_line_item_type").is_in(["DiscountedUsage", "SavingsPlanCoveredUsage"]))
         .then(pl.lit("Used")).alias("CommitmentDiscountStatus"),
         pl.col("_tags").alias("Tags"),
-        pl.when(pl.col("x_token_type").is_not_null()).then(ut.canonical_model(model_id)).alias("x_model"),
+        pl.col("x_ai_category").is_not_null().alias("x_is_ai"),
         pl.lit(source_name).alias("x_source"),
         pl.lit(path).alias("x_source_file"),
-    ).with_columns(
-        category.alias("x_ai_category"),
-        category.is_not_null().alias("x_is_ai"),
     )
     return conform(out, COST_LINES)

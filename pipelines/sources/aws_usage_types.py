@@ -208,3 +208,30 @@ def service_subcategory(product_code: pl.Expr, bedrock: pl.Expr) -> pl.Expr:
         .when(product_code.is_in(SAGEMAKER_PRODUCT_CODES).fill_null(False)).then(pl.lit("Machine Learning"))
         .otherwise(None)
     )
+
+
+def classify(keys: pl.LazyFrame, product_code: str, usage_type: str, product_name: str,
+             pricing_unit: str) -> pl.LazyFrame:
+    """The AI attributes of each DISTINCT (product code, usage type, product name, pricing unit).
+
+    A bill has millions of lines but a few hundred distinct usage types, so the regexes and the model matcher
+    run per distinct key and the lines get them by a join: the work grows with the variety of the bill, not
+    its size. Adds `x_token_type`, `x_model`, `x_ai_category`, `tokens_per_unit` (NULL unless a token line),
+    `is_bedrock`.
+    """
+    code, usage, name = pl.col(product_code), pl.col(usage_type), pl.col(product_name)
+    bedrock = is_bedrock(code, name)
+    tokens = pl.when(bedrock).then(token_type(usage))
+    model_id = bedrock_model_id(model_name(usage, name), is_cross_region_global(usage))
+    return (
+        keys.with_columns(bedrock.alias("is_bedrock"), tokens.alias("x_token_type"))
+        .with_columns(
+            pl.when(pl.col("x_token_type").is_not_null()).then(canonical_model(model_id)).alias("x_model"),
+            pl.when(pl.col("x_token_type").is_not_null()).then(tokens_per_pricing_unit(pl.col(pricing_unit)))
+            .alias("tokens_per_unit"),
+            ai_category(pl.col("is_bedrock"), pl.col("x_token_type"), is_provisioned_throughput(usage), code,
+                        is_accelerator_instance(code, usage)).alias("x_ai_category"),
+            service_category(code, pl.col("is_bedrock")).alias("ServiceCategory"),
+            service_subcategory(code, pl.col("is_bedrock")).alias("ServiceSubcategory"),
+        )
+    )
