@@ -34,7 +34,7 @@ from pipelines.errors import SourceError
 from pipelines.ingest import Unit
 from pipelines.schemas import COST_LINES, conform
 from pipelines.sources import aws_usage_types as ut
-from pipelines.sources.common import ISO_4217, NULL_STRINGS, blank_to_null, check, read_bytes, to_utc
+from pipelines.sources.common import ISO_4217, blank_to_null, check, read_bytes, to_utc
 from pipelines.storage import StoredObject, storage_for
 
 log = logging.getLogger(__name__)
