@@ -77,7 +77,7 @@ def waste(
     )
     parts = [
         _measured(usage.filter(pl.col("status") == "error"), FAILED),
-        _measured(usage.filter(is_retry()), RETRIES),
+        _measured(retries(usage), RETRIES),
         _estimated(batch_eligible(usage, tasks), prices, discounts, BATCH_ELIGIBLE, _as_batch),
         _estimated(cacheable(usage, cache_share), prices, discounts, CACHING, _with_cache(cache_share)),
         idle_capacity(cost_lines, usage),
@@ -89,15 +89,30 @@ def waste(
     )
 
 
-def is_retry() -> pl.Expr:
-    """A successful request with a failed request earlier in its run (same task and run_id).
+def retries(usage: pl.LazyFrame) -> pl.LazyFrame:
+    """Successful requests that come after a failed request of the same run (same task and run_id).
 
     Order within a run is event_time, then request_id. Requests without a run_id are runs of their own and
-    never retries.
+    never retries. Only runs with a failure are looked at: their first failure is found among the (few)
+    error rows and joined to the run's other requests, so no window runs over all events.
     """
-    failed = (pl.col("status") == "error").cast(pl.Int64)
-    failures_before = failed.cum_sum().over("task", "run_id", order_by=["event_time", "request_id"]) - failed
-    return pl.col("run_id").is_not_null() & (pl.col("status") != "error") & (failures_before > 0)
+    rid = pl.col("request_id").fill_null("")
+    first_failure = (
+        usage.filter((pl.col("status") == "error") & pl.col("run_id").is_not_null())
+        .group_by("task", "run_id")
+        .agg(
+            pl.col("event_time").min().alias("__failed_at"),
+            rid.filter(pl.col("event_time") == pl.col("event_time").min()).min().alias("__failed_id"),
+        )
+    )
+    after = (pl.col("event_time") > pl.col("__failed_at")) | (
+        (pl.col("event_time") == pl.col("__failed_at")) & (rid > pl.col("__failed_id"))
+    )
+    return (
+        usage.filter((pl.col("status") != "error") & pl.col("run_id").is_not_null())
+        .join(first_failure, on=["task", "run_id"], how="inner")
+        .filter(after)
+    )
 
 
 def _measured(rows: pl.LazyFrame, category: str) -> pl.LazyFrame:
