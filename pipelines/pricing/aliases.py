@@ -36,6 +36,7 @@ def apply_model_aliases(usage: pl.LazyFrame, aliases: Sequence[ModelAlias]) -> p
         schema={"alias": pl.String, "alias_provider": pl.String, "target": pl.String, "position": pl.Int64},
     ).with_columns(normalize_provider(pl.col("alias_provider")).alias("alias_provider"))
 
+    usage = usage.cache()  # read by the distinct triples and by the join back: run its plan once
     triples = usage.select(_TRIPLE).unique()
     candidates = pl.concat(
         [

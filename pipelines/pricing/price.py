@@ -65,6 +65,9 @@ def price_usage(
     for name in ("request_count", "is_batch", "service_tier"):  # optional for frames that are not USAGE_EVENTS
         if name not in columns:
             events = events.with_columns(pl.lit(None).alias(name))
+    # The events feed both the distinct keys and the join back: cache them so an upstream plan (aliases,
+    # normalization, a reader's parse) runs once, not once per use (measured 3x slower without, bench/).
+    events = events.cache()
     keyed = key_prices(events.select(_KEY).unique(), prices, discounts_frame(discounts))
     level = tier_level()
     return (

@@ -44,16 +44,22 @@ STANDARD_TIERS = ("default", "standard", "auto", "on_demand", "on-demand", "")
 def event_variant() -> pl.Expr:
     """The price variant an event asks for: 'batch' for batch requests, else its service tier, else standard.
 
-    Batch wins over a service tier (batch APIs have none); Anthropic reports batch work as tier `batch`.
+    Batch wins over a service tier (batch APIs have none); Anthropic reports batch work as tier `batch`. The
+    tier name is cleaned on its few distinct values, not per event.
     """
-    tier = pl.col("service_tier").str.strip_chars().str.to_lowercase()
-    return (
-        pl.when(pl.col("is_batch").fill_null(False) | (tier == BATCH))
-        .then(pl.lit(BATCH))
-        .when(tier.is_null() | tier.is_in(STANDARD_TIERS))
-        .then(pl.lit(STANDARD))
-        .otherwise(tier)
+    tier = pl.col("service_tier").cast(pl.String).fill_null("").map_batches(
+        _tier_variant, return_dtype=pl.String, is_elementwise=True
     )
+    return pl.when(pl.col("is_batch").fill_null(False)).then(pl.lit(BATCH)).otherwise(tier)
+
+
+def _tier_variant(tiers: pl.Series) -> pl.Series:
+    distinct = tiers.unique()
+    cleaned = distinct.str.strip_chars().str.to_lowercase()
+    variant = (
+        pl.select(pl.when(cleaned.is_in(STANDARD_TIERS)).then(pl.lit(STANDARD)).otherwise(cleaned)).to_series()
+    )
+    return tiers.replace_strict(distinct, variant, return_dtype=pl.String)
 
 
 def fallbacks_frame() -> pl.LazyFrame:
