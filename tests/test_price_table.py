@@ -193,3 +193,50 @@ def test_version_is_content_hash(table):
     overridden = build_price_table([PriceOverride(provider="openai", model="gpt-4o", input_usd_per_mtok=2.5,
                                                   valid_from=date(2025, 1, 1))])
     assert price_table_version(overridden) != version  # same rate, but the source and windows changed
+
+
+def test_tiers_and_variants_follow_the_library(table):
+    """Every tiered price and every listed batch / service-tier price, at each window's first day, equals
+    genai-prices' own (`get_prices` with the request context), tier by tier."""
+    from pipelines.models import price_catalog
+
+    def level_rates(price, threshold):
+        out = []
+        for key in ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok"):
+            value = getattr(price, key, None)
+            if isinstance(value, TieredPrices):
+                value = next((t.price for t in reversed(value.tiers) if threshold is not None and threshold >= t.start),
+                             value.base)
+            out.append(float(value) if value is not None else None)
+        out[2] = out[2] if out[2] is not None else out[0]
+        out[3] = out[3] if out[3] is not None else out[0]
+        return out
+
+    by_key = {(c.provider, c.model): c.info for c in price_catalog()}
+    checked_tiers = checked_variants = 0
+    for row in table.to_dicts():
+        info = by_key[(row["provider"], row["model"])]
+        variant = row["price_variant"]
+        context = None if variant == "standard" else (
+            {"processing": "batch"} if variant == "batch" else {"service_tier": variant})
+        at = datetime(row["valid_from"].year, row["valid_from"].month, row["valid_from"].day, 12, tzinfo=UTC)
+        if not isinstance(info.prices, ModelPrice) and any(isinstance(c.constraint, TimeOfDateConstraint) for c in info.prices):
+            continue
+        price = info.get_prices(at, context)
+        assert [row[c] for c in RATES] == level_rates(price, None), row
+        for tier in (1, 2):
+            threshold = row[f"tier{tier}_threshold_tokens"]
+            if threshold is None:
+                continue
+            rates = [row[f"tier{tier}_{c}"] for c in RATES]
+            assert rates == level_rates(price, threshold), (row, tier)
+            checked_tiers += 1
+        checked_variants += variant != "standard"
+    assert checked_tiers > 100 and checked_variants > 150
+    # the golden numbers, typed from genai-prices 0.2.3's data
+    sonnet = _in_force(table, "anthropic", "claude-sonnet-4-5", date(2026, 11, 1), "batch")[0]
+    assert [sonnet[c] for c in RATES] == [1.5, 7.5, 0.15, 1.875]
+    assert sonnet["tier1_threshold_tokens"] == 200_000 and sonnet["tier1_input_usd_per_mtok"] == 3.0
+    assert _in_force(table, "openai", "gpt-4o", date(2026, 10, 13), "batch") == []  # listed from 2026-10-14
+    # Azure borrows OpenAI's models; calc_price ignores request context for borrowed models: no variant rows
+    assert table.filter(provider="azure", price_variant="batch").height == 0
