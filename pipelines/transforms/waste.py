@@ -21,8 +21,8 @@ import polars as pl
 
 from pipelines.config import ProviderDiscount
 from pipelines.pricing.price import price_usage
-from pipelines.pricing.variants import event_variant
 from pipelines.pricing.price_table import BATCH
+from pipelines.pricing.variants import event_variant
 from pipelines.sources.ai_lines import AI_COMPUTE, PROVISIONED
 from pipelines.transforms.providers import invoice_provider
 from pipelines.transforms.usage import priced_sum
@@ -130,7 +130,7 @@ def _measured(rows: pl.LazyFrame, category: str) -> pl.LazyFrame:
 
 def batch_eligible(usage: pl.LazyFrame, tasks: pl.LazyFrame) -> pl.LazyFrame:
     """Priced, successful, interactive requests of catalog tasks marked not latency sensitive."""
-    can_wait = tasks.filter(pl.col("latency_sensitive") == False).select("task")  # noqa: E712 (null: unknown)
+    can_wait = tasks.filter(~pl.col("latency_sensitive")).select("task")  # null (unknown) is not false
     return usage.join(can_wait, on="task", how="semi").filter(
         (pl.col("status") != "error") & pl.col("cost_usd").is_not_null() & (event_variant() != BATCH)
     )
