@@ -12,6 +12,7 @@ from pathlib import Path
 import dash
 from dash import dcc, html
 
+from dashboard import auth as dashboard_auth
 from dashboard import ids
 from dashboard.pages import SNAPSHOT_DIR_KEY
 
@@ -44,7 +45,7 @@ def _frame() -> html.Div:
     )
 
 
-def create_app(snapshot_dir: str | Path) -> dash.Dash:
+def create_app(snapshot_dir: str | Path, auth: dashboard_auth.AuthSettings | None = None) -> dash.Dash:
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -56,6 +57,7 @@ def create_app(snapshot_dir: str | Path) -> dash.Dash:
         suppress_callback_exceptions=True,
     )
     app.server.config[SNAPSHOT_DIR_KEY] = str(Path(snapshot_dir).resolve())
+    dashboard_auth.install(app.server, auth or dashboard_auth.AuthSettings())
     app.layout = _frame
     # Dash executes the page modules itself; register each one's callbacks on this app (not globally) so
     # that two apps in one process never share or lose callbacks.
@@ -66,5 +68,8 @@ def create_app(snapshot_dir: str | Path) -> dash.Dash:
     return app
 
 
-def serve(snapshot_dir: str | Path, host: str = "127.0.0.1", port: int = 8050, debug: bool = False) -> None:
-    create_app(snapshot_dir).run(host=host, port=port, debug=debug)
+def serve(snapshot_dir: str | Path, host: str = "127.0.0.1", port: int = 8050, debug: bool = False, **options) -> None:
+    """Serve through gunicorn (see dashboard.server); `workers=0` for Flask's development server."""
+    from dashboard.server import serve as serve_wsgi
+
+    serve_wsgi(snapshot_dir, host, port, debug=debug, **options)

@@ -92,12 +92,57 @@ def _print_summary(config, since) -> None:
             say(f"  {row['error']}")
 
 
-def serve_dashboard(config_path: str | Path, host: str, port: int) -> int:
+def serve_dashboard(
+    config_path: str | Path,
+    host: str,
+    port: int,
+    *,
+    workers: int = 2,
+    auth: str = "none",
+    users_file: str | None = None,
+    proxy_header: str | None = None,
+) -> int:
+    """Serve through gunicorn with `workers` processes (0: Flask's development server), behind the chosen auth."""
     config = load_config(config_path)
-    from dashboard.app import serve
+    from dashboard.auth import DEFAULT_PROXY_HEADER, AuthConfigError, AuthSettings, load_users
+    from dashboard.server import serve
 
-    say(f"dashboard on http://{host}:{port}/ (reading {config.snapshot_path}); Ctrl+C stops it")
-    serve(config.snapshot_path, host=host, port=port)
+    try:
+        settings = AuthSettings(
+            mode=auth,
+            users=load_users(users_file) if auth == "basic" else {},
+            proxy_header=proxy_header or DEFAULT_PROXY_HEADER,
+        )
+        settings.validate(host)
+    except AuthConfigError as exc:
+        say(f"auth error: {exc}")
+        return 2
+    server = f"gunicorn, {workers} workers" if workers > 0 else "development server"
+    say(
+        f"dashboard on http://{host}:{port}/ ({server}, auth {auth}; reading {config.snapshot_path}); "
+        "Ctrl+C stops it"
+    )
+    serve(config.snapshot_path, host=host, port=port, workers=workers, auth=settings)
+    return 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    """Print `user:<scrypt hash>` for a users file; the password is read without echo (or from stdin)."""
+    import getpass
+
+    from dashboard.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.user}: ")
+        if password != getpass.getpass("again: "):
+            say("the two passwords differ")
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        say("empty password refused")
+        return 2
+    print(f"{args.user}:{hash_password(password)}")
     return 0
 
 
@@ -126,7 +171,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    return serve_dashboard(args.config, args.host, args.port)
+    return serve_dashboard(
+        args.config,
+        args.host,
+        args.port,
+        workers=args.workers,
+        auth=args.auth,
+        users_file=args.users_file,
+        proxy_header=args.proxy_header,
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -149,7 +202,18 @@ def parser() -> argparse.ArgumentParser:
     dash.add_argument("--config", required=True, help="path to aispend.yaml")
     dash.add_argument("--host", default=DEFAULT_HOST, help="bind address (default 127.0.0.1)")
     dash.add_argument("--port", type=int, default=DEFAULT_PORT)
+    dash.add_argument("--workers", type=int, default=2,
+                      help="gunicorn worker processes (default 2); 0 runs Flask's development server")
+    dash.add_argument("--auth", choices=["none", "basic", "proxy"], default="none",
+                      help="none (default, for 127.0.0.1), basic (users file / AISPEND_DASHBOARD_USERS), "
+                      "or proxy (trust a reverse proxy's user header; loopback bind only)")
+    dash.add_argument("--users-file", help="for --auth basic: lines user:<hash> (make them with `aispend hash-password`)")
+    dash.add_argument("--proxy-header", help="for --auth proxy: the header naming the user (default X-Forwarded-User)")
     dash.set_defaults(func=cmd_dashboard)
+
+    hashing = sub.add_parser("hash-password", help="print a users-file line user:<scrypt hash> for --auth basic")
+    hashing.add_argument("user")
+    hashing.set_defaults(func=cmd_hash_password)
     return p
 
 

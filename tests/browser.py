@@ -11,14 +11,16 @@ Usage:
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +47,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_http(url: str, timeout_s: float = 120.0, process: subprocess.Popen | None = None) -> None:
+def wait_for_http(
+    url: str, timeout_s: float = 120.0, process: subprocess.Popen | None = None, headers: dict | None = None
+) -> None:
     """Poll until `url` answers 200; fail early if the server process died."""
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
@@ -53,7 +57,7 @@ def wait_for_http(url: str, timeout_s: float = 120.0, process: subprocess.Popen 
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
@@ -63,37 +67,54 @@ def wait_for_http(url: str, timeout_s: float = 120.0, process: subprocess.Popen 
 
 
 @contextmanager
-def dash_server(snapshot_dir: str | Path, log_dir: str | Path, timeout_s: float = 120.0) -> Iterator[str]:
-    """Run `dashboard.app.serve` in a subprocess on a free 127.0.0.1 port; yield its base URL.
+def dash_server(
+    snapshot_dir: str | Path,
+    log_dir: str | Path,
+    timeout_s: float = 120.0,
+    *,
+    workers: int = 2,
+    args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    ready_path: str = "/_dash-layout",
+    ready_headers: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """Run `aispend dashboard` (gunicorn with `workers`, or Flask's server for 0) on a free 127.0.0.1 port.
 
-    A subprocess keeps Dash's process-wide page registry and callbacks out of the test process, and is
-    stopped (by its own pid) however the test ends. Its output goes to <log_dir>/dash-server.log.
+    The real command line in a subprocess: a config file naming the snapshot folder is written to `log_dir`,
+    `args` go to the command (e.g. auth flags), and the server is stopped by its own pid however the test
+    ends. Its output goes to <log_dir>/dash-server-<port>.log. Yields the base URL.
     """
     port = free_port()
-    log_path = Path(log_dir) / f"dash-server-{port}.log"
-    code = "import sys; from dashboard.app import serve; serve(sys.argv[1], host='127.0.0.1', port=int(sys.argv[2]))"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    log_dir = Path(log_dir)
+    log_path = log_dir / f"dash-server-{port}.log"
+    config = log_dir / f"aispend-dashboard-{port}.yaml"
+    config.write_text(
+        f"warehouse: {json.dumps(str(Path(snapshot_dir).resolve().parent / 'unused.duckdb'))}\n"
+        f"snapshot_dir: {json.dumps(str(Path(snapshot_dir).resolve()))}\n"
+    )
+    command = [sys.executable, "-m", "pipelines.cli", "dashboard", "--config", str(config), "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), *args]
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        **(env or {}),
+    }
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", code, str(snapshot_dir), str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
         try:
-            wait_for_http(base_url + "/_dash-layout", timeout_s, process)
+            wait_for_http(base_url + ready_path, timeout_s, process, ready_headers)
         except Exception as exc:
             raise RuntimeError(f"{exc}\n--- server log ---\n{log_path.read_text(errors='replace')}") from exc
         yield base_url
     finally:
-        process.terminate()
+        process.terminate()  # gunicorn's master stops its workers on SIGTERM
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # its own session: only this server and its workers
             process.wait(timeout=10)
 
 

@@ -55,11 +55,13 @@ FROM generate_series(DATE '2026-01-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d),
 """
 
 TASK_SQL = """
-INSERT INTO tasks VALUES
+INSERT INTO tasks (task, description, human_minutes, hourly_rate_usd, review_minutes, latency_sensitive,
+                   eligible_models) VALUES
     ('summarize_ticket', 'Summarize a support ticket', 12.0, 60.0, 1.0, false, NULL),
     ('draft_reply', 'Draft a sales reply', 2.0, 40.0, 3.0, true, NULL),
     ('classify_email', 'Route an inbound email', 1.0, 30.0, 0.0, false, NULL);
-INSERT INTO task_daily
+INSERT INTO task_daily (day, task, team, runs, successes, failures, requests, error_requests, unpriced_requests,
+                        ai_cost_usd)
 SELECT d::DATE, k.task, k.team, k.runs, k.successes, k.runs - k.successes, k.requests, 0, k.unpriced,
        k.cost + (day(d) % 3) * 0.1
 FROM generate_series(DATE '2026-01-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d),

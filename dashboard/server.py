@@ -1,0 +1,79 @@
+"""Serving the dashboard: gunicorn (a production WSGI server, N worker processes) or Flask's own for debugging.
+
+The app is built once in the gunicorn master and warmed up (plotly's lazy imports made a first figure take
+many seconds), then forked: every worker starts warm. Workers are `gthread` (threads per worker) because a
+page load fans out into several small concurrent requests and the work inside them (DuckDB, Polars) releases
+the GIL.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from dashboard.auth import AuthSettings
+
+DEFAULT_THREADS = 4
+
+
+def warm_up() -> None:
+    """Import what the first figure would import, before the workers fork."""
+    from dashboard import figures
+
+    figures.empty("warm-up", "warm-up").to_plotly_json()
+    import plotly.graph_objects as go
+
+    go.Figure(go.Bar(x=[1], y=[1])).to_plotly_json()
+
+
+def serve(
+    snapshot_dir: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    *,
+    workers: int = 2,
+    threads: int = DEFAULT_THREADS,
+    auth: AuthSettings | None = None,
+    debug: bool = False,
+) -> None:
+    """Serve until stopped. workers=0: Flask's single-process development server (with `debug`)."""
+    from dashboard.app import create_app
+
+    auth = auth or AuthSettings()
+    for line in auth.validate(host):
+        print(line, file=sys.stderr, flush=True)
+    app = create_app(snapshot_dir, auth=auth)
+    warm_up()
+    if workers <= 0:
+        app.run(host=host, port=port, debug=debug)
+        return
+    _gunicorn(app.server, host, port, workers, threads).run()
+
+
+def _gunicorn(wsgi_app, host: str, port: int, workers: int, threads: int):
+    from gunicorn.app.base import BaseApplication
+
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    options = {
+        "bind": bind,
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 120,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "aispend-dashboard",
+    }
+
+    class Application(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return wsgi_app
+
+    return Application()
