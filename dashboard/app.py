@@ -7,14 +7,15 @@ snapshot from the pipeline shows on the next page load without a restart.
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import dash
 from dash import dcc, html
 
 from dashboard import auth as dashboard_auth
-from dashboard import ids
-from dashboard.pages import SNAPSHOT_DIR_KEY
+from dashboard import data, ids, tables
+from dashboard.pages import SNAPSHOT_DIR_KEY, filters_from_query, snapshot_dir
 
 HERE = Path(__file__).resolve().parent
 
@@ -57,7 +58,6 @@ def create_app(snapshot_dir: str | Path, auth: dashboard_auth.AuthSettings | Non
         suppress_callback_exceptions=True,
     )
     app.server.config[SNAPSHOT_DIR_KEY] = str(Path(snapshot_dir).resolve())
-    dashboard_auth.install(app.server, auth or dashboard_auth.AuthSettings())
     app.layout = _frame
     # Dash executes the page modules itself; register each one's callbacks on this app (not globally) so
     # that two apps in one process never share or lose callbacks.
@@ -65,7 +65,21 @@ def create_app(snapshot_dir: str | Path, auth: dashboard_auth.AuthSettings | Non
         register = getattr(sys.modules.get(page["module"]), "register_callbacks", None)
         if register is not None:
             register(app)
+    tables.register_callbacks(app, snapshot_dir, _filters_for)
+    # Render the index once now: Dash registers its script paths while rendering it, and a gunicorn worker
+    # forked before that would refuse the first script request it gets ("not a registered library").
+    app.server.test_client().get("/_dash-layout")
+    app.server.test_client().get("/")
+    dashboard_auth.install(app.server, auth or dashboard_auth.AuthSettings())
     return app
+
+
+def _filters_for(snap, query: dict):
+    """The filters a CSV download applies: the same reading of the URL as the page's layout."""
+    bounds = data.day_range(snap)
+    if bounds is None:
+        return data.Filters(data.Period(date.today(), date.today()))  # tables that need no period still export
+    return filters_from_query(bounds, query)[0]
 
 
 def serve(snapshot_dir: str | Path, host: str = "127.0.0.1", port: int = 8050, debug: bool = False, **options) -> None:

@@ -14,6 +14,33 @@ GAIN = "#4f8a5b"
 LOSS = "#c0504d"
 FONT = "Inter, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+PROVIDER_LABELS = {
+    "openai": "OpenAI",
+    "anthropic": "Anthropic",
+    "aws": "AWS",
+    "azure": "Azure",
+    "google": "Google",
+    "mistral": "Mistral",
+    "(no provider)": "(no provider)",
+}
+CATEGORY_LABELS = {
+    "failed_requests": "Failed requests",
+    "retries": "Retries after a failure",
+    "batch_eligible": "Batch API not used",
+    "caching_opportunity": "Prompt caching not used",
+    "idle_provisioned_throughput": "Idle provisioned throughput",
+    "idle_ai_compute": "Idle AI compute",
+}
+
+
+def provider_label(provider: str | None) -> str:
+    if provider is None:
+        return "—"
+    return PROVIDER_LABELS.get(provider, provider)
+
+
+def provider_options(providers: list[str]) -> list[dict]:
+    return [{"label": provider_label(p), "value": p} for p in providers]
 
 
 # --- numbers --------------------------------------------------------------------------------------------
@@ -80,9 +107,9 @@ def spend_by_provider(daily: pl.DataFrame, currency: str | None) -> go.Figure:
             go.Bar(
                 x=part["day"].to_list(),
                 y=part["billed_cost"].to_list(),
-                name=provider,
+                name=provider_label(provider),
                 marker={"color": PALETTE[i % len(PALETTE)], "line": {"width": 0}},
-                hovertemplate=f"{provider}: {symbol}%{{y:,.2f}}<extra></extra>",
+                hovertemplate=f"{provider_label(provider)}: {symbol}%{{y:,.2f}}<extra></extra>",
             )
         )
     fig = _base(fig, title)
@@ -93,10 +120,10 @@ def spend_by_provider(daily: pl.DataFrame, currency: str | None) -> go.Figure:
     return fig
 
 
-def net_savings_bars(tasks: pl.DataFrame) -> go.Figure:
+def net_savings_bars(tasks: pl.DataFrame, column: str = "allocated_net_savings_usd") -> go.Figure:
     """Net savings per task (USD), gains green and losses red, from `data.task_table`."""
-    title = "Net savings by task, USD (people's time avoided − AI cost − review time)"
-    known = tasks.filter(pl.col("net_savings_usd").is_not_null()).sort("net_savings_usd")
+    title = "Net savings by task on allocated cost (invoice-true), USD: people's time avoided − AI cost − review"
+    known = tasks.filter(pl.col(column).is_not_null()).sort(column).select("task", pl.col(column).alias("net_savings_usd"))
     if known.height == 0:
         return empty(title, "No priced task runs in this period")
     colors = known.select(
@@ -115,4 +142,119 @@ def net_savings_bars(tasks: pl.DataFrame) -> go.Figure:
     fig.update_layout(hovermode="closest", showlegend=False)
     fig.update_xaxes(tickprefix="$", separatethousands=True, zeroline=True, zerolinecolor="#9ca3af", title=None)
     fig.update_yaxes(title=None, automargin=True)
+    return fig
+
+
+def _hbars(frame: pl.DataFrame, label: str, value: str, title: str, prefix: str = "$", color=PALETTE[0],
+           decimals: int = 2) -> go.Figure:
+    known = frame.filter(pl.col(value).is_not_null()).sort(value)
+    if known.height == 0:
+        return empty(title, "Nothing priced for these filters")
+    colors = color if isinstance(color, str) else color(known)
+    fig = go.Figure(go.Bar(x=known[value].to_list(), y=known[label].to_list(), orientation="h",
+                           marker={"color": colors},
+                           hovertemplate=f"%{{y}}: {prefix}%{{x:,.{decimals}f}}<extra></extra>"))
+    fig = _base(fig, title, height=max(220, 90 + 30 * known.height))
+    fig.update_layout(hovermode="closest", showlegend=False)
+    fig.update_xaxes(tickprefix=prefix, separatethousands=True, title=None, zerolinecolor="#9ca3af")
+    fig.update_yaxes(title=None, automargin=True)
+    return fig
+
+
+def _model_label(models: pl.DataFrame) -> pl.DataFrame:
+    return models.with_columns(
+        (pl.col("model").fill_null("(no model)") + pl.lit(" · ")
+         + pl.col("provider").replace_strict(PROVIDER_LABELS, default=pl.col("provider")).fill_null("?")).alias("label")
+    )
+
+
+def usd_per_mtok(models: pl.DataFrame) -> go.Figure:
+    """Effective rate per model: priced cost ÷ priced tokens, USD per million tokens (with this token mix)."""
+    title = "Effective cost per million tokens, USD (priced cost from logs ÷ priced tokens, this period's mix)"
+    return _hbars(_model_label(models), "label", "usd_per_mtok", title)
+
+
+TOKEN_PARTS = [("input_tokens", "Input (uncached)", "#3b6ea8"), ("cache_read_tokens", "Cache read", "#6a9f58"),
+               ("cache_write_tokens", "Cache write", "#d08c3f"), ("output_tokens", "Output", "#8a6bb1")]
+
+
+def token_mix(models: pl.DataFrame) -> go.Figure:
+    """Share of each model's tokens by type (a mix heavy on output or uncached input costs more per token)."""
+    title = "Token mix by model, share of tokens (not a cost figure)"
+    frame = _model_label(models).filter(pl.col("total_tokens") > 0).sort("total_tokens")
+    if frame.height == 0:
+        return empty(title, "No tokens logged for these filters")
+    fig = go.Figure()
+    for column, name, color in TOKEN_PARTS:
+        share = (frame[column].cast(pl.Float64).fill_null(0) / frame["total_tokens"]).to_list()
+        fig.add_trace(go.Bar(x=share, y=frame["label"].to_list(), orientation="h", name=name, marker={"color": color},
+                             hovertemplate=f"{name}: %{{x:.1%}}<extra></extra>"))
+    fig = _base(fig, title, height=max(240, 110 + 30 * frame.height))
+    fig.update_layout(barmode="stack", hovermode="y unified")
+    fig.update_xaxes(tickformat=".0%", range=[0, 1], title=None)
+    fig.update_yaxes(title=None, automargin=True)
+    return fig
+
+
+def whatif_bars(whatif: pl.DataFrame, top: int = 12) -> go.Figure:
+    """The largest what-if savings (priced usage, USD): the same tokens on another model."""
+    title = "What-if: savings from moving a task to another model, USD (priced usage, same tokens)"
+    best = whatif.filter(pl.col("savings_usd") > 0).sort("savings_usd", descending=True).head(top).with_columns(
+        (pl.col("task") + pl.lit(": ") + pl.col("model") + pl.lit(" → ") + pl.col("alt_model")).alias("label")
+    )
+    return _hbars(best, "label", "savings_usd", title, color=GAIN)
+
+
+def task_trend(trend: pl.DataFrame, task: str) -> go.Figure:
+    """One task per day: allocated cost (bars, USD) and allocated cost per success (line, USD)."""
+    title = f"{task}: allocated cost per day and cost per success, USD (invoice-true)"
+    if trend.height == 0:
+        return empty(title, "No runs of this task in the period")
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=trend["day"].to_list(), y=trend["allocated_cost_usd"].to_list(), name="Allocated cost",
+                         marker={"color": PALETTE[0]}, hovertemplate="cost: $%{y:,.2f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=trend["day"].to_list(), y=trend["allocated_cost_per_success_usd"].to_list(),
+                             name="Cost per success", yaxis="y2", mode="lines+markers",
+                             line={"color": PALETTE[2], "width": 2}, marker={"size": 4},
+                             hovertemplate="per success: $%{y:,.3f}<extra></extra>"))
+    fig = _base(fig, title)
+    fig.update_layout(yaxis={"tickprefix": "$", "title": None},
+                      yaxis2={"tickprefix": "$", "overlaying": "y", "side": "right", "showgrid": False, "title": None})
+    return fig
+
+
+def reconciliation_bars(recon: pl.DataFrame) -> go.Figure:
+    """Billed (cash, invoices) against priced logs per provider, USD, over the period."""
+    title = "Invoices (billed, cash) against the logs (priced at list), USD, by provider"
+    if recon.height == 0:
+        return empty(title, "Nothing to reconcile in this period")
+    per = recon.group_by("provider").agg(pl.col("billed_cost_usd").sum(), pl.col("logged_cost_usd").sum()).sort(
+        "billed_cost_usd", descending=True)
+    names = [provider_label(p) for p in per["provider"].to_list()]
+    fig = go.Figure([
+        go.Bar(x=names, y=per["billed_cost_usd"].to_list(), name="Billed (invoice)", marker={"color": PALETTE[0]},
+               hovertemplate="billed: $%{y:,.2f}<extra></extra>"),
+        go.Bar(x=names, y=per["logged_cost_usd"].to_list(), name="Priced from logs", marker={"color": PALETTE[1]},
+               hovertemplate="logs: $%{y:,.2f}<extra></extra>"),
+    ])
+    fig = _base(fig, title)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(tickprefix="$", separatethousands=True, title=None)
+    return fig
+
+
+def waste_daily(daily: pl.DataFrame) -> go.Figure:
+    """Measured waste per day by category, USD (recorded spend only; estimates are not money spent)."""
+    title = "Measured waste per day, USD (priced failed requests, retries; billed idle capacity)"
+    if daily.height == 0:
+        return empty(title, "No measured waste in this period")
+    fig = go.Figure()
+    for i, ((category,), part) in enumerate(sorted(daily.partition_by("category", as_dict=True).items())):
+        name = CATEGORY_LABELS.get(category, category)
+        fig.add_trace(go.Bar(x=part["day"].to_list(), y=part["cost_usd"].to_list(), name=name,
+                             marker={"color": PALETTE[(i + 4) % len(PALETTE)]},
+                             hovertemplate=f"{name}: $%{{y:,.2f}}<extra></extra>"))
+    fig = _base(fig, title)
+    fig.update_layout(barmode="relative", bargap=0.25)
+    fig.update_yaxes(tickprefix="$", separatethousands=True, title=None)
     return fig

@@ -24,14 +24,13 @@ REQUESTS_VALUE = "overview-requests"
 PRICED_COST_VALUE = "overview-priced-cost"
 COVERAGE_VALUE = "overview-coverage"
 SPEND_CHART = "overview-spend-chart"
+FORECAST_VALUE = "overview-forecast"
+NET_SAVINGS_VALUE = "overview-net-savings"
 
 # tasks
 TASKS = "tasks"
-TASK_TABLE = "tasks-table"
+TASK_TABLE = "table-tasks"
 TASK_CHART = "tasks-net-savings-chart"
-TASK_PERIOD = "tasks-period"  # Store with the resolved filters, for the CSV download
-DOWNLOAD_BUTTON = "tasks-download-button"
-DOWNLOAD = "tasks-download"
 
 
 def scoped(page: str, part: str) -> str:
@@ -45,3 +44,35 @@ def billed_value(currency: str) -> str:
 
 def previous_value(currency: str) -> str:
     return f"{PREVIOUS_VALUE}-{currency or 'none'}"
+
+
+# tables and their CSV downloads (dashboard.tables): pattern-matching ids keyed by the table's name
+CSV_BUTTON = "csv-button"
+CSV_DOWNLOAD = "csv-download"
+
+
+def table(name: str) -> str:
+    return f"table-{name}"
+
+
+def csv_button(name: str) -> dict:
+    return {"type": CSV_BUTTON, "table": name}
+
+
+def csv_download(name: str) -> dict:
+    return {"type": CSV_DOWNLOAD, "table": name}
+
+
+def choice(page: str, key: str) -> str:
+    """A filter dropdown, e.g. choice('models', 'provider') -> 'models-provider'."""
+    return f"{page}-{key}"
+
+
+def chart(page: str, name: str) -> str:
+    return f"{page}-chart-{name}"
+
+
+MODELS = "models"
+RECONCILIATION = "reconciliation"
+WASTE = "waste"
+HEALTH = "health"

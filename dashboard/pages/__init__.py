@@ -1,8 +1,9 @@
 """What every page shares: where the snapshot is, the period from the URL, the filter bar and its callback.
 
-Filters live in the URL query string (`start`, `end`, and `provider` or `team`) so a view can be shared by
+Filters live in the URL query string (`start`, `end`, `provider`, `team`, `task`) so a view can be shared by
 copying the address. Controls never hold state of their own: a change rewrites the query string and Dash's
-page router renders the page again from it.
+page router renders the page again from it. Every table is rendered from a named builder in `TABLES`, and its
+CSV download calls the same builder with the filters read back from the URL: the file is the table.
 """
 
 from __future__ import annotations
@@ -88,31 +89,56 @@ def no_data(page_title: str) -> html.Div:
     )
 
 
+CHOICE_LABELS = {"provider": "Provider", "team": "Team", "task": "Task"}
+
+
+def filters_from_query(bounds: tuple[date, date], query: dict) -> tuple[data.Filters, str | None]:
+    period, note = resolve_period(bounds, query.get("start"), query.get("end"))
+    picked = {k: (str(query[k]) if query.get(k) else None) for k in CHOICE_LABELS}
+    return data.Filters(period, **picked), note
+
+
 def filter_bar(
     page: str,
     path: str,
-    period: data.Period,
+    filters: data.Filters,
     bounds: tuple[date, date],
-    choice_label: str,
-    choice_key: str,
-    choice_value: str | None,
-    choice_options: list[str],
+    choices: dict[str, list],
     note: str | None,
 ) -> html.Div:
-    """Date range, quick presets and one dropdown; the page's callback turns changes into a new URL."""
+    """Date range, quick presets and one dropdown per entry of `choices` (key -> options, each a value or a
+    {label, value} dict); the page's callback turns changes into a new URL."""
+    period = filters.period
+    kept = {k: getattr(filters, k) for k in choices}
     presets = [
         dcc.Link(
             f"Last {n} days",
-            href=path + search(data.Period.ending(bounds[1], n), **{choice_key: choice_value}),
+            href=path + search(data.Period.ending(bounds[1], n), **kept),
             className="preset active" if period == data.Period.ending(bounds[1], n) else "preset",
         )
         for n in PRESET_DAYS
     ]
     whole = data.Period(bounds[0], bounds[1])
     presets.append(
-        dcc.Link("All data", href=path + search(whole, **{choice_key: choice_value}),
-                 className="preset active" if period == whole else "preset")
+        dcc.Link("All data", href=path + search(whole, **kept), className="preset active" if period == whole else "preset")
     )
+    dropdowns = [
+        html.Div(
+            [
+                html.Label(CHOICE_LABELS[key], htmlFor=ids.choice(page, key)),
+                dcc.Dropdown(
+                    id=ids.choice(page, key),
+                    options=options,
+                    value=getattr(filters, key),
+                    placeholder=f"All {CHOICE_LABELS[key].lower()}s",
+                    clearable=True,
+                    className="dropdown",
+                ),
+            ],
+            className="control",
+        )
+        for key, options in choices.items()
+    ]
     return html.Div(
         [
             html.Div(
@@ -131,40 +157,42 @@ def filter_bar(
                 className="control",
             ),
             html.Div(presets, id=ids.scoped(page, ids.PRESETS), className="presets"),
-            html.Div(
-                [
-                    html.Label(choice_label, htmlFor=ids.scoped(page, ids.CHOICE)),
-                    dcc.Dropdown(
-                        id=ids.scoped(page, ids.CHOICE),
-                        options=choice_options,
-                        value=choice_value,
-                        placeholder=f"All {choice_label.lower()}s",
-                        clearable=True,
-                        className="dropdown",
-                    ),
-                ],
-                className="control",
-            ),
+            *dropdowns,
             html.P(note, id=ids.scoped(page, ids.PERIOD_NOTE), className="note warn") if note else None,
         ],
         className="filters",
     )
 
 
-def register_filter_callback(app: dash.Dash, page: str, choice_key: str) -> None:
+def register_filter_callback(app: dash.Dash, page: str, choice_keys: list[str]) -> None:
     """Write the page's controls into the URL; the page router then re-renders from the new query string."""
 
     @app.callback(
         Output(ids.URL, "search", allow_duplicate=True),
         Input(ids.scoped(page, ids.DATES), "start_date"),
         Input(ids.scoped(page, ids.DATES), "end_date"),
-        Input(ids.scoped(page, ids.CHOICE), "value"),
+        *[Input(ids.choice(page, key), "value") for key in choice_keys],
         State(ids.URL, "search"),
         prevent_initial_call=True,
     )
-    def _to_url(start_date, end_date, choice, current):
+    def _to_url(start_date, end_date, *rest):
+        *choices, current = rest
         first, last = _day(start_date), _day(end_date)
         if first is None or last is None:  # half-picked range: wait for the second date
             return dash.no_update
-        wanted = search(data.Period(min(first, last), max(first, last)), **{choice_key: choice})
+        wanted = search(data.Period(min(first, last), max(first, last)), **dict(zip(choice_keys, choices)))
         return dash.no_update if wanted == (current or "") else wanted
+
+
+def title_row(page: str, title: str, period: data.Period | None, extra=None) -> html.Div:
+    label = html.Span(period_label(period), id=ids.scoped(page, ids.PERIOD_LABEL), className="period") if period else None
+    return html.Div([html.H1(title), label, extra], className="title-row")
+
+
+def missing(what: str) -> html.Div:
+    """A friendly note where one snapshot is not there yet (the rest of the page still renders)."""
+    return html.Div(
+        [html.Strong("No data yet. "), f"{what} appears after the pipeline publishes it (",
+         html.Code("aispend run --config aispend.yaml"), ")."],
+        className="empty small-empty",
+    )

@@ -6,8 +6,10 @@ import dash
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data, figures, ids
-from dashboard.pages import filter_bar, no_data, period_label, register_filter_callback, resolve_period, snapshot_dir
+from dashboard import data, figures, ids, tables
+from dashboard.pages import (filter_bar, filters_from_query, missing, no_data, register_filter_callback,
+                             snapshot_dir, title_row)
+from dashboard.tables import Column, Table
 
 PATH = "/"
 TITLE = "Overview"
@@ -92,26 +94,93 @@ def _usage_cards(usage: pl.DataFrame) -> list[html.Div]:
     ]
 
 
-def layout(start: str | None = None, end: str | None = None, provider: str | None = None, **_query) -> html.Div:
+BUDGETS = tables.register(Table(
+    "budgets",
+    data.budgets,
+    (
+        Column("budget", "Budget", numeric=False),
+        Column("monthly_usd", "Monthly budget", figures.money),
+        Column("actual_usd", "Spent this month", figures.money),
+        Column("actual_pct", "% used", lambda v: "—" if v is None else f"{v:,.0f}%"),
+        Column("forecast_usd", "Month-end forecast", figures.money),
+        Column("forecast_pct", "Forecast %", lambda v: "—" if v is None else f"{v:,.0f}%"),
+        Column("status", "Status", numeric=False),
+    ),
+    row_class=lambda r: {"over": "loss", "warning": "warn"}.get(r["status"]),
+))
+ANOMALIES = tables.register(Table(
+    "anomalies",
+    data.anomalies,
+    (
+        Column("day", "Day", numeric=False),
+        Column("provider", "Provider", figures.provider_label, numeric=False),
+        Column("model", "Model", numeric=False),
+        Column("team", "Team", numeric=False),
+        Column("direction", "", numeric=False),
+        Column("cost_usd", "Priced cost", figures.money),
+        Column("baseline_usd", "Usual (median)", figures.money),
+        Column("change_usd", "Change", figures.money),
+    ),
+    row_class=lambda r: "loss" if r["direction"] == "spike" else None,
+))
+
+
+def _forecast_cards(snap, filters: data.Filters) -> list[html.Div]:
+    fc = data.forecast(snap, filters.provider, filters.team)
+    if fc.height == 0:
+        return [_card("Month-end forecast", "—", ids.FORECAST_VALUE, "no forecast yet (needs the spend_forecast mart)")]
+    row = fc.row(0, named=True)
+    scope = figures.provider_label(filters.provider) if filters.provider else filters.team or "all AI spend"
+    return [
+        _card(
+            f"Month-end forecast, {row['month'].strftime('%B %Y')}",
+            figures.money(row["forecast_usd"]),
+            ids.FORECAST_VALUE,
+            [html.Span(f"allocated AI cost, USD, {scope}"),
+             html.Span(f"range {figures.money(row['forecast_low_usd'])} – {figures.money(row['forecast_high_usd'])}"),
+             html.Span(f"{figures.money(row['actual_usd'])} spent to {row['as_of']:%-d %b}", className="delta")],
+            tone="headline",
+        )
+    ]
+
+
+def _savings_card(snap, filters: data.Filters) -> html.Div:
+    tasks = data.task_table(snap, filters.period, filters.team)
+    if tasks.height == 0:
+        return _card("Net savings from AI", "—", ids.NET_SAVINGS_VALUE, "no task runs in this period")
+    net = tasks["allocated_net_savings_usd"].sum()
+    unknown = tasks["allocated_net_savings_usd"].null_count()
+    detail = ["USD: people's time avoided − allocated AI cost − review time"]
+    if unknown:
+        detail.append(f"{unknown} task(s) with unknown cost left out")
+    return _card("Net savings from AI", figures.money(net), ids.NET_SAVINGS_VALUE, detail,
+                 tone="headline" if net >= 0 else "warn")
+
+
+def layout(**query) -> html.Div:
     snap = snapshot_dir()
     bounds = data.day_range(snap)
     if bounds is None:
         return no_data(TITLE)
-    period, note = resolve_period(bounds, start, end)
+    filters, note = filters_from_query(bounds, query)
+    period, provider = filters.period, filters.provider
     current = data.billed_spend(snap, period, provider)
     previous = data.billed_spend(snap, period.previous(), provider)
     currency = current["billing_currency"][0] if current.height else "USD"
     daily = data.daily_billed_by_provider(snap, period, currency, provider)
-    usage = data.usage_summary(snap, period)
+    usage = data.usage_summary(snap, period, filters.team, provider)
+    choices = {"provider": figures.provider_options(data.providers(snap)), "team": data.teams(snap)}
+    budgets = (tables.render(BUDGETS, data.budgets(snap, filters), "Budgets this month",
+                             "Priced usage from the logs, USD, against each configured monthly budget.")
+               if data.has_snapshot(snap, "budget_status") else missing("Budget status"))
+    anomalies = (tables.render(ANOMALIES, data.anomalies(snap, filters), "Anomalies, last 7 days of the period",
+                               "Days whose priced usage cost (USD) broke from the usual for that provider, model "
+                               "and team (robust median baseline).")
+                 if data.has_snapshot(snap, "anomalies") else missing("Anomalies"))
     return html.Div(
         [
-            html.Div(
-                [html.H1(TITLE), html.Span(period_label(period), id=ids.scoped(ids.OVERVIEW, ids.PERIOD_LABEL),
-                                           className="period")],
-                className="title-row",
-            ),
-            filter_bar(ids.OVERVIEW, PATH, period, bounds, "Provider", "provider", provider,
-                       data.providers(snap), note),
+            title_row(ids.OVERVIEW, TITLE, period),
+            filter_bar(ids.OVERVIEW, PATH, filters, bounds, choices, note),
             html.H2("Invoices"),
             html.Div(_billed_cards(current, previous, period), id=ids.BILLED_CARDS, className="cards"),
             html.Div(
@@ -119,11 +188,18 @@ def layout(start: str | None = None, end: str | None = None, provider: str | Non
                           config={"displaylogo": False, "responsive": True}),
                 className="panel",
             ),
-            html.H2(["Request logs", html.Span(" all providers", className="muted small")]),
+            html.P("The invoices carry no team: the team filter applies to the request logs, budgets and savings.",
+                   className="note") if filters.team else None,
+            html.H2("This month and the return on AI"),
+            html.Div(_forecast_cards(snap, filters) + [_savings_card(snap, filters)], className="cards"),
+            budgets,
+            anomalies,
+            html.H2(["Request logs"]),
             html.Div(_usage_cards(usage), className="cards"),
             html.P(
                 "Billed cost is cash as invoiced; amortized (effective) cost is never added to it. Priced cost is "
-                "what the logged tokens cost at list prices, so it can differ from the invoices.",
+                "what the logged tokens cost at list prices, so it can differ from the invoices. Allocated cost "
+                "is the invoice's AI cost shared out to tasks and teams by their usage.",
                 className="note",
             ),
         ],
@@ -132,4 +208,4 @@ def layout(start: str | None = None, end: str | None = None, provider: str | Non
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    register_filter_callback(app, ids.OVERVIEW, "provider")
+    register_filter_callback(app, ids.OVERVIEW, ["provider", "team"])
