@@ -53,6 +53,7 @@ def render(
     title: str | None = None,
     note: str | None = None,
     first_cell: Callable[[dict], html.Td] | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> html.Div:
     """The table in a panel, with its title, a note, the CSV button and, when long, how many rows are shown.
 
@@ -60,7 +61,7 @@ def render(
     replaces the first cell (e.g. with a drill-down link)."""
     header = html.Tr([html.Th(c.header, className="num" if c.numeric else None) for c in table.columns])
     body = []
-    for row in frame.head(MAX_ROWS).iter_rows(named=True):
+    for row in frame.head(max_rows).iter_rows(named=True):
         cells = [html.Td(_cell(c, row), className="num" if c.numeric else None) for c in table.columns]
         if first_cell is not None:
             cells[0] = first_cell(row)
@@ -68,8 +69,8 @@ def render(
         body.append(html.Tr(cells, className=table.row_class(row) if table.row_class else None,
                             **{"data-key": "" if key is None else str(key)}))
     more = (
-        html.P(f"Showing the first {MAX_ROWS:,} of {frame.height:,} rows; the CSV has them all.", className="note")
-        if frame.height > MAX_ROWS
+        html.P(f"Showing the first {max_rows:,} of {frame.height:,} rows; the CSV has them all.", className="note")
+        if frame.height > max_rows
         else None
     )
     empty = html.P("Nothing to show for these filters.", className="note") if frame.height == 0 else None

@@ -61,9 +61,9 @@ INSERT INTO tasks (task, description, human_minutes, hourly_rate_usd, review_min
     ('draft_reply', 'Draft a sales reply', 2.0, 40.0, 3.0, true, NULL),
     ('classify_email', 'Route an inbound email', 1.0, 30.0, 0.0, false, NULL);
 INSERT INTO task_daily (day, task, team, runs, successes, failures, requests, error_requests, unpriced_requests,
-                        ai_cost_usd)
+                        ai_cost_usd, allocated_cost_usd)
 SELECT d::DATE, k.task, k.team, k.runs, k.successes, k.runs - k.successes, k.requests, 0, k.unpriced,
-       k.cost + (day(d) % 3) * 0.1
+       k.cost + (day(d) % 3) * 0.1, coalesce(k.cost, 0.5) * 1.2 + (day(d) % 3) * 0.1
 FROM generate_series(DATE '2026-01-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d),
      (VALUES ('summarize_ticket', 'support', 20, 18, 40, 0, 1.5),
              ('draft_reply', 'sales', 10, 7, 25, 5, 2.25),
@@ -73,10 +73,61 @@ FROM generate_series(DATE '2026-01-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d),
 """
 
 
+# The newer marts: a few hand-made rows each (their columns are the migrations' contract).
+MARTS_SQL = """
+INSERT INTO allocated_cost BY NAME
+SELECT d::DATE AS day, 'aws' AS provider, NULL AS model, 'unattributed' AS task, NULL AS team,
+       'not_model_usage' AS basis, 4.0 AS billed_cost_usd, 3.0 AS effective_cost_usd
+FROM generate_series(DATE '2026-03-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d);
+INSERT INTO reconciliation BY NAME
+SELECT 'openai' AS provider, 'gpt-4o' AS model, DATE '2026-03-01' AS month, d::DATE AS day,
+       12.0 AS billed_cost_usd, 10.0 AS logged_cost_usd, 2.0 AS difference_usd, 100 * 2.0 / 12 AS difference_pct,
+       0.0 AS credits_usd, -0.5 AS discount_usd, 0.0 AS unpriced_models_usd, 2.0 AS missing_from_logs_usd,
+       0.0 AS missing_from_invoice_usd, 0.5 AS unexplained_usd, 3 AS invoice_lines, 0 AS non_usd_lines,
+       40 AS logged_requests, 0 AS unpriced_requests
+FROM generate_series(DATE '2026-03-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d);
+INSERT INTO waste BY NAME
+SELECT d::DATE AS day, c.category, 'openai' AS provider, 'gpt-4o' AS model, 'summarize_ticket' AS task,
+       'support' AS team, c.requests, c.affected AS affected_cost_usd, c.cost AS cost_usd, c.is_estimate,
+       c.explanation
+FROM generate_series(DATE '2026-03-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d),
+     (VALUES ('failed_requests', 1, 0.25, 0.25, false, 'Priced cost of failed requests.'),
+             ('batch_eligible', 30, 1.0, 0.5, true, 'Estimated saving with the batch API.'))
+     c(category, requests, affected, cost, is_estimate, explanation);
+INSERT INTO anomalies BY NAME
+SELECT DATE '2026-03-30' AS day, 'openai' AS provider, 'gpt-4o' AS model, 'support' AS team, 9.0 AS cost_usd,
+       1.5 AS baseline_usd, 0.1 AS mad_usd, 28 AS history_days, 8.0 AS score, true AS is_anomaly, 'spike' AS direction;
+INSERT INTO budget_status BY NAME
+SELECT 'total' AS budget, NULL AS team, NULL AS provider, 200.0 AS monthly_usd, DATE '2026-03-01' AS month,
+       DATE '2026-03-31' AS as_of, 'priced_usage' AS cost_basis, 116.25 AS actual_usd, 116.25 AS forecast_usd,
+       58.125 AS actual_pct, 58.125 AS forecast_pct, [50] AS thresholds_reached, 50 AS highest_threshold_pct,
+       false AS forecast_over_budget, 'ok' AS status, 372 AS unpriced_requests;
+INSERT INTO spend_forecast BY NAME
+SELECT DATE '2026-03-01' AS month, DATE '2026-03-31' AS as_of, 'total' AS scope, NULL AS scope_value,
+       31 AS days_elapsed, 0 AS days_remaining, 150.0 AS actual_usd, 14 AS window_days, 5.0 AS daily_median_usd,
+       4.0 AS daily_low_usd, 6.0 AS daily_high_usd, 150.0 AS forecast_usd, 150.0 AS forecast_low_usd,
+       150.0 AS forecast_high_usd;
+INSERT INTO model_whatif BY NAME
+SELECT 'summarize_ticket' AS task, 'openai' AS provider, 'gpt-4o' AS model, 'openai' AS alt_provider,
+       'gpt-4o-mini' AS alt_model, true AS is_eligible_listed, 3600 AS requests, 0 AS unpriced_requests,
+       135.0 AS current_cost_usd, 8.1 AS alt_cost_usd, 126.9 AS savings_usd, 0.94 AS savings_pct,
+       1800 AS current_runs, 0.9 AS current_success_rate, 0.08 AS current_cost_per_success_usd,
+       0 AS alt_runs, NULL AS alt_success_rate, NULL AS alt_cost_per_success_usd, false AS alt_cache_read_as_input;
+INSERT INTO ingest_log BY NAME
+SELECT * FROM (VALUES
+    ('billing', 'focus', 'billing/2026-03.csv', 'abc', NULL, 1200, 'loaded', NULL, TIMESTAMP '2026-04-01 06:00:00'),
+    ('billing', 'focus', 'billing/2026-02.csv', 'def', NULL, 0, 'quarantined',
+     'billing/2026-02.csv row 17, column BilledCost: not a number', TIMESTAMP '2026-04-01 06:00:01'),
+    ('app_logs', 'otel_genai', 'logs/2026-03-31.jsonl', '123', 'v1', 2160, 'loaded', NULL,
+     TIMESTAMP '2026-04-01 06:00:02'))
+    t(source, kind, location, checksum, price_version, rows, status, error, loaded_at);
+"""
+
+
 def write_snapshot(root: Path) -> Path:
     """Build a warehouse under `root`, fill the marts by SQL, publish the snapshot; return its folder."""
     con = connect_writer(root / "warehouse.duckdb")
-    for statement in (SPEND_SQL, USAGE_SQL, TASK_SQL):
+    for statement in (SPEND_SQL, USAGE_SQL, TASK_SQL, MARTS_SQL):
         con.execute(statement)
     snapshot = root / "snapshot"
     export_snapshots(con, snapshot)
@@ -127,7 +178,7 @@ def test_billed_spend_hand_computed_single_day(snapshot):
 
 def test_provider_filter_and_daily_chart_frame(snapshot):
     period = data.Period(date(2026, 3, 15), date(2026, 3, 21))
-    only_aws = data.billed_spend(snapshot, period, provider="Amazon Web Services")
+    only_aws = data.billed_spend(snapshot, period, provider="aws")  # the genai-prices id, as on every page
     expected = sql_one(
         "SELECT sum(billed_cost) FROM read_parquet(?) WHERE provider = 'Amazon Web Services' "
         "AND day >= ? AND day <= ?",
@@ -137,15 +188,16 @@ def test_provider_filter_and_daily_chart_frame(snapshot):
     assert only_aws["billed_cost"].item() == pytest.approx(expected)
 
     daily = data.daily_billed_by_provider(snapshot, period, "USD")
+    ids = "CASE provider WHEN 'Amazon Web Services' THEN 'aws' ELSE lower(provider) END"
     with duckdb.connect() as con:
         want = con.sql(
-            "SELECT day, provider, sum(billed_cost) AS billed_cost FROM read_parquet(?) "
-            "WHERE billing_currency = 'USD' AND day >= ? AND day <= ? GROUP BY day, provider ORDER BY day, provider",
+            f"SELECT day, {ids} AS provider, sum(billed_cost) AS billed_cost FROM read_parquet(?) "
+            "WHERE billing_currency = 'USD' AND day >= ? AND day <= ? GROUP BY ALL ORDER BY day, provider",
             params=[str(snapshot / "spend_daily.parquet"), period.start, period.end],
         ).pl()
     assert_frame_equal(daily, want, check_dtypes=False)
     assert daily.height == 7 * 2 + 4  # OpenAI and AWS every day, Anthropic on the odd days 15, 17, 19, 21
-    assert data.providers(snapshot) == ["Amazon Web Services", "Anthropic", "Mistral", "OpenAI"]
+    assert data.providers(snapshot) == ["anthropic", "aws", "mistral", "openai"]
 
 
 def test_usage_summary_counts_unpriced_as_unknown(snapshot):
@@ -191,8 +243,9 @@ def test_task_table_matches_sql(snapshot):
         assert line["net_savings_usd"] == pytest.approx(net)
         assert line["roi"] == pytest.approx(net / (row["ai"] + row["review"]))
         assert line["cost_per_success_usd"] == pytest.approx(row["ai"] / row["successes"])
-    assert got["task"].to_list() == ["summarize_ticket", "draft_reply", "unattributed"]
     assert got.filter(pl.col("task") == "draft_reply")["net_savings_usd"].item() < 0
+    # sorted by net savings on allocated cost, best first
+    assert got["task"].to_list() == ["summarize_ticket", "unattributed", "draft_reply"]
 
 
 def test_task_table_team_filter(snapshot):
@@ -216,3 +269,40 @@ def test_missing_snapshot_gives_empty_frames(tmp_path):
     assert data.task_table(empty, period).columns == data.TASK_TABLE_COLUMNS
     assert data.task_table(empty, period).height == 0
     assert data.providers(empty) == [] and data.teams(empty) == []
+    f = data.Filters(period)
+    for frame in (data.reconciliation(empty, f), data.waste_summary(empty, f), data.whatif(empty, f),
+                  data.anomalies(empty, f), data.budgets(empty, f), data.forecast(empty), data.sources(empty),
+                  data.quarantined(empty), data.model_usage(empty, f), data.unattributed(empty, f)):
+        assert frame.height == 0
+
+
+def test_quarantined_files_and_sources(snapshot):
+    q = data.quarantined(snapshot)
+    assert q["location"].to_list() == ["billing/2026-02.csv"]
+    assert "row 17, column BilledCost" in q["error"][0]
+    src = data.sources(snapshot).rows_by_key("source", named=True, unique=True)
+    assert (src["billing"]["files"], src["billing"]["files_quarantined"], src["billing"]["rows"]) == (2, 1, 1200)
+
+
+def test_model_usage_rate_and_waste(snapshot):
+    f = data.Filters(data.Period(date(2026, 3, 2), LAST_DAY), provider="openai")
+    models = data.model_usage(snapshot, f).rows_by_key("model", named=True, unique=True)
+    # gpt-4o: 40 requests/day x 150 tokens, $1.50/day: $1.50 / 6,000 tokens = $250 per million
+    assert models["gpt-4o"]["usd_per_mtok"] == pytest.approx(250.0)
+    assert models["ft:custom"]["usd_per_mtok"] is None  # unpriced: unknown, not $0
+    waste = data.waste_summary(snapshot, f).rows_by_key("category", named=True, unique=True)
+    assert waste["failed_requests"]["cost_usd"] == pytest.approx(30 * 0.25)
+    assert waste["batch_eligible"]["is_estimate"] and waste["batch_eligible"]["cost_usd"] == pytest.approx(15.0)
+
+
+def test_cache_follows_a_new_snapshot(tmp_path):
+    snap = write_snapshot(tmp_path)
+    period = data.Period(date(2026, 3, 2), LAST_DAY)
+    before = data.usage_summary(snap, period)["requests"][0]
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("UPDATE usage_daily SET requests = requests * 2")
+    from warehouse.db import export_snapshot
+
+    export_snapshot(con, "usage_daily", snap)
+    con.close()
+    assert data.usage_summary(snap, period)["requests"][0] == 2 * before

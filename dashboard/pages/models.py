@@ -50,7 +50,7 @@ def layout(**query) -> html.Div:
             tables.render(WHATIF, whatif, None,
                           "Each task's own tokens repriced at the other model's price on the day they were used "
                           "(priced usage, USD, over everything loaded, not only this period). The observed "
-                          "success rate shows whether the cheaper model did the job when it was tried."),
+                          "success rate shows whether the cheaper model did the job when it was tried.", max_rows=25),
         ]
     else:
         body.append(missing("The what-if table (model_whatif)"))

@@ -103,7 +103,7 @@ def _drill(snap, filters: data.Filters) -> list:
     ]
     if data.has_snapshot(snap, "model_whatif"):
         out.append(tables.render(WHATIF, data.whatif(snap, filters), f"What-if for {task}: the same tokens on "
-                                 "other models", "Priced usage, USD, over everything loaded (not only this period)."))
+                                 "other models", "Priced usage, USD, over everything loaded (not only this period).", max_rows=25))
     return out
 
 
