@@ -7,6 +7,7 @@ Marts are rebuilt whole from the normalized tables: they are small, and a rebuil
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import duckdb
 import polars as pl
@@ -19,10 +20,21 @@ from pipelines.pricing.price_table import build_price_table, price_table_version
 from pipelines.schemas import PRICES, TASKS, conform
 from pipelines.sources import plan_units
 from pipelines.sources.task_catalog import read_task_catalog
+from pipelines.alerts import alerts_sent_frame, pending_alerts, send_alerts
+from pipelines.transforms.allocate import allocated_cost
+from pipelines.transforms.anomalies import anomalies, spend_by_day
+from pipelines.transforms.budgets import budget_status
+from pipelines.transforms.forecast import forecast_month_end
+from pipelines.transforms.reconcile import reconciliation
 from pipelines.transforms.roi import task_daily, task_roi
+from pipelines.transforms.waste import waste
+from pipelines.transforms.whatif import model_whatif
 from pipelines.transforms.spend import spend_daily
 from pipelines.transforms.usage import usage_daily
-from warehouse.db import export_snapshot, query, replace_rows
+from warehouse.db import SNAPSHOT_TABLES, export_snapshot, query, replace_rows, sql
+
+
+ALLOCATED_BASIS = "allocated"
 
 
 def _quiet(message: str) -> None:
@@ -131,7 +143,8 @@ def build_usage_daily(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def build_task_daily(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    frame = task_daily(_table(con, "usage_events")).collect()
+    """Runs per day, task and team, with the invoice-true cost allocated to them (build allocated_cost first)."""
+    frame = task_daily(_table(con, "usage_events"), _table(con, "allocated_cost")).collect()
     replace_rows(con, "task_daily", frame)
     return frame
 
@@ -140,6 +153,97 @@ def build_task_roi(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     frame = task_roi(_table(con, "task_daily"), _table(con, "tasks")).collect()
     replace_rows(con, "task_roi", frame)
     return frame
+
+
+def build_allocated_cost(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    frame = allocated_cost(_table(con, "cost_lines"), _table(con, "usage_events")).collect()
+    replace_rows(con, "allocated_cost", frame)
+    return frame
+
+
+def build_reconciliation(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    frame = reconciliation(_table(con, "cost_lines"), _table(con, "usage_events")).collect()
+    replace_rows(con, "reconciliation", frame)
+    return frame
+
+
+def build_model_whatif(con: duckdb.DuckDBPyConnection, config: AispendConfig) -> pl.DataFrame:
+    frame = model_whatif(
+        _table(con, "usage_events"), _table(con, "tasks"), _table(con, "prices"), config.prices.discounts
+    ).collect()
+    replace_rows(con, "model_whatif", frame)
+    return frame
+
+
+def build_waste(con: duckdb.DuckDBPyConnection, config: AispendConfig) -> pl.DataFrame:
+    frame = waste(
+        _table(con, "usage_events"), _table(con, "cost_lines"), _table(con, "tasks"), _table(con, "prices"),
+        config.prices.discounts,
+    ).collect()
+    replace_rows(con, "waste", frame)
+    return frame
+
+
+def build_anomalies(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    frame = anomalies(spend_by_day(_table(con, "usage_events"))).collect()
+    replace_rows(con, "anomalies", frame)
+    return frame
+
+
+def allocated_daily(con: duckdb.DuckDBPyConnection) -> tuple[pl.LazyFrame, date | None]:
+    """Daily AI cost per provider and team on the allocated basis, and the newest day it has.
+
+    Budgets and forecasts count allocated cost: invoice-true where invoices are loaded, the logs' priced cost
+    where they are not, and with teams, so one figure serves finance and team budgets alike.
+    """
+    frame = query(con, sql("allocated_daily"))
+    newest = frame["day"].max() if frame.height else None
+    return frame.lazy(), newest
+
+
+def build_budget_status(con: duckdb.DuckDBPyConnection, config: AispendConfig) -> pl.DataFrame:
+    daily, as_of = allocated_daily(con)
+    if as_of is None or not config.budgets:
+        frame = pl.DataFrame(schema=query(con, "SELECT * FROM budget_status LIMIT 0").schema)
+    else:
+        frame = budget_status(config.budgets, daily, as_of, cost_basis=ALLOCATED_BASIS).collect()
+    replace_rows(con, "budget_status", frame)
+    return frame
+
+
+def build_spend_forecast(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    daily, as_of = allocated_daily(con)
+    if as_of is None:
+        frame = pl.DataFrame(schema=query(con, "SELECT * FROM spend_forecast LIMIT 0").schema)
+    else:
+        frame = forecast_month_end(daily, as_of).collect()
+    replace_rows(con, "spend_forecast", frame)
+    return frame
+
+
+def send_due_alerts(
+    con: duckdb.DuckDBPyConnection, config: AispendConfig, log: Log = _quiet, **send_options
+) -> pl.DataFrame:
+    """Post budget and anomaly alerts not yet sent to each configured webhook; remember what was sent.
+
+    alerts_sent only ever grows: it is what keeps the same breach from being posted twice.
+    """
+    if not config.alerts:
+        return pl.DataFrame()
+    targets = [a.webhook_url_env for a in config.alerts]
+    due = pending_alerts(
+        query(con, "SELECT * FROM budget_status"), query(con, "SELECT * FROM anomalies"),
+        query(con, "SELECT alert_key, target, status FROM alerts_sent"), targets=targets,
+    )
+    results = send_alerts(due, targets, **send_options)
+    sent = alerts_sent_frame(results)
+    if sent.height:
+        con.register("_aispend_alerts", sent.to_arrow())
+        con.execute(f"INSERT INTO alerts_sent ({', '.join(sent.columns)}) SELECT * FROM _aispend_alerts")
+        con.unregister("_aispend_alerts")
+    failed = sum(1 for r in results if r.status != "sent")
+    log(f"alerts: {len(due)} due, {len(results) - failed} sent, {failed} failed")
+    return sent
 
 
 def publish(con: duckdb.DuckDBPyConnection, config: AispendConfig, *tables: str) -> None:
@@ -159,9 +263,17 @@ def run_all(config: AispendConfig, log: Log = _quiet) -> list[FileResult]:
         results = load_cost_lines(con, config, log) + load_usage_events(con, config, log)
         build_spend_daily(con)
         build_usage_daily(con)
+        build_allocated_cost(con)
         build_task_daily(con)
         build_task_roi(con)
-        publish(con, config, "prices", "tasks", "spend_daily", "usage_daily", "task_daily", "task_roi")
+        build_reconciliation(con)
+        build_model_whatif(con, config)
+        build_waste(con, config)
+        build_anomalies(con)
+        build_budget_status(con, config)
+        build_spend_forecast(con)
+        send_due_alerts(con, config, log)
+        publish(con, config, *SNAPSHOT_TABLES)
         return results + ([task_result] if task_result else [])
     finally:
         con.close()

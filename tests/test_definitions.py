@@ -24,8 +24,16 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "usage_events": ["prices"],
         "spend_daily": ["cost_lines"],
         "usage_daily": ["usage_events"],
-        "task_daily": ["usage_events"],
+        "allocated_cost": ["cost_lines", "usage_events"],
+        "task_daily": ["allocated_cost", "usage_events"],
         "task_roi": ["task_daily", "tasks"],
+        "reconciliation": ["cost_lines", "usage_events"],
+        "model_whatif": ["prices", "tasks", "usage_events"],
+        "waste": ["cost_lines", "prices", "tasks", "usage_events"],
+        "anomalies": ["usage_events"],
+        "budget_status": ["allocated_cost"],
+        "spend_forecast": ["allocated_cost"],
+        "alerts_sent": ["anomalies", "budget_status"],
     }
     checks = sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys)
     assert checks == [

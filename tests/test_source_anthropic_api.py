@@ -217,10 +217,6 @@ def test_key_never_reaches_ingest_log_or_logs(tmp_path, api, monkeypatch, caplog
         assert wrong not in text and "WRONG-abcdef" not in text and api.anthropic_key not in text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "shared pricing judges long-context tiers by tokens / max(request_count, 1); a day's aggregate with no "
-    "request count (0) looks like one huge request and is priced at the >200k tier. Needs price.tier_level "
-    "(and whatif.tier_bucket) to use base rates when request_count is 0."))
 def test_daily_aggregate_is_not_priced_as_one_long_context_request(tmp_path, api):
     model = "claude-sonnet-4-5-20250929"  # a model with a 200k-token long-context tier
     api.data[ANTHROPIC_USAGE] = {D1: [usage(3_000_000, 0, 0, 0, 0, model=model)]}  # many requests in one day

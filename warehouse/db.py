@@ -30,6 +30,13 @@ SNAPSHOT_TABLES = (
     "tasks",
     "ingest_log",
     "prices",
+    "allocated_cost",
+    "reconciliation",
+    "model_whatif",
+    "waste",
+    "anomalies",
+    "budget_status",
+    "spend_forecast",
 )
 
 

@@ -1,7 +1,10 @@
 """Assets: one per warehouse table, each a few lines around a step in pipelines.steps."""
 
 
+from collections.abc import Callable
+
 import dagster as dg
+import polars as pl
 
 from pipelines import steps
 from pipelines.defs.resources import AispendResource
@@ -130,28 +133,64 @@ def usage_events(context: dg.AssetExecutionContext, aispend: AispendResource) ->
     )
 
 
-@dg.asset(group_name=MARTS, deps=[cost_lines], description="Billed and effective cost per day, provider, service, model.")
-def spend_daily(aispend: AispendResource) -> dg.MaterializeResult:
+def _sum(column: str) -> Callable[[pl.DataFrame], dict]:
+    return lambda frame: {column: float(frame[column].sum() or 0) if frame.height else 0.0}
+
+
+def mart(
+    name: str,
+    deps: list,
+    description: str,
+    build: Callable,
+    summary: Callable[[pl.DataFrame], dict] = lambda frame: {},
+) -> dg.AssetsDefinition:
+    """A mart asset: rebuild the table from its inputs, publish its snapshot, report rows and one total."""
+
+    @dg.asset(name=name, group_name=MARTS, deps=deps, description=description)
+    def _mart(aispend: AispendResource) -> dg.MaterializeResult:
+        with aispend.writer() as (config, con):
+            frame = build(con, config)
+            steps.publish(con, config, name)
+        return dg.MaterializeResult(metadata={"rows": frame.height, **summary(frame)})
+
+    return _mart
+
+
+spend_daily = mart("spend_daily", [cost_lines], "Billed and effective cost per day, provider, service, model.",
+                   lambda con, config: steps.build_spend_daily(con), _sum("billed_cost"))
+usage_daily = mart("usage_daily", [usage_events], "Requests, tokens and priced cost per day, provider, model, task, team.",
+                   lambda con, config: steps.build_usage_daily(con), _sum("cost_usd"))
+allocated_cost = mart("allocated_cost", [cost_lines, usage_events],
+                      "Billed AI cost allocated to tasks and teams by their priced usage per provider, model and day.",
+                      lambda con, config: steps.build_allocated_cost(con), _sum("billed_cost_usd"))
+task_daily = mart("task_daily", [usage_events, allocated_cost], "Runs, outcomes, priced and allocated cost per day, task, team.",
+                  lambda con, config: steps.build_task_daily(con), _sum("runs"))
+reconciliation = mart("reconciliation", [cost_lines, usage_events],
+                      "Logs against invoices per provider, model and month or day, the gap in named parts.",
+                      lambda con, config: steps.build_reconciliation(con), _sum("difference_usd"))
+model_whatif = mart("model_whatif", [usage_events, tasks, prices],
+                    "Each task's real token mix repriced on alternative models.",
+                    steps.build_model_whatif, _sum("savings_usd"))
+waste = mart("waste", [usage_events, cost_lines, tasks, prices],
+             "Spend on failures, retries, interactive work that could be batch, missed caching, idle capacity.",
+             steps.build_waste, _sum("cost_usd"))
+anomalies = mart("anomalies", [usage_events], "Daily spend per provider, model and team against a robust baseline.",
+                 lambda con, config: steps.build_anomalies(con),
+                 lambda frame: {"anomalies": int(frame["is_anomaly"].sum() or 0) if frame.height else 0})
+budget_status = mart("budget_status", [allocated_cost], "Each configured budget this month: actual, forecast, thresholds.",
+                     steps.build_budget_status,
+                     lambda frame: {"over_or_warning": int(frame.filter(pl.col("status") != "ok").height)})
+spend_forecast = mart("spend_forecast", [allocated_cost], "Month-end forecast with a range, per total, provider and team.",
+                      lambda con, config: steps.build_spend_forecast(con))
+
+
+@dg.asset(group_name=MARTS, deps=[budget_status, anomalies],
+          description="Budget and anomaly alerts posted to the configured webhooks; never the same alert twice.")
+def alerts_sent(context: dg.AssetExecutionContext, aispend: AispendResource) -> dg.MaterializeResult:
     with aispend.writer() as (config, con):
-        frame = steps.build_spend_daily(con)
-        steps.publish(con, config, "spend_daily")
-    return dg.MaterializeResult(metadata={"rows": frame.height, "billed_cost": float(frame["billed_cost"].sum() or 0)})
-
-
-@dg.asset(group_name=MARTS, deps=[usage_events], description="Requests, tokens and priced cost per day, provider, model, task, team.")
-def usage_daily(aispend: AispendResource) -> dg.MaterializeResult:
-    with aispend.writer() as (config, con):
-        frame = steps.build_usage_daily(con)
-        steps.publish(con, config, "usage_daily")
-    return dg.MaterializeResult(metadata={"rows": frame.height, "cost_usd": float(frame["cost_usd"].sum() or 0)})
-
-
-@dg.asset(group_name=MARTS, deps=[usage_events], description="Runs, outcomes and priced cost per day, task, team.")
-def task_daily(aispend: AispendResource) -> dg.MaterializeResult:
-    with aispend.writer() as (config, con):
-        frame = steps.build_task_daily(con)
-        steps.publish(con, config, "task_daily")
-    return dg.MaterializeResult(metadata={"rows": frame.height, "runs": int(frame["runs"].sum() or 0)})
+        sent = steps.send_due_alerts(con, config, context.log.info)
+    failed = int(sent.filter(pl.col("status") != "sent").height) if sent.height else 0
+    return dg.MaterializeResult(metadata={"posted": sent.height - failed, "failed": failed})
 
 
 @dg.asset(
@@ -178,4 +217,7 @@ def task_roi(aispend: AispendResource) -> dg.MaterializeResult:
     )
 
 
-ALL_ASSETS = [prices, tasks, cost_lines, usage_events, spend_daily, usage_daily, task_daily, task_roi]
+ALL_ASSETS = [
+    prices, tasks, cost_lines, usage_events, spend_daily, usage_daily, allocated_cost, task_daily, task_roi,
+    reconciliation, model_whatif, waste, anomalies, budget_status, spend_forecast, alerts_sent,
+]

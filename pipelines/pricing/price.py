@@ -169,15 +169,22 @@ def key_prices(keys: pl.LazyFrame, prices: pl.LazyFrame, discounts: pl.LazyFrame
     )
 
 
+def mean_per_request(total: pl.Expr) -> pl.Expr:
+    """Tokens per request; NULL for a row with no request count (compares false with every threshold)."""
+    requests = pl.col("request_count").fill_null(1)
+    return pl.when(requests > 0).then(total / requests)
+
+
 def tier_level() -> pl.Expr:
     """0 for the base rates, else the highest long-context tier whose threshold the request's input exceeds.
 
     Input is the whole prompt: uncached + cache read + cache write, as genai-prices counts it. A row that
     stands for several requests (`request_count` > 1, aggregate sources) is judged by its mean per request,
-    since the tier is decided per request.
+    since the tier is decided per request. An aggregate that reports no request count (0, e.g. Anthropic's
+    usage report) cannot be judged per request and gets the base rates.
     """
     total = sum(pl.col(c).fill_null(0) for c in ("input_tokens", "cache_read_tokens", "cache_write_tokens"))
-    per_request = total / pl.col("request_count").fill_null(1).clip(lower_bound=1)
+    per_request = mean_per_request(total)
     level = pl.lit(0, dtype=pl.Int8)
     for t in TIERS:  # ascending thresholds: a later tier overrides an earlier one
         th = pl.col(tier_threshold(t))

@@ -25,7 +25,7 @@ import polars as pl
 
 from pipelines.config import ProviderDiscount
 from pipelines.models import normalize_model, normalize_provider
-from pipelines.pricing.price import price_usage
+from pipelines.pricing.price import mean_per_request, price_usage
 from pipelines.pricing.price_table import STANDARD, TIERS, tier_threshold
 from pipelines.transforms.roi import run_key
 from pipelines.transforms.usage import priced_sum
@@ -137,8 +137,10 @@ def prompt_tokens() -> pl.Expr:
 
 def tier_bucket(thresholds: Sequence[int]) -> pl.Expr:
     """How many of the table's tier thresholds the mean prompt per request exceeds (0 = below all)."""
-    per_request = prompt_tokens() / pl.col("request_count").fill_null(1).clip(lower_bound=1)
-    return pl.sum_horizontal(pl.lit(0, pl.Int32), *((per_request > t).cast(pl.Int32) for t in thresholds))
+    per_request = mean_per_request(prompt_tokens())
+    return pl.sum_horizontal(
+        pl.lit(0, pl.Int32), *((per_request > t).fill_null(False).cast(pl.Int32) for t in thresholds)
+    )
 
 
 def token_mix(usage: pl.LazyFrame, thresholds: Sequence[int]) -> pl.LazyFrame:
