@@ -58,9 +58,9 @@ def _usage(rows: list[dict]) -> pl.LazyFrame:
 
 USAGE = _usage([
     # run r1 of report (openai m, Oct 1): a failure, then two successful requests after it
-    # R3 100*2 + 100*8 = 1000 -> $0.001 (retry)
+    # R3 100*2 + 100*8 = 1000 -> $0.001 (the run's next step after the retry: not a retry)
     dict(event_time=_t(1, 11), run_id="r1", request_id="c", input_tokens=100, output_tokens=100, cost_usd=0.001),
-    # R2 1000*2 + 100*8 = 2800 -> $0.0028 (retry; prompt 1000 < 1024: not cacheable)
+    # R2 1000*2 + 100*8 = 2800 -> $0.0028 (retry: directly after R1 failed; prompt 1000 < 1024: not cacheable)
     dict(event_time=_t(1, 10), run_id="r1", request_id="b", input_tokens=1000, output_tokens=100, cost_usd=0.0028),
     # (listed out of time order on purpose) R1 1000*2 = 2000 -> $0.002 (failed)
     dict(event_time=_t(1, 9), run_id="r1", request_id="a", status="error", input_tokens=1000, cost_usd=0.002),
@@ -112,8 +112,8 @@ def test_every_category_on_hand_computed_frames():
         (oct1, FAILED, "openai", "m", "report", "core", 1, 0.002, 0.002, False),
         (oct1, IDLE_COMPUTE, "aws", None, None, None, None, 8.0, 8.0, False),
         (oct1, IDLE_PROVISIONED, "aws", None, None, None, None, 20.0, 20.0, False),
-        # retries: R2 and R3 came after R1 failed in run r1: 0.0028 + 0.001
-        (oct1, RETRIES, "openai", "m", "report", "core", 2, 0.0038, 0.0038, False),
+        # retries: R2 directly follows R1's failure in run r1 (R3 is the run carrying on): 0.0028
+        (oct1, RETRIES, "openai", "m", "report", "core", 1, 0.0028, 0.0028, False),
         # the unpriced failure is counted, its cost stays unknown (null), never $0
         (oct2, FAILED, "anthropic", "h", "chat", "sales", 1, None, None, False),
     ]

@@ -43,8 +43,8 @@ MIN_CACHEABLE_PROMPT = 1024
 
 EXPLANATIONS = {
     FAILED: "Priced cost of requests that returned an error.",
-    RETRIES: "Priced cost of successful requests made after a request of the same run had failed: work repeated "
-    "or continued after the failure.",
+    RETRIES: "Priced cost of re-attempts: the successful request right after a failed one in the same run, work "
+    "paid for twice.",
     BATCH_ELIGIBLE: "Estimated saving had this work, of a task that is not latency sensitive, gone through the "
     "batch API (genai-prices' batch rate, else the provider's documented batch discount).",
     CACHING: f"Estimated saving had {CACHE_SHARE:.0%} of the prompt of these input-heavy requests been read from "
@@ -90,28 +90,19 @@ def waste(
 
 
 def retries(usage: pl.LazyFrame) -> pl.LazyFrame:
-    """Successful requests that come after a failed request of the same run (same task and run_id).
+    """Re-attempts: the successful request that directly follows a failed one in the same run.
 
-    Order within a run is event_time, then request_id. Requests without a run_id are runs of their own and
-    never retries. Only runs with a failure are looked at: their first failure is found among the (few)
-    error rows and joined to the run's other requests, so no window runs over all events.
+    That is the work paid for twice (the failed attempt itself is in `failed_requests`). Counting every later
+    request of the run would also count an agent's ordinary next steps. Order within a run is event_time,
+    then request_id; requests without a run_id are runs of their own and never retries. Only runs with a
+    failure are ordered, so no window runs over all events.
     """
-    rid = pl.col("request_id").fill_null("")
-    first_failure = (
-        usage.filter((pl.col("status") == "error") & pl.col("run_id").is_not_null())
-        .group_by("task", "run_id")
-        .agg(
-            pl.col("event_time").min().alias("__failed_at"),
-            rid.filter(pl.col("event_time") == pl.col("event_time").min()).min().alias("__failed_id"),
-        )
-    )
-    after = (pl.col("event_time") > pl.col("__failed_at")) | (
-        (pl.col("event_time") == pl.col("__failed_at")) & (rid > pl.col("__failed_id"))
-    )
+    keys = ["task", "run_id"]
+    failed_runs = usage.filter((pl.col("status") == "error") & pl.col("run_id").is_not_null()).select(keys).unique()
     return (
-        usage.filter((pl.col("status") != "error") & pl.col("run_id").is_not_null())
-        .join(first_failure, on=["task", "run_id"], how="inner")
-        .filter(after)
+        usage.join(failed_runs, on=keys, how="semi")
+        .sort([*keys, "event_time", "request_id"], nulls_last=True)
+        .filter((pl.col("status") != "error") & (pl.col("status").shift(1).over(keys) == "error"))
     )
 
 
