@@ -23,8 +23,10 @@ import polars as pl
 from pipelines.config import AispendConfig, SourceConfig
 from pipelines.ingest import Unit
 from pipelines.models import normalize_model
-from pipelines.schemas import COST_LINES, UNATTRIBUTED, USAGE_EVENTS, conform
+from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.api_days import (
+    Biller,
+    api_cost_lines,
     BUCKET_START,
     Day,
     admin_key,
@@ -32,10 +34,7 @@ from pipelines.sources.api_days import (
     day_units,
     fetch_pages,
     flatten,
-    line_ids,
     make_client,
-    month_start,
-    next_month_start,
     refuse_first,
     tokens,
 )
@@ -137,30 +136,13 @@ def costs_frame(pages: list[dict], day: Day, source: SourceConfig) -> pl.DataFra
     refuse_first(raw, pl.col("currency").is_null() | ~currency.is_in(sorted(ISO_4217)), day,
                  "unknown currency {value} (expected an ISO 4217 code)", "currency")
     cost = amount_in_currency(pl.col("amount"), currency)
-    out = raw.with_columns(
-        pl.lit(line_ids(raw, source.name, COST_KEYS)).alias("x_line_id"),
-        pl.col("workspace_id").alias("SubAccountId"),
-        *_provider_columns(),
-        month_start(pl.col(BUCKET_START)).alias("BillingPeriodStart"),
-        next_month_start(pl.col(BUCKET_START)).alias("BillingPeriodEnd"),
-        pl.col(BUCKET_START).alias("ChargePeriodStart"),
-        pl.col(BUCKET_START).dt.offset_by("1d").alias("ChargePeriodEnd"),
-        pl.lit("Usage").alias("ChargeCategory"),
-        pl.lit("Usage-Based").alias("ChargeFrequency"),
-        pl.col("description").alias("ChargeDescription"),
-        pl.col("description").alias("SkuId"),
-        cost.alias("BilledCost"),
-        cost.alias("EffectiveCost"),
-        currency.alias("BillingCurrency"),
-        normalize_model(pl.lit("anthropic"), pl.col("model")).alias("x_model"),
-        token_type(pl.col("token_type")).alias("x_token_type"),
-        pl.lit(True).alias("x_is_ai"),
-        pl.when(pl.col("model").is_not_null()).then(pl.lit("model_usage")).otherwise(pl.lit("ai_service"))
-        .alias("x_ai_category"),
-        pl.lit(source.name).alias("x_source"),
-        pl.lit(day.location).alias("x_source_file"),
+    return api_cost_lines(
+        raw, day, source, ANTHROPIC, line_id_keys=COST_KEYS, sub_account="workspace_id", description="description",
+        model=pl.col("model"), token_type=token_type(pl.col("token_type")), cost=cost, currency=currency,
     )
-    return conform(out, COST_LINES)
+
+
+ANTHROPIC = Biller(provider_id="anthropic", name="Anthropic", service="Claude API")
 
 
 def token_type(raw: pl.Expr) -> pl.Expr:
@@ -168,17 +150,6 @@ def token_type(raw: pl.Expr) -> pl.Expr:
     known = raw.replace_strict(TOKEN_TYPES, default=None, return_dtype=pl.String)
     return pl.when(known.is_not_null()).then(known).when(raw.str.starts_with("cache_creation")).then(
         pl.lit("cache_write"))
-
-
-def _provider_columns() -> list[pl.Expr]:
-    return [
-        pl.lit("Anthropic").alias("ProviderName"),
-        pl.lit("Anthropic").alias("PublisherName"),
-        pl.lit("Anthropic").alias("InvoiceIssuerName"),
-        pl.lit("Claude API").alias("ServiceName"),
-        pl.lit("AI and Machine Learning").alias("ServiceCategory"),
-        pl.lit("Generative AI").alias("ServiceSubcategory"),
-    ]
 
 
 def usage_frame(pages: list[dict], day: Day, source: SourceConfig) -> pl.DataFrame:

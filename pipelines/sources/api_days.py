@@ -263,3 +263,65 @@ def month_start(col: pl.Expr) -> pl.Expr:
 
 def next_month_start(col: pl.Expr) -> pl.Expr:
     return col.dt.truncate("1mo").dt.offset_by("1mo")
+
+
+@dataclass(frozen=True)
+class Biller:
+    """Who bills through a provider cost API, as FOCUS names them."""
+
+    provider_id: str  # genai-prices id, for model normalization
+    name: str         # ProviderName, PublisherName, InvoiceIssuerName
+    service: str      # ServiceName
+
+
+def api_cost_lines(
+    raw: pl.DataFrame,
+    day: Day,
+    source: SourceConfig,
+    biller: Biller,
+    *,
+    line_id_keys: list[str],
+    sub_account: str,
+    description: str,
+    model: pl.Expr,
+    token_type: pl.Expr,
+    cost: pl.Expr,
+    currency: pl.Expr,
+) -> pl.DataFrame:
+    """One day of a provider cost report as FOCUS cost lines: daily Usage charges of AI services.
+
+    The providers differ only in where the model, token type, amount and account sit in their rows.
+    """
+    from pipelines.models import normalize_model
+    from pipelines.schemas import COST_LINES, conform
+
+    out = raw.with_columns(model.alias("__model")).with_columns(
+        pl.lit(line_ids(raw, source.name, line_id_keys)).alias("x_line_id"),
+        pl.col(sub_account).alias("SubAccountId"),
+        pl.lit(biller.name).alias("ProviderName"),
+        pl.lit(biller.name).alias("PublisherName"),
+        pl.lit(biller.name).alias("InvoiceIssuerName"),
+        pl.lit(biller.service).alias("ServiceName"),
+        pl.lit("AI and Machine Learning").alias("ServiceCategory"),
+        pl.lit("Generative AI").alias("ServiceSubcategory"),
+        month_start(pl.col(BUCKET_START)).alias("BillingPeriodStart"),
+        next_month_start(pl.col(BUCKET_START)).alias("BillingPeriodEnd"),
+        pl.col(BUCKET_START).alias("ChargePeriodStart"),
+        pl.col(BUCKET_START).dt.offset_by("1d").alias("ChargePeriodEnd"),
+        pl.lit("Usage").alias("ChargeCategory"),
+        pl.lit("Usage-Based").alias("ChargeFrequency"),
+        pl.col(description).alias("ChargeDescription"),
+        pl.col(description).alias("SkuId"),
+        cost.alias("BilledCost"),
+        cost.alias("EffectiveCost"),
+        currency.alias("BillingCurrency"),
+        token_type.alias("x_token_type"),
+        pl.lit(True).alias("x_is_ai"),
+        pl.lit(source.name).alias("x_source"),
+        pl.lit(day.location).alias("x_source_file"),
+    ).with_columns(
+        normalize_model(pl.lit(biller.provider_id), pl.col("__model")).alias("x_model"),
+        pl.when(pl.col("__model").is_not_null()).then(pl.lit("model_usage")).otherwise(pl.lit("ai_service"))
+        .alias("x_ai_category"),
+    )
+    return conform(out, COST_LINES)

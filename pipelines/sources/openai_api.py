@@ -19,8 +19,10 @@ import polars as pl
 from pipelines.config import AispendConfig, SourceConfig
 from pipelines.ingest import Unit
 from pipelines.models import normalize_model
-from pipelines.schemas import COST_LINES, UNATTRIBUTED, USAGE_EVENTS, conform
+from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.api_days import (
+    Biller,
+    api_cost_lines,
     BUCKET_START,
     Day,
     admin_key,
@@ -28,10 +30,7 @@ from pipelines.sources.api_days import (
     day_units,
     fetch_pages,
     flatten,
-    line_ids,
     make_client,
-    month_start,
-    next_month_start,
     refuse_first,
     tokens,
 )
@@ -103,41 +102,14 @@ def costs_frame(pages: list[dict], day: Day, source: SourceConfig) -> pl.DataFra
         pl.col("line_item").str.extract(_LINE_ITEM, 1).str.strip_chars().alias("__model"),
         pl.col("line_item").str.extract(_LINE_ITEM, 2).str.to_lowercase().alias("__kind"),
     )
-    out = parsed.with_columns(
-        pl.lit(line_ids(parsed, source.name, ["line_item", "project_id"])).alias("x_line_id"),
-        pl.col("project_id").alias("SubAccountId"),
-        *_provider_columns(),
-        month_start(pl.col(BUCKET_START)).alias("BillingPeriodStart"),
-        next_month_start(pl.col(BUCKET_START)).alias("BillingPeriodEnd"),
-        pl.col(BUCKET_START).alias("ChargePeriodStart"),
-        pl.col(BUCKET_START).dt.offset_by("1d").alias("ChargePeriodEnd"),
-        pl.lit("Usage").alias("ChargeCategory"),
-        pl.lit("Usage-Based").alias("ChargeFrequency"),
-        pl.col("line_item").alias("ChargeDescription"),
-        pl.col("line_item").alias("SkuId"),
-        value.alias("BilledCost"),
-        value.alias("EffectiveCost"),
-        currency.alias("BillingCurrency"),
-        normalize_model(pl.lit("openai"), pl.col("__model")).alias("x_model"),
-        token_type(pl.col("__kind")).alias("x_token_type"),
-        pl.lit(True).alias("x_is_ai"),
-        pl.when(pl.col("__model").is_not_null()).then(pl.lit("model_usage")).otherwise(pl.lit("ai_service"))
-        .alias("x_ai_category"),
-        pl.lit(source.name).alias("x_source"),
-        pl.lit(day.location).alias("x_source_file"),
+    return api_cost_lines(
+        parsed, day, source, OPENAI, line_id_keys=["line_item", "project_id"], sub_account="project_id",
+        description="line_item", model=pl.col("__model"), token_type=token_type(pl.col("__kind")), cost=value,
+        currency=currency,
     )
-    return conform(out, COST_LINES)
 
 
-def _provider_columns() -> list[pl.Expr]:
-    return [
-        pl.lit("OpenAI").alias("ProviderName"),
-        pl.lit("OpenAI").alias("PublisherName"),
-        pl.lit("OpenAI").alias("InvoiceIssuerName"),
-        pl.lit("OpenAI API").alias("ServiceName"),
-        pl.lit("AI and Machine Learning").alias("ServiceCategory"),
-        pl.lit("Generative AI").alias("ServiceSubcategory"),
-    ]
+OPENAI = Biller(provider_id="openai", name="OpenAI", service="OpenAI API")
 
 
 def token_type(kind: pl.Expr) -> pl.Expr:
