@@ -58,10 +58,13 @@ def blank_to_null(col: pl.Expr) -> pl.Expr:
 
 def parse_utc(col: pl.Expr) -> pl.Expr:
     """Text timestamps in the shapes exports use, as naive UTC: `2024-09-01 00:00:00`, ISO `...Z`, `+02:00`
-    offsets, fractional seconds, or a bare date. Unparseable text becomes null (callers check for that).
-    Text without an offset is taken as UTC, which is what FOCUS prescribes."""
+    offsets, Postgres' short `+00` offsets, no seconds (`2024-01-01T00:00Z`, Azure FOCUS 1.0), fractional
+    seconds, or a bare date. Unparseable text becomes null (callers check for that). Text without an offset is
+    taken as UTC, which is what FOCUS prescribes."""
     text = col.str.strip_chars().str.replace(r"^(\d{4}-\d{2}-\d{2})$", "${1} 00:00:00")
     text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt ]", "${1} ").str.replace(r"[Zz]$", "+00:00")
+    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2})([+-]|$)", "${1}:00${2}")
+    text = text.str.replace(r"(:\d{2}(?:\.\d+)?)([+-]\d\d)$", "${1}${2}:00")
     text = text.str.replace(r"\s+(UTC|GMT)$", "+00:00").str.replace(r"\s+([+-]\d\d:?\d\d)$", "${1}")
     with_offset = pl.when(text.str.contains(r"[+-]\d\d:?\d\d$")).then(text).otherwise(text + "+00:00")
     return (

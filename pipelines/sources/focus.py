@@ -146,7 +146,7 @@ def _typed_columns(schema: pl.Schema) -> list[pl.Expr]:
     exprs = []
     for name in schema.names():
         if name in TIMESTAMPS:
-            source = _with_seconds(_text(name, schema)) if schema[name] == pl.String else pl.col(name)
+            source = _text(name, schema) if schema[name] == pl.String else pl.col(name)
             exprs.append(to_utc(source, schema[name]).alias(name))
         elif name in STRICT_NUMBERS or name in LENIENT_NUMBERS:
             exprs.append(_text(name, schema).cast(pl.Float64, strict=False).alias(name))
@@ -155,11 +155,6 @@ def _typed_columns(schema: pl.Schema) -> list[pl.Expr]:
         elif schema[name] == pl.String:
             exprs.append(blank_to_null(pl.col(name)).alias(name))
     return exprs
-
-
-def _with_seconds(text: pl.Expr) -> pl.Expr:
-    """Azure's FOCUS 1.0 writes `2024-01-01T00:00Z` (no seconds; 1.0r2 added them)."""
-    return text.str.replace(r"^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2})([Zz+-]|$)", "${1}:00${2}")
 
 
 def _validate(raw: pl.DataFrame, typed: pl.DataFrame, path: str) -> None:

@@ -271,11 +271,6 @@ def _tags(frame: pl.DataFrame, path: str) -> pl.Series:
     raise SourceError(path, "request tags must be a list of texts", row=row, column="request_tags")
 
 
-def _time(col: pl.Expr) -> pl.Expr:
-    # Postgres writes timestamptz offsets as "+00"; parse_utc wants "+00:00".
-    return parse_utc(col.str.strip_chars().str.replace(r"([+-]\d\d)$", "${1}:00"))
-
-
 def _caller_value(key: str) -> pl.Expr:
     return pl.coalesce([blank_to_null(pl.col(f"caller_{n}_{key}")) for n in range(len(CALLER_METADATA))])
 
@@ -295,8 +290,8 @@ def _parsed_columns(options: dict) -> list[pl.Expr]:
     )
     hit = blank_to_null(pl.col("cache_hit")).str.to_lowercase().is_in(["true", "1", "yes"]).fill_null(False)
     return [
-        _time(pl.col("startTime")).alias("start"),
-        _time(blank_to_null(pl.col("endTime"))).alias("end"),
+        parse_utc(pl.col("startTime")).alias("start"),
+        parse_utc(blank_to_null(pl.col("endTime"))).alias("end"),
         hit.alias("proxy_cache_hit"),
         pl.coalesce(_count(pl.col("prompt_tokens")), pl.lit(0.0)).alias("prompt"),
         pl.coalesce(_count(pl.col("completion_tokens")), pl.lit(0.0)).alias("completion"),
