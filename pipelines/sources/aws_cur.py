@@ -19,7 +19,6 @@ spreads commitments (Savings Plans, reservations) over the usage they cover. Spl
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import os
@@ -34,7 +33,7 @@ from pipelines.errors import SourceError
 from pipelines.ingest import Unit
 from pipelines.schemas import COST_LINES, conform
 from pipelines.sources import aws_usage_types as ut
-from pipelines.sources.common import ISO_4217, blank_to_null, check, read_bytes, to_utc
+from pipelines.sources.common import ISO_4217, blank_to_null, check, read_table, to_utc
 from pipelines.storage import StoredObject, storage_for
 
 log = logging.getLogger(__name__)
@@ -251,7 +250,7 @@ def manifest_data_keys(raw: bytes, layout: str, location: str) -> list[str]:
 
 def read_file(path: str, source: SourceConfig, data: bytes, period_start: datetime | None = None) -> pl.DataFrame:
     """One CUR data file (CUR 2.0 Parquet or CSV.gz, or legacy CSV.gz) as cost_lines rows."""
-    raw = _load(path, data)
+    raw = read_table(path, data, "a CUR data file", null_values=None)
     if "BilledCost" in raw.columns:  # AWS's FOCUS export, delivered in the Data Exports layout
         return _focus_file(path, source, data, period_start)
     flat = _flatten(raw)
@@ -265,24 +264,6 @@ def read_file(path: str, source: SourceConfig, data: bytes, period_start: dateti
         log.info("%s: dropped %d split-cost-allocation rows (EKSPod-EC2/ECSTask-EC2): not counted twice", path, split)
     kept = typed.lazy().filter(~_is_split_cost_row(typed.schema))
     return cost_lines(kept, source.name, path, period_start).collect()
-
-
-def _load(path: str, data: bytes) -> pl.DataFrame:
-    name = path.lower()
-    if name.endswith(".parquet"):
-        try:
-            return pl.read_parquet(io.BytesIO(data))
-        except Exception as exc:  # noqa: BLE001 - any Parquet failure means the file is unusable
-            raise SourceError(path, f"unreadable Parquet: {exc}") from exc
-    if name.endswith(".csv") or name.endswith(".csv.gz"):
-        text = read_bytes(path, data).removeprefix(b"\xef\xbb\xbf")
-        if not text.strip():
-            raise SourceError(path, "empty file")
-        try:
-            return pl.read_csv(text, infer_schema=False, missing_utf8_is_empty_string=False)
-        except Exception as exc:  # noqa: BLE001 - Polars says which line is ragged or badly quoted
-            raise SourceError(path, f"unreadable CSV: {exc}") from exc
-    raise SourceError(path, "unsupported CUR data file (expected .snappy.parquet, .parquet, .csv.gz or .csv)")
 
 
 def _focus_file(path: str, source: SourceConfig, data: bytes, period_start: datetime | None) -> pl.DataFrame:

@@ -24,7 +24,7 @@ from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.schemas import COST_LINES, conform
 from pipelines.sources.ai_lines import with_ai_columns
-from pipelines.sources.common import ISO_4217, NULL_STRINGS, blank_to_null, check, read_bytes
+from pipelines.sources.common import ISO_4217, blank_to_null, check, read_table
 
 COST_VIEWS = ("actual", "amortized")
 # First present wins.
@@ -63,7 +63,7 @@ _KNOWN = {name.lower(): name for name in KNOWN}
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
     view = cost_view(path, source.options)
-    raw = _canonical_headers(_load(path, data))
+    raw = _canonical_headers(read_table(path, data, "an Azure EA source", parquet=False))
     cost_col = _first(raw, COST_COLUMNS, path, "cost column")
     currency_col = _first(raw, CURRENCY_COLUMNS, path, "currency column")
     for required in ("Date", "ChargeType"):
@@ -102,19 +102,6 @@ def cost_view(path: str, options: dict) -> str:
             path, "cannot tell an actual from an amortized export by the file name: set the source option cost_view"
         )
     return found[0]
-
-
-def _load(path: str, data: bytes | None) -> pl.DataFrame:
-    name = path.lower()
-    if not (name.endswith(".csv") or name.endswith(".csv.gz")):
-        raise SourceError(path, "unsupported file type for an Azure EA source (expected .csv or .csv.gz)")
-    body = read_bytes(path, data).removeprefix(b"\xef\xbb\xbf")
-    if not body.strip():
-        raise SourceError(path, "empty file")
-    try:
-        return pl.read_csv(body, infer_schema=False, null_values=NULL_STRINGS, missing_utf8_is_empty_string=False)
-    except Exception as exc:  # noqa: BLE001 - polars says which line is ragged or badly quoted
-        raise SourceError(path, f"unreadable CSV: {exc}") from exc
 
 
 def _canonical_headers(frame: pl.DataFrame) -> pl.DataFrame:

@@ -7,6 +7,7 @@ that is what a person opens the file at to fix it.
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 from pathlib import Path
 
@@ -103,3 +104,34 @@ def check(frame: pl.DataFrame, bad: pl.Expr, path: str, reason: str, column: str
 def _show(value: object, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def read_table(
+    path: str,
+    data: bytes | None,
+    what: str,
+    *,
+    parquet: bool = True,
+    null_values: list[str] | None = NULL_STRINGS,
+) -> pl.DataFrame:
+    """A CSV (optionally .gz, BOM tolerated) or Parquet file as all-text columns (Parquet keeps its types).
+
+    Every value stays text so the reader can validate and report the first bad row itself; `what` names the
+    source kind in the error for an unsupported file.
+    """
+    name = path.lower()
+    if parquet and name.endswith(".parquet"):
+        try:
+            return pl.read_parquet(io.BytesIO(data) if data is not None else path)
+        except Exception as exc:  # noqa: BLE001 - any Parquet failure means the file is unusable
+            raise SourceError(path, f"unreadable Parquet: {exc}") from exc
+    if name.endswith(".csv") or name.endswith(".csv.gz"):
+        body = read_bytes(path, data).removeprefix(b"\xef\xbb\xbf")
+        if not body.strip():
+            raise SourceError(path, "empty file")
+        try:
+            return pl.read_csv(body, infer_schema=False, null_values=null_values, missing_utf8_is_empty_string=False)
+        except Exception as exc:  # noqa: BLE001 - Polars says which line is ragged or badly quoted
+            raise SourceError(path, f"unreadable CSV: {exc}") from exc
+    kinds = ".csv, .csv.gz or .parquet" if parquet else ".csv or .csv.gz"
+    raise SourceError(path, f"unsupported file type for {what} (expected {kinds})")

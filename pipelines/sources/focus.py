@@ -18,7 +18,6 @@ Options (`source.options`), used only when the file lacks the column:
 
 from __future__ import annotations
 
-import io
 
 import duckdb
 import polars as pl
@@ -27,7 +26,7 @@ from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.schemas import COST_LINES, conform
 from pipelines.sources.ai_lines import with_ai_columns
-from pipelines.sources.common import ISO_4217, NULL_STRINGS, blank_to_null, check, read_bytes, to_utc
+from pipelines.sources.common import ISO_4217, blank_to_null, check, read_table, to_utc
 
 REQUIRED = [
     "BilledCost",
@@ -62,7 +61,7 @@ _KNOWN = {name.lower(): name for name in [*COST_LINES, *ID_COLUMNS, *ALIASES, *_
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
-    raw = _canonical_headers(_load(path, data))
+    raw = _canonical_headers(read_table(path, data, "a FOCUS source"))
     raw = _fill_from_vendor_columns(_apply_defaults(raw, source.options))
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
@@ -95,24 +94,6 @@ def _fill_from_vendor_columns(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _as_text(col: pl.Expr) -> pl.Expr:
     return blank_to_null(col.cast(pl.String))
-
-
-def _load(path: str, data: bytes | None = None) -> pl.DataFrame:
-    name = path.lower()
-    if name.endswith(".parquet"):
-        try:
-            return pl.read_parquet(io.BytesIO(data) if data is not None else path)
-        except Exception as exc:  # noqa: BLE001 - any parquet failure means the file is unusable
-            raise SourceError(path, f"unreadable Parquet: {exc}") from exc
-    if name.endswith(".csv") or name.endswith(".csv.gz"):
-        data = read_bytes(path, data).removeprefix(b"\xef\xbb\xbf")
-        if not data.strip():
-            raise SourceError(path, "empty file")
-        try:
-            return pl.read_csv(data, infer_schema=False, null_values=NULL_STRINGS, missing_utf8_is_empty_string=False)
-        except Exception as exc:  # noqa: BLE001 - polars says which line is ragged or badly quoted
-            raise SourceError(path, f"unreadable CSV: {exc}") from exc
-    raise SourceError(path, "unsupported file type for a FOCUS source (expected .csv, .csv.gz or .parquet)")
 
 
 def _canonical_headers(frame: pl.DataFrame) -> pl.DataFrame:
