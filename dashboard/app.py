@@ -15,7 +15,8 @@ from dash import dcc, html
 
 from dashboard import auth as dashboard_auth
 from dashboard import data, ids, tables
-from dashboard.pages import SNAPSHOT_DIR_KEY, filters_from_query, snapshot_dir
+from dashboard.pages import SNAPSHOT_DIR_KEY, filters_from_query
+from dashboard.pages import snapshot_dir as current_snapshot_dir
 
 HERE = Path(__file__).resolve().parent
 
@@ -65,7 +66,7 @@ def create_app(snapshot_dir: str | Path, auth: dashboard_auth.AuthSettings | Non
         register = getattr(sys.modules.get(page["module"]), "register_callbacks", None)
         if register is not None:
             register(app)
-    tables.register_callbacks(app, snapshot_dir, _filters_for)
+    tables.register_callbacks(app, current_snapshot_dir, _filters_for)
     # Render the index once now: Dash registers its script paths while rendering it, and a gunicorn worker
     # forked before that would refuse the first script request it gets ("not a registered library").
     app.server.test_client().get("/_dash-layout")
