@@ -1,0 +1,194 @@
+"""Sensors: start a run when new CUR manifests or new Bedrock invocation-log objects land in S3.
+
+One sensor per `aws_cur` and per `bedrock_invocation_logs` source of the config named by AISPEND_CONFIG (no such
+source, or no config file: no sensor). Definitions never contact S3 when they load; a tick lists the prefix.
+
+The cursor remembers the newest LastModified seen and every object (key -> ETag) written within LOOKBACK of it.
+An object is new when it is not remembered with that ETag and was written at or after (newest - LOOKBACK):
+restarts re-trigger nothing, a rewritten manifest (new ETag) triggers again, and an object whose LastModified is
+a little older than one already seen (a multipart upload started earlier, a write in the same second) is still
+caught. New objects are grouped by the partition their data belongs to (a CUR manifest's billing month, a log
+object's UTC day), one run per partition per tick: runs write one DuckDB file, so fewer runs is better.
+run_key = the newest new object of the group (for CUR its key + ETag), so a run_key is never reused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.config import AispendConfig, SourceConfig, load_config
+
+MIN_INTERVAL_SECONDS = 300
+LOOKBACK = timedelta(minutes=15)
+# Runs share one DuckDB writer: the docs limit runs carrying this tag to one at a time (dagster.yaml).
+WAREHOUSE_TAG = {"aispend/warehouse": "writer"}
+
+# A billing period's manifest (aws_cur.py reads the newest one per period; per-assembly legacy manifests are
+# written together with the top-level one, so only the top-level one triggers).
+_CUR2_MANIFEST = re.compile(
+    r"/metadata/(?:BILLING_PERIOD|billing_period)=(?P<year>\d{4})-(?P<month>\d{2})/(?:[^/]+/)?[^/]+-Manifest\.json$"
+)
+_LEGACY_MANIFEST = re.compile(r"/(?P<year>\d{4})(?P<month>\d{2})01-\d{8}/[^/]+-Manifest\.json$")
+# Bedrock's S3 delivery: .../BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/<file>
+_LOG_HOUR = re.compile(r"/(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/\d{2}/[^/]+$")
+
+
+@dataclass(frozen=True)
+class S3Object:
+    location: str  # s3://bucket/key
+    etag: str
+    modified: datetime  # UTC, aware
+
+
+@dataclass(frozen=True)
+class Cursor:
+    newest: datetime | None
+    seen: dict[str, str]  # location -> ETag, for objects written within LOOKBACK of `newest`
+
+    def dumps(self) -> str:
+        return json.dumps({"newest": self.newest.isoformat() if self.newest else None, "seen": self.seen},
+                          sort_keys=True)
+
+    @classmethod
+    def loads(cls, text: str | None) -> Cursor:
+        if not text:
+            return cls(None, {})
+        raw = json.loads(text)
+        newest = datetime.fromisoformat(raw["newest"]) if raw.get("newest") else None
+        return cls(newest, dict(raw.get("seen", {})))
+
+
+def new_objects(objects: Sequence[S3Object], cursor: Cursor, lookback: timedelta = LOOKBACK
+                ) -> tuple[list[S3Object], Cursor]:
+    """The objects not seen before, and the cursor that remembers them (pure: the sensor's whole logic)."""
+    horizon = cursor.newest - lookback if cursor.newest else None
+    fresh = [o for o in objects
+             if (horizon is None or o.modified >= horizon) and cursor.seen.get(o.location) != o.etag]
+    newest = max([o.modified for o in objects] + ([cursor.newest] if cursor.newest else []), default=None)
+    keep = newest - lookback if newest else None
+    seen = {o.location: o.etag for o in objects if keep is not None and o.modified >= keep}
+    return sorted(fresh, key=lambda o: (o.modified, o.location)), Cursor(newest, seen)
+
+
+def cur_period(location: str) -> datetime | None:
+    """The billing month a CUR manifest delivers (None: not a manifest that counts)."""
+    m = _CUR2_MANIFEST.search(location) or _LEGACY_MANIFEST.search(location)
+    return datetime(int(m["year"]), int(m["month"]), 1, tzinfo=timezone.utc) if m else None
+
+
+def log_day(location: str) -> datetime | None:
+    """The UTC day a Bedrock log object holds (its hour folder's date)."""
+    m = _LOG_HOUR.search(location)
+    return datetime(int(m["year"]), int(m["month"]), int(m["day"]), tzinfo=timezone.utc) if m else None
+
+
+def list_s3(source: SourceConfig) -> list[S3Object]:
+    """Every object under the source's prefix with its ETag and LastModified (which StoredObject lacks)."""
+    from pipelines.storage import S3Storage, split_s3
+
+    bucket, prefix = split_s3(source.path)
+    client = S3Storage(source.endpoint_url, source.region).client
+    found = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if not item["Key"].endswith("/"):
+                found.append(S3Object(f"s3://{bucket}/{item['Key']}", item.get("ETag", "").strip('"'),
+                                      item["LastModified"].astimezone(timezone.utc)))
+    return found
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What one kind of source watches for: which objects count, the data date each holds, the run_key."""
+
+    suffix: str
+    data_time: Callable[[str], datetime | None]
+    run_key: Callable[[S3Object], str]
+    description: str
+
+
+WATCHES = {
+    "aws_cur": Watch("new_manifests", cur_period, lambda o: f"{o.location}#{o.etag}",
+                     "A run per billing month whose CUR manifest is new or rewritten (run_key: manifest key + ETag)."),
+    "bedrock_invocation_logs": Watch(
+        "new_logs", log_day, lambda o: o.location,
+        "A run per UTC day with new Bedrock invocation-log objects (run_key: the newest new object key)."),
+}
+
+
+def _partition_key(partitions_def, when: datetime | None) -> str | None:
+    if partitions_def is None or when is None:
+        return None
+    key = partitions_def.get_partition_key_for_timestamp(when.timestamp())
+    return key if partitions_def.has_partition_key(key) else None
+
+
+def run_requests(source: SourceConfig, watch: Watch, fresh: Sequence[S3Object], partitions_def=None
+                 ) -> list[dg.RunRequest]:
+    """One request per partition touched (one in all when the job is not partitioned)."""
+    groups: dict[str | None, list[S3Object]] = {}
+    for obj in fresh:
+        when = watch.data_time(obj.location)
+        if when is None and watch is WATCHES["aws_cur"]:
+            continue  # a data file or a per-assembly manifest: its top-level manifest triggers
+        if partitions_def is not None and when is None:
+            when = obj.modified
+        groups.setdefault(_partition_key(partitions_def, when), []).append(obj)
+    requests = []
+    for key, objs in sorted(groups.items(), key=lambda kv: kv[0] or ""):
+        newest = max(objs, key=lambda o: (o.modified, o.location))
+        requests.append(dg.RunRequest(
+            run_key=watch.run_key(newest),
+            partition_key=key,
+            tags={**WAREHOUSE_TAG, "aispend/source": source.name, "aispend/new_objects": str(len(objs))},
+        ))
+    return requests
+
+
+def _sensor_name(source: SourceConfig, watch: Watch) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", f"{source.name}_{watch.suffix}")
+
+
+def build_s3_sensor(source: SourceConfig, job, partitions_def=None, *,
+                    lister: Callable[[SourceConfig], list[S3Object]] = list_s3,
+                    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING) -> dg.SensorDefinition:
+    watch = WATCHES[source.kind]
+
+    @dg.sensor(name=_sensor_name(source, watch), job=job, minimum_interval_seconds=MIN_INTERVAL_SECONDS,
+               description=f"{source.path}: {watch.description}", default_status=default_status)
+    def _sensor(context: dg.SensorEvaluationContext):
+        cursor = Cursor.loads(context.cursor)
+        try:
+            listed = lister(source)
+        except Exception as exc:  # noqa: BLE001 - botocore names bucket and reason, never the credentials
+            return dg.SkipReason(f"{source.name}: cannot list {source.path}: {exc}")
+        fresh, next_cursor = new_objects(listed, cursor)
+        requests = run_requests(source, watch, fresh, partitions_def)
+        if not requests:
+            return dg.SensorResult(skip_reason=f"{source.name}: nothing new under {source.path}",
+                                   cursor=next_cursor.dumps())
+        context.log.info(f"{source.name}: {len(fresh)} new object(s), {len(requests)} run(s)")
+        return dg.SensorResult(run_requests=requests, cursor=next_cursor.dumps())
+
+    return _sensor
+
+
+def build_sensors(config: AispendConfig | None, jobs: dict, partitions: dict | None = None) -> list[dg.SensorDefinition]:
+    """A sensor per S3 source of a watched kind; `jobs` and `partitions` by table (cost_lines, usage_events)."""
+    partitions = partitions or {}
+    if config is None:
+        return []
+    return [build_s3_sensor(s, jobs[s.table], partitions.get(s.table)) for s in config.sources
+            if s.kind in WATCHES and s.path and s.path.startswith("s3://")]
+
+
+def config_from_env(path: str) -> AispendConfig | None:
+    """The config the sensors watch; a missing file means no sensors (a broken one fails loudly)."""
+    return load_config(path) if Path(path).is_file() else None
