@@ -1,20 +1,25 @@
 """The pipeline's steps as plain functions over a warehouse connection, free of Dagster.
 
 Dagster assets (pipelines/defs/) are thin wrappers around these, and tests call them directly.
-Marts are rebuilt whole from the normalized tables: they are small, and a rebuild is trivially idempotent.
+Loads and the daily marts take an optional window (a partition's dates, end exclusive): a load then reads
+only the units of those dates, and a daily mart reads and replaces only those days' rows, so no step reads
+all of history to process one day. The other marts are small rollups rebuilt whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import duckdb
 import polars as pl
 
 from pipelines.config import COST_KINDS, USAGE_KINDS, AispendConfig
 from pipelines.errors import SourceError
-from pipelines.ingest import FileResult, Log, file_checksum, ingest_source, last_ingest, record
+from pipelines.ingest import (
+    FileResult, Log, Window, file_checksum, ingest_source, ingest_state, last_ingest, partition_period, record,
+)
 from pipelines.pricing.price import price_usage
 from pipelines.pricing.price_table import build_price_table, price_table_version
 from pipelines.schemas import PRICES, TASKS, conform
@@ -31,7 +36,7 @@ from pipelines.transforms.waste import waste
 from pipelines.transforms.whatif import model_whatif
 from pipelines.transforms.spend import spend_daily
 from pipelines.transforms.usage import usage_daily
-from warehouse.db import SNAPSHOT_TABLES, export_snapshot, query, replace_rows, sql
+from warehouse.db import SNAPSHOT_TABLES, Warehouse, as_warehouse, export_snapshot, query, replace_rows, sql
 
 
 ALLOCATED_BASIS = "allocated"
@@ -82,13 +87,14 @@ def load_tasks(con: duckdb.DuckDBPyConnection, config: AispendConfig, log: Log =
 
 
 def load_sources(
-    con: duckdb.DuckDBPyConnection,
+    db: Warehouse | duckdb.DuckDBPyConnection,
     config: AispendConfig,
     kinds: set[str],
     *,
     pricer: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
     price_version: str | None = None,
     log: Log = _quiet,
+    window: Window | None = None,
 ) -> list[FileResult]:
     results: list[FileResult] = []
     for source in config.sources:
@@ -97,55 +103,167 @@ def load_sources(
         origin = config.resolve(source.path) if source.path else source.options.get("base_url", "the provider's API")
         log(f"{source.name}: reading kind {source.kind} from {origin}")
         results += ingest_source(
-            con, source, lambda: plan_units(config, source), pricer=pricer, price_version=price_version, log=log
+            db, source, lambda: plan_units(config, source), pricer=pricer, price_version=price_version, log=log,
+            window=window,
         )
     return results
 
 
-def load_cost_lines(con: duckdb.DuckDBPyConnection, config: AispendConfig, log: Log = _quiet) -> list[FileResult]:
-    return load_sources(con, config, COST_KINDS, log=log)
+def load_cost_lines(
+    db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConfig, log: Log = _quiet, window: Window | None = None
+) -> list[FileResult]:
+    return load_sources(db, config, COST_KINDS, log=log, window=window)
 
 
-def load_usage_events(con: duckdb.DuckDBPyConnection, config: AispendConfig, log: Log = _quiet) -> list[FileResult]:
-    """Read usage sources, apply model aliases and price them against the price table as loaded (rule 7).
+def usage_pricing(
+    db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConfig
+) -> tuple[Callable[[pl.DataFrame], pl.DataFrame], str]:
+    """The pricer for usage frames and the version it stamps on each unit (read in one short connection).
 
-    The version stored with each unit covers the table, the discounts, the aliases and the pricing rules, so
-    changing any of them reprices usage already loaded.
+    The version covers the table, the discounts, the aliases and the pricing rules, so changing any of them
+    reprices usage already loaded.
     """
     from pipelines.pricing.aliases import apply_model_aliases
     from pipelines.pricing.price import pricing_version
 
-    prices, table_version = current_prices(con)
+    with as_warehouse(db).connect() as con:
+        prices, table_version = current_prices(con)
     lazy_prices = prices.lazy()
     discounts, aliases = config.prices.discounts, config.model_aliases
-    version = pricing_version(table_version, discounts, aliases)
 
     def pricer(frame: pl.DataFrame) -> pl.DataFrame:
         return price_usage(apply_model_aliases(frame.lazy(), aliases), lazy_prices, discounts).collect()
 
-    return load_sources(con, config, USAGE_KINDS, pricer=pricer, price_version=version, log=log)
+    return pricer, pricing_version(table_version, discounts, aliases)
+
+
+def load_usage_events(
+    db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConfig, log: Log = _quiet, window: Window | None = None
+) -> list[FileResult]:
+    """Read usage sources, apply model aliases and price them against the price table as loaded (rule 7)."""
+    pricer, version = usage_pricing(db, config)
+    return load_sources(db, config, USAGE_KINDS, pricer=pricer, price_version=version, log=log, window=window)
+
+
+@dataclass
+class Pending:
+    """What a run without dates has to do for one table: the partitions of new or changed units, and the
+    undated units that changed (their rows may sit on any day: see `rows_span`)."""
+
+    partitions: set[str] = field(default_factory=set)
+    undated: list[str] = field(default_factory=list)
+
+    def window(self) -> Window | None:
+        periods = [partition_period(p) for p in self.partitions]
+        return (min(s for s, _ in periods), max(e for _, e in periods)) if periods else None
+
+
+def pending(db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConfig, table: str) -> Pending:
+    """Plan every source of a table and compare fingerprints with ingest_log, reading no data file.
+
+    A unit is pending when it is new, changed, always re-read (fingerprint None, e.g. recent API days),
+    quarantined last time, or (usage) priced with another price table. A unit whose fingerprint cannot be
+    taken (a missing file) is pending too: its own run will quarantine it and say why.
+    """
+    db = as_warehouse(db)
+    kinds = COST_KINDS if table == "cost_lines" else USAGE_KINDS
+    version = usage_pricing(db, config)[1] if table == "usage_events" else None
+    out = Pending()
+    for source in config.sources:
+        if source.kind not in kinds:
+            continue
+        try:
+            units = plan_units(config, source)
+        except SourceError:
+            out.undated.append(source.name)  # the run will quarantine the source and say why
+            continue
+        state = ingest_state(db, source)
+        for unit in units:
+            last = state.get(unit.location)
+            try:
+                checksum = unit.fingerprint()
+            except SourceError:
+                checksum = None
+            done = (checksum is not None and last is not None and last["status"] in ("loaded", "replaced")
+                    and last["checksum"] == checksum and last["price_version"] == version)
+            if done:
+                continue
+            if unit.partition is None:
+                out.undated.append(unit.location)
+            else:
+                out.partitions.add(unit.partition)
+    return out
+
+
+_TIME_COLUMN = {"usage_events": "event_time", "cost_lines": "ChargePeriodStart"}
+
+
+def rows_span(db: Warehouse | duckdb.DuckDBPyConnection, table: str, locations: list[str]) -> Window | None:
+    """The days the rows of these files sit on (for marts to rebuild after an undated file changed)."""
+    if not locations:
+        return None
+    column = _TIME_COLUMN[table]
+    with as_warehouse(db).connect() as con:
+        lo, hi = con.execute(
+            f'SELECT min("{column}")::DATE, max("{column}")::DATE FROM {table} WHERE x_source_file IN '
+            f'(SELECT unnest(?))', [locations]
+        ).fetchone()
+    return (lo, hi + timedelta(days=1)) if lo is not None else None
+
+
+def hull(*windows: Window | None) -> Window | None:
+    """The smallest window covering all of these (a single-run backfill covers one contiguous range)."""
+    found = [w for w in windows if w is not None]
+    return (min(w[0] for w in found), max(w[1] for w in found)) if found else None
+
+
+def _rows_in(con: duckdb.DuckDBPyConnection, table: str, column: str, window: Window) -> pl.LazyFrame:
+    return query(con, f'SELECT * FROM {table} WHERE "{column}" >= ? AND "{column}" < ?', list(window)).lazy()
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str) -> pl.LazyFrame:
     return query(con, f"SELECT * FROM {name}").lazy()
 
 
-def build_spend_daily(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    frame = spend_daily(_table(con, "cost_lines")).collect()
-    replace_rows(con, "spend_daily", frame)
+def build_spend_daily(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.DataFrame:
+    """The invoice per day; with a window, only the lines charged in it, replacing only its days."""
+    if window is None:
+        frame = spend_daily(_table(con, "cost_lines")).collect()
+        replace_rows(con, "spend_daily", frame)
+        return frame
+    frame = spend_daily(_rows_in(con, "cost_lines", "ChargePeriodStart", window)).collect()
+    replace_rows(con, "spend_daily", frame, between=("day", *window))
     return frame
 
 
-def build_usage_daily(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    frame = usage_daily(_table(con, "usage_events")).collect()
-    replace_rows(con, "usage_daily", frame)
+def build_usage_daily(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.DataFrame:
+    if window is None:
+        frame = usage_daily(_table(con, "usage_events")).collect()
+        replace_rows(con, "usage_daily", frame)
+        return frame
+    frame = usage_daily(_rows_in(con, "usage_events", "event_time", window)).collect()
+    replace_rows(con, "usage_daily", frame, between=("day", *window))
     return frame
 
 
-def build_task_daily(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+# A run counts on the day of its first request; a window's rebuild reads this much either side so that a run
+# crossing midnight is counted once, on its first day. A run with gaps longer than this is cut at the margin.
+RUN_MARGIN = timedelta(days=1)
+
+
+def build_task_daily(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.DataFrame:
     """Runs per day, task and team, with the invoice-true cost allocated to them (build allocated_cost first)."""
-    frame = task_daily(_table(con, "usage_events"), _table(con, "allocated_cost")).collect()
-    replace_rows(con, "task_daily", frame)
+    if window is None:
+        frame = task_daily(_table(con, "usage_events"), _table(con, "allocated_cost")).collect()
+        replace_rows(con, "task_daily", frame)
+        return frame
+    margin = (window[0] - RUN_MARGIN, window[1] + RUN_MARGIN)
+    frame = (
+        task_daily(_rows_in(con, "usage_events", "event_time", margin), _rows_in(con, "allocated_cost", "day", window))
+        .filter((pl.col("day") >= window[0]) & (pl.col("day") < window[1]))
+        .collect()
+    )
+    replace_rows(con, "task_daily", frame, between=("day", *window))
     return frame
 
 

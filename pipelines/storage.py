@@ -16,6 +16,38 @@ from typing import Protocol
 from pipelines.errors import SourceError
 
 
+class TransientError(SourceError):
+    """A failure that says nothing about the input (S3 5xx, throttling, a timeout, a dropped connection).
+
+    Not quarantined: the unit is left as it was and the asset fails after the other units and sources have
+    loaded, so Dagster's retry policy runs it again (unchanged units are skipped on the retry).
+    """
+
+
+_TRANSIENT_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed",
+                    "InternalError", "ServiceUnavailable", "503", "500", "502", "504"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """botocore's connection errors and timeouts, and S3 answers with a 5xx status or a throttling code."""
+    try:
+        from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return False
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):
+        return True
+    if isinstance(exc, ClientError):
+        meta = exc.response.get("ResponseMetadata", {})
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        return int(meta.get("HTTPStatusCode") or 0) >= 500 or code in _TRANSIENT_CODES
+    return False
+
+
+def _s3_error(location: str, what: str, exc: Exception) -> SourceError:
+    kind = TransientError if is_transient(exc) else SourceError
+    return kind(location, f"{what}: {exc}")
+
+
 @dataclass(frozen=True)
 class StoredObject:
     location: str  # absolute local path, or s3://bucket/key
@@ -90,7 +122,7 @@ class S3Storage:
                         continue
                     found.append(StoredObject(f"s3://{bucket}/{key}", item["Size"], item.get("ETag", "").strip('"')))
         except Exception as exc:  # botocore errors name the bucket and the reason, never the credentials
-            raise SourceError(target, f"cannot list S3 prefix: {exc}") from exc
+            raise _s3_error(target, "cannot list S3 prefix", exc) from exc
         return sorted(found, key=lambda o: o.location)
 
     def read(self, location: str) -> bytes:
@@ -98,7 +130,7 @@ class S3Storage:
         try:
             return self._client.get_object(Bucket=bucket, Key=key)["Body"].read()
         except Exception as exc:
-            raise SourceError(location, f"cannot read S3 object: {exc}") from exc
+            raise _s3_error(location, "cannot read S3 object", exc) from exc
 
 
 def storage_for(target: str, endpoint_url: str | None = None, region: str | None = None) -> Storage:

@@ -2,14 +2,21 @@
 
 One process writes (the pipeline); the dashboard never opens the DuckDB file at all, it reads Parquet
 snapshots that the writer publishes atomically after each table changes (rule 5 in DESIGN.md).
+
+A DuckDB file has one writer process at a time, and two partitions of an asset may run in two processes at
+once. So the pipeline holds the writer only while it writes (`Warehouse.connect()` around each unit's write),
+and `connect_writer` waits, with backoff and a bound, while another process holds the file.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -98,14 +105,103 @@ def _configure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET TimeZone = 'UTC'")
 
 
-def connect_writer(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the warehouse file for writing and bring its schema up to date."""
+DEFAULT_WAIT_S = 600.0
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process held the warehouse file for longer than we were willing to wait."""
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    # DuckDB: 'IO Error: Could not set lock on file "...": Conflicting lock is held in ... (PID n)'
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def connect_writer(
+    path: str | Path,
+    wait_s: float = DEFAULT_WAIT_S,
+    *,
+    sleep=time.sleep,
+    clock=time.monotonic,
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse file for writing and bring its schema up to date.
+
+    While another process holds the file (a parallel partition writing its rows), retry with exponential
+    backoff and jitter for up to `wait_s` seconds, then raise WarehouseBusy naming the file and the holder.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    _configure(con)
-    migrate(con)
+    deadline = clock() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path))
+            break
+        except duckdb.IOException as exc:
+            if not _is_lock_conflict(exc):
+                raise
+            left = deadline - clock()
+            if left <= 0:
+                raise WarehouseBusy(
+                    f"{path}: another process kept the warehouse locked for more than {wait_s:.0f} s "
+                    f"({exc}); is a pipeline run or a `duckdb` shell holding it open?"
+                ) from exc
+            sleep(min(left, delay * random.uniform(0.5, 1.5)))
+            delay = min(delay * 2, 2.0)
+    try:
+        _configure(con)
+        migrate(con)
+    except Exception:
+        con.close()
+        raise
     return con
+
+
+class Warehouse:
+    """Where the pipeline writes: a file opened only for each short write, or a connection a caller holds.
+
+    Steps take one of these so that a Dagster asset can release the file between units (parallel partitions
+    in other processes get their turn), while tests and scripts can keep passing one open connection.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, con: duckdb.DuckDBPyConnection | None = None,
+                 wait_s: float = DEFAULT_WAIT_S):
+        if (path is None) == (con is None):
+            raise ValueError("give a warehouse path or an open connection, not both")
+        self.path = Path(path) if path is not None else None
+        self.con = con
+        self.wait_s = wait_s
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self.con is not None:
+            yield self.con
+            return
+        con = connect_writer(self.path, self.wait_s)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def as_warehouse(target: "Warehouse | duckdb.DuckDBPyConnection | str | Path") -> Warehouse:
+    if isinstance(target, Warehouse):
+        return target
+    if isinstance(target, duckdb.DuckDBPyConnection):
+        return Warehouse(con=target)
+    return Warehouse(target)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One all-or-nothing write: a unit's rows and its ingest_log entry commit together or not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def connect_reader(path: str | Path) -> duckdb.DuckDBPyConnection:
@@ -125,32 +221,43 @@ def replace_rows(
     table: str,
     frame: pl.DataFrame,
     where: Mapping[str, object] | None = None,
+    *,
+    between: tuple[str, object, object] | None = None,
+    atomic: bool = True,
 ) -> int:
     """Delete the rows matching `where` (all rows when None) and insert `frame`, in one transaction.
 
     This is how every load stays idempotent: a re-run of the same file, page or partition replaces
     exactly what it wrote before. Columns are matched by name; missing ones become NULL.
+    `between=(column, start, end)` narrows the delete to start <= column < end (a partition's window).
+    `atomic=False` when the caller already opened a transaction (see `transaction`).
     """
     cols = [c for c in con.execute(f"SELECT * FROM {_ident(table)} LIMIT 0").pl().columns]
     extra = [c for c in frame.columns if c not in cols]
     if extra:
         raise ValueError(f"{table}: frame has columns the table lacks: {extra}")
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if where:
-            clause = " AND ".join(f"{_ident(k)} IS NOT DISTINCT FROM ?" for k in where)
-            con.execute(f"DELETE FROM {_ident(table)} WHERE {clause}", list(where.values()))
-        else:
-            con.execute(f"DELETE FROM {_ident(table)}")
-        if frame.height:
-            con.register("_aispend_incoming", frame.to_arrow())
-            names = ", ".join(_ident(c) for c in frame.columns)
-            con.execute(f"INSERT INTO {_ident(table)} ({names}) SELECT {names} FROM _aispend_incoming")
-            con.unregister("_aispend_incoming")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    if atomic:
+        with transaction(con):
+            return _replace(con, table, frame, where, between)
+    return _replace(con, table, frame, where, between)
+
+
+def _replace(con, table, frame, where, between) -> int:
+    clauses = [f"{_ident(k)} IS NOT DISTINCT FROM ?" for k in (where or {})]
+    params = list((where or {}).values())
+    if between:
+        column, start, end = between
+        clauses.append(f"{_ident(column)} >= ? AND {_ident(column)} < ?")
+        params += [start, end]
+    if clauses:
+        con.execute(f"DELETE FROM {_ident(table)} WHERE {' AND '.join(clauses)}", params)
+    else:
+        con.execute(f"DELETE FROM {_ident(table)}")
+    if frame.height:
+        con.register("_aispend_incoming", frame.to_arrow())
+        names = ", ".join(_ident(c) for c in frame.columns)
+        con.execute(f"INSERT INTO {_ident(table)} ({names}) SELECT {names} FROM _aispend_incoming")
+        con.unregister("_aispend_incoming")
     return frame.height
 
 

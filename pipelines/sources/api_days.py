@@ -142,7 +142,8 @@ def day_units(source: SourceConfig, load_day: Callable[[Day], pl.DataFrame], tod
         def fingerprint(day: Day = day, final: bool = final) -> str | None:
             return f"final:{day.day.isoformat()}" if final else None
 
-        units.append(Unit(day.location, load, fingerprint, {"x_source": source.name, "x_source_file": day.location}))
+        owns = {"x_source": source.name, "x_source_file": day.location}
+        units.append(Unit(day.location, load, fingerprint, owns, day.day.isoformat()))
     return units
 
 

@@ -214,7 +214,7 @@ def _unit(storage, source: SourceConfig, index: _ObjectIndex, delivery: Delivery
         return out
 
     owns = {"x_source": source.name, "BillingPeriodStart": delivery.period_start}
-    return Unit(location, load, fingerprint, owns)
+    return Unit(location, load, fingerprint, owns, delivery.period_start.strftime("%Y-%m"))
 
 
 def _local_stamp(obj: StoredObject) -> str:
