@@ -98,8 +98,17 @@ class AlertConfig(_Strict):
     webhook_url_env: str = Field(description="environment variable holding the webhook URL")
 
 
+class ChecksConfig(_Strict):
+    """Thresholds of the warning-level asset checks (pipelines/defs/checks.py)."""
+
+    reconciliation_tolerance_pct: float = Field(default=10.0, ge=0, description="max |difference_pct| per provider and month")
+    min_price_coverage: float = Field(default=0.95, ge=0, le=1, description="min share of a source's tokens that are priced")
+    max_age_hours: float = Field(default=48.0, gt=0, description="max age of the newest usage event and cost line")
+
+
 class AispendConfig(_Strict):
     warehouse: str = "aispend-data/aispend.duckdb"
+    start_date: date = Field(default=date(2024, 1, 1), description="first day of the daily and monthly partitions")
     snapshot_dir: str | None = Field(default=None, description="default: 'snapshot' beside the warehouse file")
     sources: list[SourceConfig] = Field(default_factory=list)
     task_catalog: str | None = None
@@ -107,6 +116,7 @@ class AispendConfig(_Strict):
     model_aliases: list[ModelAlias] = Field(default_factory=list)
     budgets: list[BudgetConfig] = Field(default_factory=list)
     alerts: list[AlertConfig] = Field(default_factory=list)
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
     base_dir: str = Field(default=".", description="set by load_config: the config file's folder")
 
     @model_validator(mode="after")
