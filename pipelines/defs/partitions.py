@@ -1,0 +1,53 @@
+"""Partitions: usage by UTC day, invoices by billing month, both starting at the config's `start_date`.
+
+Why these grains: app logs and provider API pulls arrive per day and settle after a day or two, so a day is
+what gets re-read; cloud bills are restated per billing period, so a month is what gets replaced. Both end one
+step past now (`end_offset=1`) so today and this month exist as partitions while they fill up.
+A backfill of a range runs as ONE run (`BackfillPolicy.single_run()`): the asset reads
+`context.partition_time_window`, the whole range, instead of one run per day each opening the warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.config import AispendConfig, load_config
+from pipelines.ingest import Window
+
+DEFAULT_START = date(2024, 1, 1)
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def daily(start: date = DEFAULT_START) -> dg.DailyPartitionsDefinition:
+    return dg.DailyPartitionsDefinition(start_date=start.isoformat(), end_offset=1)
+
+
+def monthly(start: date = DEFAULT_START) -> dg.MonthlyPartitionsDefinition:
+    return dg.MonthlyPartitionsDefinition(start_date=start.replace(day=1).isoformat(), end_offset=1)
+
+
+def start_date(config: AispendConfig | None) -> date:
+    return config.start_date if config is not None else DEFAULT_START
+
+
+def config_from_env() -> AispendConfig | None:
+    """The config AISPEND_CONFIG names, when the file exists (definitions load without one, with defaults)."""
+    path = os.environ.get("AISPEND_CONFIG", "aispend.yaml")
+    return load_config(path) if Path(path).is_file() else None
+
+
+def window(context: dg.AssetExecutionContext) -> Window:
+    """The dates this run covers, end exclusive: one partition, or a backfill's whole range."""
+    tw = context.partition_time_window
+    return tw.start.date(), tw.end.date()
+
+
+def range_tags(first_key: str, last_key: str) -> dict[str, str]:
+    """Tags that make one run cover a range of partitions (what a single-run backfill launches)."""
+    return {RANGE_START_TAG: first_key, RANGE_END_TAG: last_key}
