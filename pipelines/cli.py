@@ -9,87 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import date
 from pathlib import Path
 
+from pipelines.cli_run import run_pipeline, say
 from pipelines.config import ConfigError, load_config
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
-
-
-def say(message: str) -> None:
-    print(f"[aispend] {message}", file=sys.stderr, flush=True)
-
-
-def run_pipeline(config_path: str | Path) -> int:
-    """Materialize every asset through Dagster, in process; 0 only when every step and error check passed."""
-    config_path = str(Path(config_path).resolve())
-    config = load_config(config_path)  # fail fast, before the slow import, on a bad config
-    say(f"config {config_path}: {len(config.sources)} sources, warehouse {config.warehouse_path}")
-    started = time.monotonic()
-    run_started_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    say("loading Dagster (10-25 s on a small machine)...")
-    import dagster as dg
-
-    from pipelines.defs.assets import ALL_ASSETS
-    from pipelines.defs.resources import AispendResource
-
-    say(f"running {len(ALL_ASSETS)} assets: {', '.join(a.key.to_user_string() for a in ALL_ASSETS)}")
-    result = dg.materialize(
-        ALL_ASSETS,
-        resources={"aispend": AispendResource(config_path=config_path)},
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        raise_on_error=False,
-    )
-    failed_steps = [e.step_key for e in result.all_events if e.is_step_failure]
-    failed_checks = [
-        f"{c.asset_key.to_user_string()}:{c.check_name}"
-        for c in result.get_asset_check_evaluations()
-        if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
-    ]
-    warnings = [
-        f"{c.asset_key.to_user_string()}:{c.check_name}"
-        for c in result.get_asset_check_evaluations()
-        if not c.passed and c.severity == dg.AssetCheckSeverity.WARN
-    ]
-    _print_summary(config, run_started_at)
-    say(f"finished in {time.monotonic() - started:.0f} s")
-    for name in warnings:
-        say(f"warning: check {name} did not pass")
-    if failed_steps or failed_checks or not result.success:
-        for step in failed_steps:
-            say(f"FAILED step {step}")
-        for name in failed_checks:
-            say(f"FAILED check {name}")
-        return 1
-    return 0
-
-
-def _print_summary(config, since) -> None:
-    from warehouse.db import connect_writer, query, sql
-
-    con = connect_writer(config.warehouse_path)
-    try:
-        s = query(con, sql("run_summary")).to_dicts()[0]
-        quarantined = query(con, sql("recent_quarantined"), [since])
-    finally:
-        con.close()
-    coverage = 1 - s["unpriced_requests"] / s["requests"] if s["requests"] else 1.0
-    say(
-        f"cost_lines: {s['cost_lines']:,} lines, billed ${s['billed_usd']:,.2f} USD "
-        f"(effective ${s['effective_usd']:,.2f}){' in ' + str(s['currencies']) + ' currencies' if s['currencies'] > 1 else ''}"
-    )
-    say(
-        f"usage_events: {s['requests']:,} requests, priced ${s['usage_cost_usd']:,.2f}, "
-        f"price coverage {coverage:.1%} ({s['unpriced_requests']:,} unpriced, not counted as $0)"
-    )
-    say(f"task_roi: {s['tasks']} catalog tasks, net savings ${s['net_savings_usd']:,.2f}")
-    say(f"snapshots for the dashboard: {config.snapshot_path}")
-    if quarantined.height:
-        say("quarantined in this run (nothing of them was loaded; see ingest_log):")
-        for row in quarantined.to_dicts():
-            say(f"  {row['error']}")
 
 
 def serve_dashboard(
@@ -167,7 +94,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return run_pipeline(args.config)
+    return run_pipeline(args.config, args.date_from, args.date_to)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -196,6 +123,10 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="materialize everything the config names, headless")
     run.add_argument("--config", required=True, help="path to aispend.yaml")
+    run.add_argument("--from", dest="date_from", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                     help="backfill from this UTC day (with --to): usage days, and the billing months touching them")
+    run.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                     help="last UTC day of the backfill (inclusive)")
     run.set_defaults(func=cmd_run)
 
     dash = sub.add_parser("dashboard", help="serve the dashboard (read-only)")

@@ -19,16 +19,14 @@ from tests.pipeline_inputs import SPANS, make_inputs
 
 dg = pytest.importorskip("dagster")
 
-from pipelines.defs.assets import ALL_ASSETS  # noqa: E402
-from pipelines.defs.resources import AispendResource  # noqa: E402
+from pipelines.cli_run import materialize_pipeline  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def materialize(config: Path):
-    return dg.materialize(
-        ALL_ASSETS, resources={"aispend": AispendResource(config_path=str(config))}, raise_on_error=False
-    )
+    """Every asset through the real Dagster definitions, partition by partition, as `aispend run` does."""
+    return materialize_pipeline(config, log=lambda message: None)
 
 
 def totals(config: Path) -> dict:
