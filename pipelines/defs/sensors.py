@@ -1,7 +1,7 @@
 """Sensors: start a run when new CUR manifests or new Bedrock invocation-log objects land in S3.
 
 One sensor per `aws_cur` and per `bedrock_invocation_logs` source of the config named by AISPEND_CONFIG (no such
-source, or no config file: no sensor). Definitions never contact S3 when they load; a tick lists the prefix.
+source, or no config file: no S3 sensor); `marts_after_ingest` rebuilds the marts after ingest runs. Definitions never contact S3 when they load; a tick lists the prefix.
 
 The cursor remembers the newest LastModified seen and every object (key -> ETag) written within LOOKBACK of it.
 An object is new when it is not remembered with that ETag and was written at or after (newest - LOOKBACK):
@@ -19,16 +19,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import dagster as dg
 
-from pipelines.config import AispendConfig, SourceConfig, load_config
+from pipelines.config import AispendConfig, SourceConfig
+from pipelines.defs import partitions
+from pipelines.defs.schedules import COST_JOB, MARTS_JOB, USAGE_JOB, WAREHOUSE_TAG
 
 MIN_INTERVAL_SECONDS = 300
 LOOKBACK = timedelta(minutes=15)
-# Runs share one DuckDB writer: the docs limit runs carrying this tag to one at a time (dagster.yaml).
-WAREHOUSE_TAG = {"aispend/warehouse": "writer"}
 
 # A billing period's manifest (aws_cur.py reads the newest one per period; per-assembly legacy manifests are
 # written together with the top-level one, so only the top-level one triggers).
@@ -156,12 +155,12 @@ def _sensor_name(source: SourceConfig, watch: Watch) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", f"{source.name}_{watch.suffix}")
 
 
-def build_s3_sensor(source: SourceConfig, job, partitions_def=None, *,
+def build_s3_sensor(source: SourceConfig, job_name: str, partitions_def=None, *,
                     lister: Callable[[SourceConfig], list[S3Object]] = list_s3,
                     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING) -> dg.SensorDefinition:
     watch = WATCHES[source.kind]
 
-    @dg.sensor(name=_sensor_name(source, watch), job=job, minimum_interval_seconds=MIN_INTERVAL_SECONDS,
+    @dg.sensor(name=_sensor_name(source, watch), job_name=job_name, minimum_interval_seconds=MIN_INTERVAL_SECONDS,
                description=f"{source.path}: {watch.description}", default_status=default_status)
     def _sensor(context: dg.SensorEvaluationContext):
         cursor = Cursor.loads(context.cursor)
@@ -180,15 +179,45 @@ def build_s3_sensor(source: SourceConfig, job, partitions_def=None, *,
     return _sensor
 
 
-def build_sensors(config: AispendConfig | None, jobs: dict, partitions: dict | None = None) -> list[dg.SensorDefinition]:
-    """A sensor per S3 source of a watched kind; `jobs` and `partitions` by table (cost_lines, usage_events)."""
-    partitions = partitions or {}
-    if config is None:
-        return []
-    return [build_s3_sensor(s, jobs[s.table], partitions.get(s.table)) for s in config.sources
-            if s.kind in WATCHES and s.path and s.path.startswith("s3://")]
+INGEST_JOBS = (COST_JOB, USAGE_JOB)
+_ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+           dg.DagsterRunStatus.STARTED]
 
 
-def config_from_env(path: str) -> AispendConfig | None:
-    """The config the sensors watch; a missing file means no sensors (a broken one fails loudly)."""
-    return load_config(path) if Path(path).is_file() else None
+@dg.sensor(name="marts_after_ingest", job_name=MARTS_JOB, minimum_interval_seconds=60,
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Rebuilds the unpartitioned marts once after ingest runs succeed (none still queued or running).")
+def marts_after_ingest(context: dg.SensorEvaluationContext):
+    """A run-status sensor by hand: it waits until no ingest run is active, so the two 06:00 ingest runs and a
+    burst of S3-triggered runs end in one marts run, not one each. Cursor: the newest success handled."""
+    instance = context.instance
+    after = float(context.cursor) if context.cursor else None
+    done = instance.get_run_records(
+        dg.RunsFilter(job_name=None, statuses=[dg.DagsterRunStatus.SUCCESS],
+                      updated_after=datetime.fromtimestamp(after, timezone.utc) if after else None),
+        limit=100)
+    done = [r for r in done if r.dagster_run.job_name in INGEST_JOBS
+            and (after is None or r.update_timestamp.timestamp() > after)]
+    if not done:
+        return dg.SkipReason("no ingest run finished since the last marts run")
+    active = [r for job in INGEST_JOBS for r in instance.get_runs(dg.RunsFilter(job_name=job, statuses=_ACTIVE), limit=1)]
+    if active:
+        return dg.SkipReason("ingest runs still queued or running; the marts wait for them")
+    newest = max(done, key=lambda r: r.update_timestamp)
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"marts-after-{newest.dagster_run.run_id}",
+                                    tags={**WAREHOUSE_TAG, "aispend/after_run": newest.dagster_run.run_id})],
+        cursor=str(newest.update_timestamp.timestamp()),
+    )
+
+
+def sensors_for(config: AispendConfig | None) -> list[dg.SensorDefinition]:
+    """A sensor per S3 source of a watched kind, on the partitions the assets use, plus marts_after_ingest."""
+    start = partitions.start_date(config)
+    jobs = {"cost_lines": (COST_JOB, partitions.monthly(start)), "usage_events": (USAGE_JOB, partitions.daily(start))}
+    watched = [s for s in (config.sources if config else [])
+               if s.kind in WATCHES and s.path and s.path.startswith("s3://")]
+    return [build_s3_sensor(s, *jobs[s.table]) for s in watched] + [marts_after_ingest]
+
+
+SENSORS = sensors_for(partitions.config_from_env())
