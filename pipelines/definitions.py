@@ -15,6 +15,9 @@ from pipelines.config import load_config
 from pipelines.defs import partitions
 from pipelines.defs.assets import build_assets
 from pipelines.defs.resources import AispendResource
+from pipelines.defs.checks import ASSET_CHECKS
+from pipelines.defs.schedules import SCHEDULES
+from pipelines.defs.sensors import sensors_for
 
 # A Dagster job holds one partitioning, so there is one job per partitioning (the UI, sensors and schedules
 # launch a partition or a range of each) and `everything` holds the unpartitioned rest: prices, the catalog and
@@ -41,7 +44,10 @@ def build_definitions(config_path: str) -> dg.Definitions:
     ]
     return dg.Definitions(
         assets=assets,
+        asset_checks=ASSET_CHECKS,
         jobs=jobs,
+        schedules=SCHEDULES,
+        sensors=sensors_for(config),
         resources={"aispend": AispendResource(config_path=config_path)},
         executor=dg.in_process_executor,
     )
