@@ -1,4 +1,5 @@
-"""`dagster dev` loads workspace.yaml: start it on 127.0.0.1 and find the assets through its GraphQL API."""
+"""`dagster dev` loads workspace.yaml: start it on 127.0.0.1 and find the assets, schedules and sensors through its
+GraphQL API. The config names S3 sources on an endpoint where nothing listens: loading must not contact S3."""
 
 from __future__ import annotations
 
@@ -16,6 +17,22 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 QUERY = '{ assetNodes { assetKey { path } } }'
+AUTOMATION = ('{ repositoriesOrError { ... on RepositoryConnection { nodes { name schedules { name cronSchedule } '
+              'sensors { name } } } } }')
+CONFIG = """\
+warehouse: wh/aispend.duckdb
+sources:
+  - name: cur
+    kind: aws_cur
+    path: s3://billing/cur/
+    endpoint_url: http://127.0.0.1:{port}
+    region: us-east-1
+  - name: bedrock
+    kind: bedrock_invocation_logs
+    path: s3://logs/AWSLogs/
+    endpoint_url: http://127.0.0.1:{port}
+    region: us-east-1
+"""
 
 
 def _free_port() -> int:
@@ -31,8 +48,9 @@ def _post(url: str, query: str) -> dict:
         return json.load(response)
 
 
-def test_dagster_dev_serves_the_asset_graph(tmp_path):
+def test_dagster_dev_serves_the_asset_graph_schedules_and_sensors(tmp_path):
     port = _free_port()
+    (tmp_path / "aispend.yaml").write_text(CONFIG.format(port=_free_port()))  # a closed port: no S3 there
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
@@ -59,10 +77,17 @@ def test_dagster_dev_serves_the_asset_graph(tmp_path):
             time.sleep(3)
         assert nodes, "dagster dev did not serve the asset graph within 300 s"
         keys = sorted("/".join(n["assetKey"]["path"]) for n in nodes)
-        from pipelines.defs.assets import ALL_ASSETS
+        from pipelines.definitions import build_definitions
 
-        assert keys == sorted(a.key.to_user_string() for a in ALL_ASSETS)
+        expected = build_definitions(str(tmp_path / "aispend.yaml"))
+        assert keys == sorted(k.to_user_string() for k in expected.resolve_asset_graph().get_all_asset_keys())
         assert {"cost_lines", "usage_events", "task_roi", "reconciliation", "budget_status"} <= set(keys)
+
+        repos = _post(f"http://127.0.0.1:{port}/graphql", AUTOMATION)["data"]["repositoriesOrError"]["nodes"]
+        schedules = {s["name"]: s["cronSchedule"] for r in repos for s in r["schedules"]}
+        sensors = sorted(s["name"] for r in repos for s in r["sensors"])
+        assert schedules == {"daily_usage": "0 6 * * *", "daily_costs": "0 6 * * *"}
+        assert sensors == ["bedrock_new_logs", "cur_new_manifests", "marts_after_ingest"]
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
