@@ -108,13 +108,19 @@ def materialize_pipeline(
             keys, tags = (first_key, {}) if first_key == last_key else (None, range_tags(first_key, last_key))
             label = f" [{first_key}]" if first_key == last_key else f" [{first_key} .. {last_key}]"
         log(f"running {', '.join(names)}{label}")
+        began = time.monotonic()
         out.runs.append(dg.materialize(
             assets, selection=names, resources=resources, partition_key=keys, tags=tags,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}}, raise_on_error=False,
         ))
+        log(f"  {'done' if out.runs[-1].success else 'FAILED'} in {time.monotonic() - began:.1f} s")
 
     run(["prices", "tasks"])
+    began = time.monotonic()
     cost_todo, usage_todo = steps.pending(db, config, "cost_lines"), steps.pending(db, config, "usage_events")
+    log(f"planned: {len(cost_todo.partitions)} billing months and {len(usage_todo.partitions)} days with new or "
+        f"changed units, {len(cost_todo.undated) + len(usage_todo.undated)} changed undated files "
+        f"({time.monotonic() - began:.1f} s)")
     if start is not None and end is not None:
         usage_window: Window | None = (start, end + timedelta(days=1))
         cost_window: Window | None = months_covering(usage_window)

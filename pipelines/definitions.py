@@ -14,7 +14,10 @@ import dagster as dg
 from pipelines.config import load_config
 from pipelines.defs import partitions
 from pipelines.defs.assets import build_assets
+from pipelines.defs.checks import ASSET_CHECKS
 from pipelines.defs.resources import AispendResource
+from pipelines.defs.schedules import SCHEDULES
+from pipelines.defs.sensors import SENSORS
 from pipelines.defs.checks import ASSET_CHECKS
 from pipelines.defs.schedules import SCHEDULES
 from pipelines.defs.sensors import sensors_for
