@@ -213,3 +213,44 @@ def test_cli_backfill_then_full_run_then_rerun(demo, tmp_path):
     whole = fresh_copy(demo, tmp_path / "whole")
     assert materialize_pipeline(whole / "aispend.yaml", log=lambda m: None).success
     assert totals(whole) == after_full
+
+
+def test_transient_failure_is_not_quarantined_and_others_load(tmp_path):
+    """A storage hiccup leaves the unit for the retry (no ingest_log entry); bad input is quarantined; the rest load."""
+    import polars as pl
+
+    from pipelines.config import SourceConfig
+    from pipelines.ingest import Unit, ingest_source
+    from pipelines.storage import TransientError
+    from pipelines.errors import SourceError
+    from warehouse.db import Warehouse
+
+    source = SourceConfig(name="logs", kind="usage_csv", path="x")
+
+    def good() -> pl.DataFrame:
+        from datetime import datetime
+
+        from pipelines.schemas import USAGE_EVENTS, conform
+
+        return conform(pl.DataFrame({"event_time": [datetime(2026, 11, 2, 9)], "provider": ["openai"],
+                                     "model": ["gpt-4o"], "raw_model": ["gpt-4o"], "task": ["t"],
+                                     "request_count": [1], "input_tokens": [1], "cache_read_tokens": [0],
+                                     "cache_write_tokens": [0], "output_tokens": [1], "reasoning_tokens": [0],
+                                     "is_batch": [False], "status": ["ok"], "x_source": ["logs"],
+                                     "x_source_file": ["good"]}), USAGE_EVENTS)
+
+    def flaky() -> pl.DataFrame:
+        raise TransientError("s3://b/flaky", "cannot read S3 object: 503 SlowDown")
+
+    def bad() -> pl.DataFrame:
+        raise SourceError("bad", "not a number", row=3, column="input_tokens")
+
+    units = [Unit(name, load, lambda: None, {"x_source": "logs", "x_source_file": name}, "2026-11-02")
+             for name, load in [("good", good), ("flaky", flaky), ("bad", bad)]]
+    db = Warehouse(tmp_path / "wh.duckdb")
+    results = {r.location: r.status for r in ingest_source(db, source, lambda: units)}
+    assert results == {"good": "loaded", "flaky": "failed", "bad": "quarantined"}
+    with db.connect() as con:
+        logged = dict(con.execute("SELECT location, status FROM ingest_log").fetchall())
+        rows = con.execute("SELECT count(*) FROM usage_events").fetchone()[0]
+    assert logged == {"good": "loaded", "bad": "quarantined"} and rows == 1
