@@ -17,9 +17,6 @@ from pipelines.defs.assets import build_assets
 from pipelines.defs.checks import ASSET_CHECKS
 from pipelines.defs.resources import AispendResource
 from pipelines.defs.schedules import SCHEDULES
-from pipelines.defs.sensors import SENSORS
-from pipelines.defs.checks import ASSET_CHECKS
-from pipelines.defs.schedules import SCHEDULES
 from pipelines.defs.sensors import sensors_for
 
 # A Dagster job holds one partitioning, so there is one job per partitioning (the UI, sensors and schedules

@@ -101,6 +101,8 @@ def config_text(cost_lines: pl.DataFrame, rates: pl.DataFrame, discount_from: da
 # aispend demo configuration, written by `aispend demo`. Paths are relative to this file.
 warehouse: warehouse/aispend.duckdb
 task_catalog: tasks.yaml
+# Partitions (daily usage, monthly billing) start here.
+start_date: {(end - timedelta(days=120)).replace(day=1).isoformat()}
 
 sources:
   # FOCUS 1.2 cost exports from AWS, OpenAI and Anthropic, one file per provider and month.
@@ -132,8 +134,12 @@ prices:
     #   cache_read_usd_per_mtok: {UNPRICED_RATES['cache_read']}
     #   cache_write_usd_per_mtok: {UNPRICED_RATES['cache_write']}
 
+checks:
+  # The demo is a fixed window of past data, so freshness does not apply (a live setup keeps the 48-hour default).
+  max_age_hours: 876000
+
 budgets:
-  # All AI spend across providers, per calendar month (billed cost).
+  # All AI spend across providers, per calendar month (allocated cost: the invoice where loaded).
   - name: total
     monthly_usd: {_nice(total * 1.05)}
   # Anthropic alone: set below the recent run rate, so the demo shows a breach.
