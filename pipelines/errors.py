@@ -24,3 +24,11 @@ class SourceError(Exception):
         if self.column:
             where.append(f"column {self.column!r}")
         return f"{', '.join(where)}: {self.reason}"
+
+
+class TransientError(SourceError):
+    """A failure that says nothing about the input (S3 5xx, throttling, a timeout, a dropped connection).
+
+    Not quarantined: the unit is left as it was and the asset fails after the other units and sources have
+    loaded, so Dagster's retry policy runs it again (unchanged units are skipped on the retry).
+    """

@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from pipelines.errors import SourceError
+from pipelines.errors import SourceError, TransientError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522, 524, 529})  # 529: Anthropic "overloaded"
 # Tokens that look like provider keys (OpenAI sk-..., sk-proj-..., sk-admin-..., Anthropic sk-ant-...).
@@ -85,7 +85,7 @@ class ApiClient:
                 response = self.session.get(url, params=params, timeout=self.timeout_s)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if last_try:
-                    raise SourceError(url, f"no response after {attempts} attempts ({type(exc).__name__})") from None
+                    raise TransientError(url, f"no response after {attempts} attempts ({type(exc).__name__})") from None
                 self.sleep(self._backoff(attempt))
                 continue
             if response.status_code < 400:
@@ -93,7 +93,7 @@ class ApiClient:
             if response.status_code not in RETRY_STATUSES:
                 raise SourceError(url, self._describe(response))
             if last_try:
-                raise SourceError(url, f"{self._describe(response)} (gave up after {attempts} attempts)")
+                raise TransientError(url, f"{self._describe(response)} (gave up after {attempts} attempts)")
             wait = self._retry_after(response)
             if wait is None:
                 wait = self._backoff(attempt)

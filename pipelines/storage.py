@@ -13,15 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pipelines.errors import SourceError
-
-
-class TransientError(SourceError):
-    """A failure that says nothing about the input (S3 5xx, throttling, a timeout, a dropped connection).
-
-    Not quarantined: the unit is left as it was and the asset fails after the other units and sources have
-    loaded, so Dagster's retry policy runs it again (unchanged units are skipped on the retry).
-    """
+from pipelines.errors import SourceError, TransientError
 
 
 _TRANSIENT_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed",
