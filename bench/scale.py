@@ -1,6 +1,6 @@
 """Scale benchmark: every pipeline stage at 10, 30 and 100 million usage events, time and peak memory per stage.
 
-    .venv/bin/python bench/scale.py --events 10M                  # about 10 minutes here
+    .venv/bin/python bench/scale.py --events 10M                  # 10M: about 6 minutes here at light load
     .venv/bin/python bench/scale.py --events 10M,30M,100M --stages generate,price,load --mem-limit-gb 14
     .venv/bin/python bench/scale.py --events 30M --marts-from parquet   # marts over the Parquet, streaming
 
@@ -319,6 +319,8 @@ def stage_mart_parquet(workdir: Path, mart: str, **_) -> dict:
         return conform(build_price_table([]), PRICES).lazy()
 
     def built(name: str) -> pl.LazyFrame:
+        if not (marts / f"{name}.parquet").exists():
+            raise SystemExit(f"needs the {name} mart, which did not finish")
         return pl.scan_parquet(marts / f"{name}.parquet")
 
     plans = {
