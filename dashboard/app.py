@@ -69,9 +69,10 @@ def create_app(snapshot_dir: str | Path, auth: dashboard_auth.AuthSettings | Non
     tables.register_callbacks(app, current_snapshot_dir, _filters_for)
     # Render the index once now: Dash registers its script paths while rendering it, and a gunicorn worker
     # forked before that would refuse the first script request it gets ("not a registered library").
-    app.server.test_client().get("/_dash-layout")
-    app.server.test_client().get("/")
     dashboard_auth.install(app.server, auth or dashboard_auth.AuthSettings())
+    warm_up = {dashboard_auth.WARM_UP_ENVIRON: True}
+    app.server.test_client().get("/_dash-layout", environ_base=warm_up)
+    app.server.test_client().get("/", environ_base=warm_up)
     return app
 
 

@@ -143,8 +143,17 @@ def _challenge() -> Response:
     )
 
 
+# Set only by the app's own start-up render (a Flask test client in the same process); a WSGI environ key
+# without the HTTP_ prefix cannot come from a client's request.
+WARM_UP_ENVIRON = "aispend.warm_up"
+
+
 def install(server: Flask, settings: AuthSettings) -> None:
-    """Check every request (pages, Dash's JSON endpoints, assets) before Flask routes it."""
+    """Check every request (pages, Dash's JSON endpoints, assets) before Flask routes it.
+
+    Installed before the app's start-up render (Flask refuses new hooks after a first request); that render
+    marks itself with WARM_UP_ENVIRON and is let through.
+    """
     if settings.mode == "none":
         return
     if settings.mode == "basic":
@@ -152,6 +161,8 @@ def install(server: Flask, settings: AuthSettings) -> None:
 
         @server.before_request
         def _basic():
+            if request.environ.get(WARM_UP_ENVIRON):
+                return None
             credentials = request.authorization
             if (
                 credentials is None
@@ -167,6 +178,8 @@ def install(server: Flask, settings: AuthSettings) -> None:
 
         @server.before_request
         def _proxy():
+            if request.environ.get(WARM_UP_ENVIRON):
+                return None
             user = (request.headers.get(header) or "").strip()
             if not user:
                 return Response(f"Forbidden: no {header} header from the authenticating proxy.\n", 403)

@@ -613,6 +613,7 @@ SELECT category, is_estimate, provider, model, task, team,
 FROM read_parquet(?)""" + WASTE_FILTER + """
 GROUP BY ALL
 ORDER BY cost_usd DESC NULLS LAST, category, provider, model, task, team
+LIMIT ?
 """
 WASTE_DETAIL_SCHEMA = {
     "category": pl.String,
@@ -641,8 +642,9 @@ def waste_summary(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:
     return _read(snapshot_dir, "waste", WASTE_SUMMARY_SQL, _waste_params(f), WASTE_SUMMARY_SCHEMA)
 
 
-def waste_detail(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:
-    return _read(snapshot_dir, "waste", WASTE_DETAIL_SQL, _waste_params(f), WASTE_DETAIL_SCHEMA)
+def waste_detail(snapshot_dir: str | Path, f: Filters, limit: int | None = None) -> pl.DataFrame:
+    """Where waste happens, largest first; the page asks for the top rows only, the CSV for all of them."""
+    return _read(snapshot_dir, "waste", WASTE_DETAIL_SQL, [*_waste_params(f), limit], WASTE_DETAIL_SCHEMA)
 
 
 def waste_daily(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:

@@ -79,7 +79,7 @@ def test_dashboard_headline_equals_warehouse(demo_run, tmp_path):
         wait_text(page, "#overview-billed-value-USD", f"${window:,.2f}")
         page.screenshot(path=str(artifacts_dir(tmp_path) / "e2e-overview.png"), full_page=True)
         page.goto(f"{url}/tasks?start={first_day}&end={last_day}")
-        page.wait_for_selector("#tasks-table tbody tr")
-        assert page.locator("#tasks-table tbody tr").count() >= 12
+        page.wait_for_selector("#table-tasks tbody tr")
+        assert page.locator("#table-tasks tbody tr").count() >= 12
         page.screenshot(path=str(artifacts_dir(tmp_path) / "e2e-tasks.png"), full_page=True)
         console.assert_clean()

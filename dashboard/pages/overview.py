@@ -171,7 +171,7 @@ def layout(**query) -> html.Div:
     usage = data.usage_summary(snap, period, filters.team, provider)
     choices = {"provider": figures.provider_options(data.providers(snap)), "team": data.teams(snap)}
     budgets = (tables.render(BUDGETS, data.budgets(snap, filters), "Budgets this month",
-                             "Priced usage from the logs, USD, against each configured monthly budget.")
+                             "Allocated AI cost (the invoice where loaded, else priced logs), USD, against each configured monthly budget.")
                if data.has_snapshot(snap, "budget_status") else missing("Budget status"))
     anomalies = (tables.render(ANOMALIES, data.anomalies(snap, filters), "Anomalies, last 7 days of the period",
                                "Days whose priced usage cost (USD) broke from the usual for that provider, model "

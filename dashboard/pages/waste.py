@@ -91,9 +91,13 @@ def layout(**query) -> html.Div:
         tables.render(SUMMARY, summary, "By category",
                       "USD. 'spent' is money already paid for nothing; 'estimate' is what a lever would have saved "
                       "on work that was done. Unpriced requests count in Requests with an unknown cost (not $0)."),
-        tables.render(DETAIL, data.waste_detail(snap, filters), "Where it happens"),
+        tables.render(DETAIL, data.waste_detail(snap, filters, limit=DETAIL_ROWS), "Where it happens",
+                      f"The {DETAIL_ROWS} largest by waste or saving, USD; the CSV has every row."),
     ]
     return html.Div(body, className="page")
+
+
+DETAIL_ROWS = 50
 
 
 def register_callbacks(app: dash.Dash) -> None:
