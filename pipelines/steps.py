@@ -217,12 +217,29 @@ def hull(*windows: Window | None) -> Window | None:
     return (min(w[0] for w in found), max(w[1] for w in found)) if found else None
 
 
+# Columns no mart reads: leaving them in DuckDB keeps the frames a mart rebuild pulls into memory smaller
+# (cost_lines' Tags alone is often the widest column of a bill).
+UNREAD_COLUMNS = {
+    "usage_events": {"user_id", "project", "latency_ms", "price_source", "x_source_file"},
+    "cost_lines": {"Tags", "ChargeDescription", "BillingAccountName", "SubAccountName", "InvoiceIssuerName",
+                   "InvoiceId", "RegionName", "AvailabilityZone", "ResourceName", "SkuPriceId", "x_source_file"},
+}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    skip = UNREAD_COLUMNS.get(table, set())
+    names = query(con, f"SELECT * FROM {table} LIMIT 0").columns
+    return ", ".join(f'"{c}"' for c in names if c not in skip)
+
+
 def _rows_in(con: duckdb.DuckDBPyConnection, table: str, column: str, window: Window) -> pl.LazyFrame:
-    return query(con, f'SELECT * FROM {table} WHERE "{column}" >= ? AND "{column}" < ?', list(window)).lazy()
+    return query(
+        con, f'SELECT {_columns(con, table)} FROM {table} WHERE "{column}" >= ? AND "{column}" < ?', list(window)
+    ).lazy()
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str) -> pl.LazyFrame:
-    return query(con, f"SELECT * FROM {name}").lazy()
+    return query(con, f"SELECT {_columns(con, name)} FROM {name}").lazy()
 
 
 def build_spend_daily(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.DataFrame:
