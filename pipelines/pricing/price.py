@@ -80,6 +80,7 @@ def price_usage(
         events.select(_PK, "provider", "model", event_date().alias(_DATE), "service_tier", "is_batch")
         .unique(subset=_PK, keep="any")
         .with_columns(event_variant().alias(_VARIANT))
+        .cache()  # key_prices reads it four times
     )
     keyed = key_prices(keys, prices, discounts_frame(discounts)).with_row_index(_KID).cache()
     priced = (
@@ -163,8 +164,9 @@ def prices_in_force(keys: pl.LazyFrame, prices: pl.LazyFrame) -> pl.LazyFrame:
             how="inner",
         )
         .filter(valid)
-        .group_by(key)
-        .agg(pl.col(*_PRICE_COLUMNS).sort_by("valid_from").last())
+        .sort("valid_from", maintain_order=True)
+        .unique(subset=key, keep="last")
+        .select(*key, *_PRICE_COLUMNS)
     )
 
 
