@@ -9,6 +9,13 @@ at matching scale. `--raw` also writes the 10M usage_events themselves and build
 from them with the pipeline's own transforms (slow: minutes). Then the real server (`aispend dashboard`,
 gunicorn) is timed from headless Chromium: a page load is goto -> network idle (layout callback and figures
 rendered); a filter change is a click on a period preset -> network idle.
+
+Times are measured to when the page is ready, not to when network idle fires (Playwright waits 500 ms of quiet
+to call the network idle; that wait is not the dashboard's): ready = the later of the last response's end and
+the last change to the page's DOM (plotly drawing included), from the goto or the click. Each Dash callback
+(`POST /_dash-update-component`) is also timed from the browser's network events (request sent -> response
+received: server work, payload and transfer), so a slow page shows whether the server or the browser is slow.
+`--snapshot DIR` reuses a snapshot folder an earlier run kept with `--keep DIR`.
 """
 
 from __future__ import annotations
@@ -124,40 +131,99 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+# Records when the DOM last changed (the page is drawn by then), in the page's wall clock (ms since epoch).
+LAST_CHANGE_JS = """
+window.__lastChange = Date.now();
+new MutationObserver(() => { window.__lastChange = Date.now(); })
+    .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+"""
+
+
+class Network:
+    """Responses seen by one page: end time (epoch ms) of each, and the duration of each Dash callback."""
+
+    def __init__(self, page):
+        self.ends: list[float] = []
+        self.callbacks: list[float] = []
+        page.on("requestfinished", self._finished)
+
+    def _finished(self, request) -> None:
+        timing = request.timing
+        if timing.get("responseEnd", -1) < 0:
+            return
+        self.ends.append(timing["startTime"] + timing["responseEnd"])
+        if request.method == "POST" and "/_dash-update-component" in request.url:
+            self.callbacks.append(timing["responseEnd"] - max(timing.get("requestStart", 0), 0))
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.ends), len(self.callbacks)
+
+
+def ready_ms(page, network: Network, started_epoch_ms: float, since: tuple[int, int]) -> float:
+    """From the start to the later of the last response and the last DOM change (after network idle)."""
+    page.wait_for_load_state("networkidle")
+    last_change = page.evaluate("window.__lastChange || 0")
+    last_response = max(network.ends[since[0]:], default=started_epoch_ms)
+    return max(last_change, last_response) - started_epoch_ms
+
+
+def measure(page, network: Network, url: str, samples: int) -> list[tuple[str, list[float]]]:
+    """Per page: load times, filter-change times and the callbacks each made (ms)."""
+    rows = []
+    for path in PAGES:
+        loads, filters, load_callbacks, filter_callbacks = [], [], [], []
+        for i in range(samples):
+            since = network.mark()
+            start = time.time() * 1000
+            page.goto(url + path)
+            page.wait_for_selector(".page h1")
+            loads.append(ready_ms(page, network, start, since))
+            load_callbacks += network.callbacks[since[1]:]
+            if path == "/health":
+                continue
+            preset = ["Last 7 days", "Last 30 days", "Last 90 days", "All data"][i % 4]
+            since = network.mark()
+            start = time.time() * 1000
+            page.get_by_role("link", name=preset).first.click()
+            page.wait_for_function("(n) => document.querySelector('.preset.active')?.innerText === n", arg=preset)
+            filters.append(ready_ms(page, network, start, since))
+            filter_callbacks += network.callbacks[since[1]:]
+        rows.append(("page load " + path, loads))
+        rows.append(("  its callbacks", load_callbacks))
+        if filters:
+            rows.append(("filter change " + path, filters))
+            rows.append(("  its callbacks", filter_callbacks))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--snapshot", type=Path, help="reuse this snapshot folder instead of building one")
+    parser.add_argument("--keep", type=Path, help="build the warehouse in this folder and keep it")
     args = parser.parse_args()
     from tests.browser import chromium, dash_server, open_page
 
     with tempfile.TemporaryDirectory(prefix="aispend-bench-") as tmp:
-        snapshot = build(Path(tmp))
+        if args.snapshot:
+            snapshot = args.snapshot
+        else:
+            root = args.keep or Path(tmp)
+            root.mkdir(parents=True, exist_ok=True)
+            snapshot = build(root)
         with dash_server(snapshot, Path(tmp), workers=args.workers) as url, chromium() as browser:
             page, console = open_page(browser)
+            page.add_init_script(LAST_CHANGE_JS)
+            network = Network(page)
             for path in PAGES:  # warm: first figures, first reads
                 page.goto(url + path)
                 page.wait_for_load_state("networkidle")
-            print(f"{'what':38} {'p50 ms':>8} {'p95 ms':>8}  (n={args.samples})")
-            for path in PAGES:
-                loads, filters = [], []
-                for i in range(args.samples):
-                    start = time.perf_counter()
-                    page.goto(url + path)
-                    page.wait_for_selector(".page h1")
-                    page.wait_for_load_state("networkidle")
-                    loads.append((time.perf_counter() - start) * 1000)
-                    if path == "/health":
-                        continue
-                    preset = ["Last 7 days", "Last 30 days", "Last 90 days", "All data"][i % 4]
-                    start = time.perf_counter()
-                    page.get_by_role("link", name=preset).first.click()
-                    page.wait_for_function("(n) => document.querySelector('.preset.active')?.innerText === n", arg=preset)
-                    page.wait_for_load_state("networkidle")
-                    filters.append((time.perf_counter() - start) * 1000)
-                print(f"{'page load ' + path:38} {pct(loads, .5):8.0f} {pct(loads, .95):8.0f}")
-                if filters:
-                    print(f"{'filter change ' + path:38} {pct(filters, .5):8.0f} {pct(filters, .95):8.0f}")
+            rows = measure(page, network, url, args.samples)
+            print(f"{'what':38} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'n':>5}")
+            for what, values in rows:
+                if values:
+                    print(f"{what:38} {pct(values, .5):8.0f} {pct(values, .95):8.0f} {max(values):8.0f} {len(values):5}")
             if console.errors:
                 print("console errors:", *console.errors, sep="\n")
                 return 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import dash
 from dash import Input, Output, State, dcc, html
@@ -180,8 +180,28 @@ def register_filter_callback(app: dash.Dash, page: str, choice_keys: list[str]) 
         first, last = _day(start_date), _day(end_date)
         if first is None or last is None:  # half-picked range: wait for the second date
             return dash.no_update
-        wanted = search(data.Period(min(first, last), max(first, last)), **dict(zip(choice_keys, choices)))
-        return dash.no_update if wanted == (current or "") else wanted
+        picked = dict(zip(choice_keys, choices))
+        wanted = search(data.Period(min(first, last), max(first, last)), **picked)
+        if wanted == (current or "") or _same_view(current, first, last, picked):
+            return dash.no_update
+        return wanted
+
+
+def _same_view(current: str | None, first: date, last: date, picked: dict) -> bool:
+    """Whether the controls show what the current address already shows.
+
+    The controls report their values once after a page renders; on an address with no dates (the default
+    period) the query strings differ while the view is the same, and rewriting the address would render the
+    whole page a second time.
+    """
+    bounds = data.day_range(snapshot_dir())
+    if bounds is None:
+        return False
+    query = {k: v[-1] for k, v in parse_qs((current or "").lstrip("?")).items()}
+    shown, _ = filters_from_query(bounds, query)
+    wanted = data.Filters(data.Period(min(first, last), max(first, last)),
+                          **{k: v or None for k, v in picked.items()})
+    return all(getattr(shown, k) == getattr(wanted, k) for k in ("period", *picked))
 
 
 def title_row(page: str, title: str, period: data.Period | None, extra=None) -> html.Div:
