@@ -20,6 +20,7 @@ genai-prices gives that price. The prefix is stripped only as a fallback when no
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -64,8 +65,33 @@ _BEDROCK_ROUTE_PREFIX = re.compile(r"^(?:converse|invoke|converse_like)/")
 
 
 def normalize_provider(raw: pl.Expr) -> pl.Expr:
-    cleaned = raw.str.strip_chars().str.to_lowercase()
-    return cleaned.replace(PROVIDER_ALIASES)
+    # Cleaned on the batch's distinct names (a handful), not on every event.
+    return raw.map_batches(_providers_batch, return_dtype=pl.String, is_elementwise=True)
+
+
+def _clean_providers(raw: pl.Series) -> pl.Series:
+    return raw.str.strip_chars().str.to_lowercase().replace(PROVIDER_ALIASES)
+
+
+def _providers_batch(raw: pl.Series) -> pl.Series:
+    return map_distinct(raw.cast(pl.String), _clean_providers)
+
+
+def distinct_codes(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(code per row, distinct values): `distinct.gather(code)` gives `values` back; null is the last distinct.
+
+    A string column of a million rows with few distinct values is coded in one hash pass (an Enum cast), so
+    work done on the distinct values is mapped back with a gather instead of a string join.
+    """
+    distinct = values.unique().drop_nulls()
+    codes = values.cast(pl.Enum(distinct)).to_physical().cast(pl.UInt64).fill_null(distinct.len())
+    return codes, distinct.extend_constant(None, 1)
+
+
+def map_distinct(values: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """`fn` (elementwise, over strings) run once per distinct value, null included, and mapped back to every row."""
+    codes, distinct = distinct_codes(values)
+    return fn(distinct).gather(codes).alias(values.name)
 
 
 def normalize_model(provider: pl.Expr, raw_model: pl.Expr) -> pl.Expr:
@@ -173,11 +199,19 @@ def canonical_model(provider: str | None, model: str | None) -> str | None:
 
 def _canonical_batch(pairs: pl.Series) -> pl.Series:
     model, provider = pairs.struct.unnest().to_series(0), pairs.struct.field("__provider")
-    key = provider.fill_null("\x00") + "\x1f" + model.fill_null("\x00")
-    distinct = (
-        pl.DataFrame({"key": key, "provider": provider, "model": model})
-        .unique(subset="key")
-        .with_columns(normalize_provider(pl.col("provider")).alias("provider"), clean_model_id(pl.col("model")).alias("model"))
-    )
-    mapped = [canonical_model(p, m) for p, m in zip(distinct["provider"], distinct["model"])]
-    return key.replace_strict(distinct["key"], pl.Series(mapped, dtype=pl.String), return_dtype=pl.String)
+    model_codes, models = distinct_codes(model.cast(pl.String))
+    provider_codes, providers = distinct_codes(provider.cast(pl.String))
+    width = models.len()
+    pair = provider_codes * width + model_codes  # one integer per (provider, model): exact, no string concat
+    distinct = pair.unique()
+    cleaned = pl.DataFrame(
+        {"provider": _clean_providers(providers.gather(distinct // width)), "model": models.gather(distinct % width)}
+    ).with_columns(clean_model_id(pl.col("model")))
+    mapped = pl.Series([canonical_model(p, m) for p, m in zip(cleaned["provider"], cleaned["model"])], dtype=pl.String)
+    if providers.len() * width <= _LOOKUP_LIMIT:  # a table indexed by the pair: one gather per row
+        lookup = pl.repeat(None, providers.len() * width, dtype=pl.String, eager=True).scatter(distinct, mapped)
+        return lookup.gather(pair).alias(model.name)
+    return pair.replace_strict(distinct, mapped, return_dtype=pl.String).alias(model.name)
+
+
+_LOOKUP_LIMIT = 1 << 22
