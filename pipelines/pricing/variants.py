@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.models import map_distinct
 from pipelines.pricing.price_table import BATCH, STANDARD
 
 VARIANT_FALLBACKS: dict[tuple[str, str], float] = {
@@ -54,12 +55,12 @@ def event_variant() -> pl.Expr:
 
 
 def _tier_variant(tiers: pl.Series) -> pl.Series:
-    distinct = tiers.unique()
+    return map_distinct(tiers, _clean_tiers)
+
+
+def _clean_tiers(distinct: pl.Series) -> pl.Series:
     cleaned = distinct.str.strip_chars().str.to_lowercase()
-    variant = (
-        pl.select(pl.when(cleaned.is_in(STANDARD_TIERS)).then(pl.lit(STANDARD)).otherwise(cleaned)).to_series()
-    )
-    return tiers.replace_strict(distinct, variant, return_dtype=pl.String)
+    return pl.select(pl.when(cleaned.is_in(STANDARD_TIERS)).then(pl.lit(STANDARD)).otherwise(cleaned)).to_series()
 
 
 def fallbacks_frame() -> pl.LazyFrame:
