@@ -258,9 +258,23 @@ def build_usage_daily(con: duckdb.DuckDBPyConnection, window: Window | None = No
         frame = usage_daily(_table(con, "usage_events")).collect()
         replace_rows(con, "usage_daily", frame)
         return frame
-    frame = usage_daily(_rows_in(con, "usage_events", "event_time", window)).collect()
-    replace_rows(con, "usage_daily", frame, between=("day", *window))
-    return frame
+    frames = []
+    for part in chunks(window):
+        frame = usage_daily(_rows_in(con, "usage_events", "event_time", part)).collect()
+        replace_rows(con, "usage_daily", frame, between=("day", *part))
+        frames.append(frame)
+    return pl.concat(frames) if frames else query(con, "SELECT * FROM usage_daily LIMIT 0")
+
+
+# A range backfill rebuilds its daily marts a week at a time: memory stays that of a week of events, however
+# long the range (a first run over a year of history is one range).
+CHUNK_DAYS = 7
+
+
+def chunks(window: Window, days: int = CHUNK_DAYS) -> list[Window]:
+    start, end = window
+    return [(d, min(d + timedelta(days=days), end)) for d in
+            (start + timedelta(days=i) for i in range(0, (end - start).days, days))]
 
 
 # A run counts on the day of its first request; a window's rebuild reads this much either side so that a run
@@ -274,14 +288,17 @@ def build_task_daily(con: duckdb.DuckDBPyConnection, window: Window | None = Non
         frame = task_daily(_table(con, "usage_events"), _table(con, "allocated_cost")).collect()
         replace_rows(con, "task_daily", frame)
         return frame
-    margin = (window[0] - RUN_MARGIN, window[1] + RUN_MARGIN)
-    frame = (
-        task_daily(_rows_in(con, "usage_events", "event_time", margin), _rows_in(con, "allocated_cost", "day", window))
-        .filter((pl.col("day") >= window[0]) & (pl.col("day") < window[1]))
-        .collect()
-    )
-    replace_rows(con, "task_daily", frame, between=("day", *window))
-    return frame
+    frames = []
+    for part in chunks(window):
+        margin = (part[0] - RUN_MARGIN, part[1] + RUN_MARGIN)
+        frame = (
+            task_daily(_rows_in(con, "usage_events", "event_time", margin), _rows_in(con, "allocated_cost", "day", part))
+            .filter((pl.col("day") >= part[0]) & (pl.col("day") < part[1]))
+            .collect()
+        )
+        replace_rows(con, "task_daily", frame, between=("day", *part))
+        frames.append(frame)
+    return pl.concat(frames) if frames else query(con, "SELECT * FROM task_daily LIMIT 0")
 
 
 def build_task_roi(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
