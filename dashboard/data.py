@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -95,6 +96,9 @@ def _connection() -> duckdb.DuckDBPyConnection:
     if con is None or _local.pid != os.getpid():
         con = duckdb.connect(":memory:")
         con.execute("SET autoinstall_known_extensions = false")
+        # Files are named /proc/self/fd/N (see _pinned) and N is reused for other files: no cache by name.
+        con.execute("SET enable_external_file_cache = false")
+        con.execute("SET parquet_metadata_cache = false")
         _local.con, _local.pid = con, os.getpid()
     return con
 
@@ -156,9 +160,45 @@ def read_sql(
     stamp = snapshot_stamp(snapshot_dir, tables)
     if stamp is None:
         return pl.DataFrame(schema=schema)
-    paths = [str(snapshot_file(snapshot_dir, t)) for t in tables]
     key = (statement, str(snapshot_dir), stamp, tuple(params))
-    return cached(key, lambda: _query(statement, [*paths, *params], schema, frames() if frames else None))
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None:
+        return cached(key, lambda: hit)
+    with _pinned([snapshot_file(snapshot_dir, t) for t in tables]) as (paths, pinned_stamp):
+        if pinned_stamp is None:  # unpublished between the stat and the open
+            return pl.DataFrame(schema=schema)
+        key = (statement, str(snapshot_dir), pinned_stamp, tuple(params))
+        return cached(key, lambda: _query(statement, [*paths, *params], schema, frames() if frames else None))
+
+
+_PROC_FD = Path("/proc/self/fd")
+
+
+@contextmanager
+def _pinned(files: list[Path]):
+    """Open the snapshot files and yield paths that name exactly the opened files, with their stamp.
+
+    The pipeline replaces a snapshot (os.replace) whenever it publishes, and DuckDB opens a file more than
+    once in one query (binding reads the schema, execution the row groups); reading by name could join the
+    footer of one version to the data of the next, and the query fails. /proc/self/fd/N names the open
+    file itself, so a query reads one version however often it reopens it. Without /proc (not Linux) the plain
+    paths are used.
+    """
+    fds: list[int] = []
+    try:
+        for path in files:
+            try:
+                fds.append(os.open(path, os.O_RDONLY))
+            except FileNotFoundError:
+                yield [], None
+                return
+        stamp = tuple((st.st_ino, st.st_size, st.st_mtime_ns) for st in map(os.fstat, fds))
+        paths = [str(_PROC_FD / str(fd)) for fd in fds] if _PROC_FD.is_dir() else [str(f) for f in files]
+        yield paths, stamp
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def _read(snapshot_dir: str | Path, table: str, statement: str, params: list, schema: dict) -> pl.DataFrame:

@@ -143,6 +143,14 @@ class Console:
     def attach(self, page) -> None:
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        # What the console line does not say (Chromium logs only "Failed to load resource: ... 500"): which
+        # request failed or was cancelled.
+        page.on("requestfailed", lambda r: self.messages.append(f"requestfailed: {r.method} {r.url} {r.failure}"))
+        page.on("response", self._on_response)
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400:  # the body is in the server log (the traceback of a callback error)
+            self.messages.append(f"response {response.status}: {response.request.method} {response.url}")
 
     def _on_console(self, message) -> None:
         text = f"{message.type}: {message.text}"
@@ -151,7 +159,9 @@ class Console:
             self.errors.append(text)
 
     def assert_clean(self) -> None:
-        assert not self.errors, "browser console errors:\n" + "\n".join(self.errors)
+        assert not self.errors, ("browser console errors:\n" + "\n".join(self.errors)
+                                 + "\n--- every console message and failed request, in order ---\n"
+                                 + "\n".join(self.messages))
 
 
 def open_page(browser, width: int = 1360, height: int = 900):

@@ -48,6 +48,9 @@ def test_pages_render_while_the_pipeline_publishes(tmp_path):
             stop.set()
             writer.join(timeout=300)
         page.screenshot(path=str(artifacts_dir(tmp_path) / "during-writes.png"), full_page=True)
+        if console.errors:  # the server's side of it: a callback's traceback is in its log
+            for log in tmp_path.glob("dash-server-*.log"):
+                print(f"--- {log.name} ---\n{log.read_text(errors='replace')[-6000:]}")
         console.assert_clean()
     assert not errors, errors
     assert loads == 30
