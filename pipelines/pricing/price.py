@@ -118,10 +118,14 @@ def price_key() -> pl.Expr:
 
 
 def _rate_rows(keyed: pl.LazyFrame) -> pl.LazyFrame:
-    """Per key and tier level (0 base, else the tier): the four effective rates and the price_source text."""
+    """Per key and tier level (0 base, else the tier): the four effective rates and the price_source text.
+
+    A tier row only for keys that have the tier (an event reaches a tier only past its threshold): most models
+    have none, so the join's table stays about one row per key.
+    """
     return pl.concat(
         [
-            keyed.select(
+            keyed.filter(pl.lit(True) if level == 0 else pl.col(tier_threshold(level)).is_not_null()).select(
                 (pl.col(_KID).cast(pl.UInt64) * _LEVELS + level).alias(_ROW),
                 *(pl.col(f"tier{level}_{rate}" if level else rate).alias(rate) for rate in RATE_COLUMNS),
                 pl.col(_SOURCES[level]).alias("price_source"),
