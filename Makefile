@@ -8,14 +8,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: help setup demo run dashboard dev test test-slow test-all browser bench clean
+.PHONY: help setup demo run dashboard dev test test-slow test-all browser bench bench-scale bench-dashboard clean
 
 help:
 	@echo "make demo       set up, generate demo data, run the pipeline, serve the dashboard on 127.0.0.1:8050"
 	@echo "make test       set up (incl. Debian's chromium) and run the test suite"
 	@echo "make test-slow  the slow tests (dagster dev, large data)"
 	@echo "make dev        dagster dev on 127.0.0.1:3000 over workspace.yaml (demo config)"
-	@echo "make bench      benchmarks under bench/"
+	@echo "make bench      pricing benchmark: 10M events, against genai-prices in a loop (about a minute)"
+	@echo "make bench-scale, make bench-dashboard   the scale (10M events) and dashboard latency benchmarks"
 
 $(BIN)/python:
 	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"
@@ -63,6 +64,12 @@ test-all: setup browser
 
 bench: setup
 	$(BIN)/python bench/usage_pricing.py
+
+bench-scale: setup
+	$(BIN)/python bench/scale.py --events 10M
+
+bench-dashboard: setup browser
+	$(BIN)/python bench/dashboard_latency.py
 
 clean:
 	rm -rf $(VENV) demo .dagster_home .pytest_cache
