@@ -149,8 +149,8 @@ def test_tasks_table_matches_sql_and_downloads(snapshot, base_url, browser, tmp_
         assert ("loses money" in row.inner_text()) == losing, task
     assert any(net is not None and net < 0 for _, net in want)  # the data has a losing task to show
     assert "unpriced requests are left out, not counted as $0" in page.inner_text("body")
+    page.wait_for_selector("#tasks-net-savings-chart .main-svg")  # plotly draws after the table is in
     assert "allocated cost (invoice-true), USD" in page.inner_text("#tasks-net-savings-chart")
-    page.wait_for_selector("#tasks-net-savings-chart .main-svg")
     page.screenshot(path=str(artifacts_dir(tmp_path) / "tasks.png"), full_page=True)
 
     with page.expect_download(timeout=SLOW_MS) as download_info:
