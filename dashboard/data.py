@@ -138,11 +138,6 @@ def cached(key: tuple, compute) -> pl.DataFrame:
     return value
 
 
-def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
-
-
 def read_sql(
     snapshot_dir: str | Path,
     tables: str | tuple[str, ...],

@@ -129,11 +129,6 @@ def token_type() -> pl.Expr:
     return pl.when(tokenish & ~text.str.contains(r"\bstorage\b")).then(kind)
 
 
-def _meter_words() -> pl.Expr:
-    meter = pl.col("SkuMeter").fill_null(pl.col("ChargeDescription")).fill_null("").str.to_lowercase()
-    return meter.str.replace_all(r"[-_]", " ").str.strip_chars().str.split(" ")
-
-
 def _azure_family() -> pl.Expr:
     """`gpt 4o 0513 Input global Tokens` -> `gpt-4o|0513`: the model's words up to the first non-model word,
     then the four-digit snapshot code (MMDD) if any. Null when the meter does not start like a model name."""

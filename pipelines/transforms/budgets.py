@@ -1,13 +1,11 @@
 """budget_status: each configured monthly budget against this month's spend and month-end forecast.
 
-Which cost a budget counts: the PRICED USAGE COST from the request logs (`usage_events.cost_usd`, column
-`cost_basis` = 'priced_usage'), because it is the one figure that exists for every budget on every day: it has a
-team (invoices have none), it uses the same provider ids as the config, and it is there the same day (invoices
-arrive a day or more late and are restated for weeks). What it leaves out, and the reconciliation mart measures:
-usage no application logged, non-token AI charges (GPU instances, provisioned throughput), credits and taxes,
-and requests whose model has no price (counted in `unpriced_requests`, never as $0). The function itself only
-needs a daily frame (day, provider, team, cost_usd), so a deployment that wants invoice cost feeds that instead
-and names it in `cost_basis`; the two are never mixed in one figure.
+Which cost a budget counts is the caller's choice, named in `cost_basis`; the function needs only a daily frame
+(day, provider, team, cost_usd) and never mixes two figures. The pipeline (`steps.build_budget_status`) feeds it
+ALLOCATED cost (`cost_basis` = 'allocated'): the invoice's AI cost shared to teams by their usage where invoices
+are loaded, the logs' priced cost where they are not, so a budget has a team and is invoice-true. The default
+basis, the logs' priced usage ('priced_usage'), leaves out usage no application logged, non-token AI charges and
+credits, and requests whose model has no price (counted in `unpriced_requests`, never as $0).
 
 A budget with `team` counts only that team's spend, with `provider` only that provider's (genai-prices id, e.g.
 'anthropic'), with both only their intersection, with neither everything.
@@ -27,12 +25,10 @@ import polars as pl
 
 from pipelines.config import BudgetConfig
 from pipelines.transforms.forecast import month_bounds, month_forecast
-from pipelines.transforms.providers import invoice_provider
 
 THRESHOLDS = (50, 80, 100)
 WARNING_PCT = 80
 PRICED_USAGE = "priced_usage"
-BILLED_AI = "billed_ai"
 
 BUDGET_COLUMNS = [
     "budget",
@@ -66,19 +62,6 @@ def budgets_frame(budgets: Sequence[BudgetConfig]) -> pl.LazyFrame:
             "provider": [b.provider for b in budgets],
         },
         schema={"budget": pl.String, "monthly_usd": pl.Float64, "team": pl.String, "provider": pl.String},
-    )
-
-
-def invoice_daily(cost_lines: pl.LazyFrame) -> pl.LazyFrame:
-    """The alternative basis ('billed_ai'): BilledCost of AI lines billed in USD per charge day and provider
-    (genai-prices id), team NULL (invoices have none). Feed it to `budget_status(..., cost_basis=BILLED_AI)`
-    for budgets without a team; it lags the logs by the invoice's delivery delay."""
-    return (
-        cost_lines.filter(pl.col("x_is_ai").fill_null(False) & (pl.col("BillingCurrency") == "USD"))
-        .group_by(pl.col("ChargePeriodStart").dt.date().alias("day"), invoice_provider().alias("provider"))
-        .agg(pl.col("BilledCost").sum().alias("cost_usd"))
-        .with_columns(pl.lit(None, dtype=pl.String).alias("team"))
-        .select("day", "provider", "team", "cost_usd")
     )
 
 
