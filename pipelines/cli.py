@@ -88,6 +88,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = run_pipeline(config_path)
     if code != 0:
         say("the pipeline reported failures (see above)")
+    else:
+        say("the demo data holds a model with no price and usage no log recorded, on purpose: the price-coverage "
+            "and reconciliation warnings point at them (Reconciliation and Data health pages)")
     if args.no_serve:
         return code
     return serve_dashboard(config_path, args.host, args.port)
