@@ -26,14 +26,14 @@ from pipelines.schemas import PRICES, TASKS, conform
 from pipelines.sources import plan_units
 from pipelines.sources.task_catalog import read_task_catalog
 from pipelines.alerts import alerts_sent_frame, pending_alerts, send_alerts
-from pipelines.transforms.allocate import allocated_cost
-from pipelines.transforms.anomalies import anomalies, spend_by_day
+from pipelines.transforms.allocate import allocated_cost_from, weights_from_daily
+from pipelines.transforms.anomalies import anomalies, spend_by_day_from_daily
 from pipelines.transforms.budgets import budget_status
 from pipelines.transforms.forecast import forecast_month_end
-from pipelines.transforms.reconcile import reconciliation
+from pipelines.transforms.reconcile import combine_log_sides, daily_months, log_side, reconcile, scoped_lines
 from pipelines.transforms.roi import task_daily, task_roi
 from pipelines.transforms.waste import waste
-from pipelines.transforms.whatif import model_whatif
+from pipelines.transforms.whatif import model_whatif_from, thresholds, whatif_partials
 from pipelines.transforms.spend import spend_daily
 from pipelines.transforms.usage import usage_daily
 from warehouse.db import SNAPSHOT_TABLES, Warehouse, as_warehouse, export_snapshot, query, replace_rows, sql
@@ -242,63 +242,112 @@ def _table(con: duckdb.DuckDBPyConnection, name: str) -> pl.LazyFrame:
     return query(con, f"SELECT {_columns(con, name)} FROM {name}").lazy()
 
 
-def build_spend_daily(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.DataFrame:
-    """The invoice per day; with a window, only the lines charged in it, replacing only its days."""
+def _ai_cost_lines(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.LazyFrame:
+    """The AI lines of the bill (every line the usage-facing marts look at), optionally charged in a window."""
+    where = "(coalesce(x_is_ai, false) OR x_ai_category IS NOT NULL)"
+    params: list = []
+    if window is not None:
+        where += ' AND "ChargePeriodStart" >= ? AND "ChargePeriodStart" < ?'
+        params = list(window)
+    return query(con, f"SELECT {_columns(con, 'cost_lines')} FROM cost_lines WHERE {where}", params).lazy()
+
+
+# Marts built from events read them a chunk of whole days at a time, adding days to a chunk until it holds
+# MAX_CHUNK_EVENTS: a rebuild holds a few million events whatever the history or the daily volume (a day with
+# more is a chunk of its own). A first run and a range backfill are chunked the same way.
+MAX_CHUNK_EVENTS = 3_000_000
+
+# A run counts on the day of its first request; a chunk reads this much either side so that a run crossing
+# midnight is whole and counted once, on its first day. A run with gaps longer than this is cut at the margin.
+RUN_MARGIN = timedelta(days=1)
+
+
+def span(con: duckdb.DuckDBPyConnection, table: str, column: str) -> Window | None:
+    """The days a table's rows sit on, [first, last + 1)."""
+    lo, hi = con.execute(f'SELECT min("{column}")::DATE, max("{column}")::DATE FROM {table}').fetchone()
+    return (lo, hi + timedelta(days=1)) if lo is not None else None
+
+
+def day_chunks(
+    con: duckdb.DuckDBPyConnection, window: Window, table: str = "usage_events", column: str = "event_time",
+    max_rows: int | None = None,
+) -> list[Window]:
+    """Contiguous chunks of whole days covering `window`, each holding at most `max_rows` of `table` (or one day).
+
+    Only the per-day row counts are read (one scan of the time column).
+    """
+    limit = max_rows or MAX_CHUNK_EVENTS
+    counts = dict(con.execute(
+        f'SELECT "{column}"::DATE, count(*) FROM {table} WHERE "{column}" >= ? AND "{column}" < ? GROUP BY 1',
+        list(window),
+    ).fetchall())
+    out: list[Window] = []
+    start, held = window[0], 0
+    day = window[0]
+    while day < window[1]:
+        n = counts.get(day, 0)
+        if held and held + n > limit:
+            out.append((start, day))
+            start, held = day, 0
+        held += n
+        day += timedelta(days=1)
+    if start < window[1]:
+        out.append((start, window[1]))
+    return out
+
+
+def _in_days(column: str, window: Window) -> pl.Expr:
+    return (pl.col(column) >= window[0]) & (pl.col(column) < window[1])
+
+
+def _margin(window: Window) -> Window:
+    return (window[0] - RUN_MARGIN, window[1] + RUN_MARGIN)
+
+
+def _replace_mart(con: duckdb.DuckDBPyConnection, table: str, frames: list[pl.DataFrame], window: Window | None,
+                  column: str = "day") -> pl.DataFrame:
+    """Write a mart built in chunks in one transaction: all of it, or (windowed) only the window's days."""
+    frame = pl.concat(frames, how="vertical_relaxed") if frames else query(con, f"SELECT * FROM {table} LIMIT 0")
     if window is None:
-        frame = spend_daily(_table(con, "cost_lines")).collect()
-        replace_rows(con, "spend_daily", frame)
-        return frame
-    frame = spend_daily(_rows_in(con, "cost_lines", "ChargePeriodStart", window)).collect()
-    replace_rows(con, "spend_daily", frame, between=("day", *window))
+        replace_rows(con, table, frame)
+    else:
+        replace_rows(con, table, frame, between=(column, *window))
     return frame
 
 
+def _target(con: duckdb.DuckDBPyConnection, window: Window | None, *spans: tuple[str, str]) -> Window | None:
+    return window if window is not None else hull(*(span(con, table, column) for table, column in spans))
+
+
+def build_spend_daily(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.DataFrame:
+    """The invoice per day; with a window, only the lines charged in it, replacing only its days."""
+    target = _target(con, window, ("cost_lines", "ChargePeriodStart"))
+    frames = [
+        spend_daily(_rows_in(con, "cost_lines", "ChargePeriodStart", part)).collect()
+        for part in (day_chunks(con, target, "cost_lines", "ChargePeriodStart") if target else [])
+    ]
+    return _replace_mart(con, "spend_daily", frames, window)
+
+
 def build_usage_daily(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.DataFrame:
-    if window is None:
-        frame = usage_daily(_table(con, "usage_events")).collect()
-        replace_rows(con, "usage_daily", frame)
-        return frame
-    frames = []
-    for part in chunks(window):
-        frame = usage_daily(_rows_in(con, "usage_events", "event_time", part)).collect()
-        replace_rows(con, "usage_daily", frame, between=("day", *part))
-        frames.append(frame)
-    return pl.concat(frames) if frames else query(con, "SELECT * FROM usage_daily LIMIT 0")
-
-
-# A range backfill rebuilds its daily marts a week at a time: memory stays that of a week of events, however
-# long the range (a first run over a year of history is one range).
-CHUNK_DAYS = 7
-
-
-def chunks(window: Window, days: int = CHUNK_DAYS) -> list[Window]:
-    start, end = window
-    return [(d, min(d + timedelta(days=days), end)) for d in
-            (start + timedelta(days=i) for i in range(0, (end - start).days, days))]
-
-
-# A run counts on the day of its first request; a window's rebuild reads this much either side so that a run
-# crossing midnight is counted once, on its first day. A run with gaps longer than this is cut at the margin.
-RUN_MARGIN = timedelta(days=1)
+    target = _target(con, window, ("usage_events", "event_time"))
+    frames = [
+        usage_daily(_rows_in(con, "usage_events", "event_time", part)).collect()
+        for part in (day_chunks(con, target) if target else [])
+    ]
+    return _replace_mart(con, "usage_daily", frames, window)
 
 
 def build_task_daily(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.DataFrame:
     """Runs per day, task and team, with the invoice-true cost allocated to them (build allocated_cost first)."""
-    if window is None:
-        frame = task_daily(_table(con, "usage_events"), _table(con, "allocated_cost")).collect()
-        replace_rows(con, "task_daily", frame)
-        return frame
-    frames = []
-    for part in chunks(window):
-        margin = (part[0] - RUN_MARGIN, part[1] + RUN_MARGIN)
-        frame = (
-            task_daily(_rows_in(con, "usage_events", "event_time", margin), _rows_in(con, "allocated_cost", "day", part))
-            .filter((pl.col("day") >= part[0]) & (pl.col("day") < part[1]))
-            .collect()
-        )
-        replace_rows(con, "task_daily", frame, between=("day", *part))
-        frames.append(frame)
-    return pl.concat(frames) if frames else query(con, "SELECT * FROM task_daily LIMIT 0")
+    target = _target(con, window, ("usage_events", "event_time"), ("allocated_cost", "day"))
+    frames = [
+        task_daily(_rows_in(con, "usage_events", "event_time", _margin(part)), _rows_in(con, "allocated_cost", "day", part))
+        .filter(_in_days("day", part))
+        .collect()
+        for part in (day_chunks(con, target) if target else [])
+    ]
+    return _replace_mart(con, "task_daily", frames, window)
 
 
 def build_task_roi(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -308,36 +357,71 @@ def build_task_roi(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def build_allocated_cost(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    frame = allocated_cost(_table(con, "cost_lines"), _table(con, "usage_events")).collect()
+    """Shares the bill by usage_daily (build it first): its daily sums are all the weights allocation needs."""
+    frame = allocated_cost_from(_ai_cost_lines(con), weights_from_daily(_table(con, "usage_daily"))).collect()
     replace_rows(con, "allocated_cost", frame)
     return frame
 
 
 def build_reconciliation(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    frame = reconciliation(_table(con, "cost_lines"), _table(con, "usage_events")).collect()
+    """The invoice side whole (AI lines only), the log side summed a chunk of days at a time."""
+    lines = scoped_lines(_ai_cost_lines(con)).collect().lazy()
+    months = daily_months(lines).collect().lazy()
+    target = span(con, "usage_events", "event_time")
+    logs = [
+        log_side(_rows_in(con, "usage_events", "event_time", part), months).collect()
+        for part in (day_chunks(con, target) if target else [])
+    ]
+    if logs:
+        combined = combine_log_sides(pl.concat(logs).lazy())
+    else:
+        combined = log_side(_rows_in(con, "usage_events", "event_time", (date.min, date.min)), months)
+    frame = reconcile(lines, months, combined).collect()
     replace_rows(con, "reconciliation", frame)
     return frame
 
 
 def build_model_whatif(con: duckdb.DuckDBPyConnection, config: AispendConfig) -> pl.DataFrame:
-    frame = model_whatif(
-        _table(con, "usage_events"), _table(con, "tasks"), _table(con, "prices"), config.prices.discounts
+    """Token mix and observed runs summed a chunk of days at a time, then repriced once."""
+    prices = _table(con, "prices")
+    bounds = thresholds(prices)
+    mixes, runs = [], []
+    target = span(con, "usage_events", "event_time")
+    for part in day_chunks(con, target) if target else []:
+        mix, run_rows = whatif_partials(_rows_in(con, "usage_events", "event_time", _margin(part)), bounds, part)
+        mix, run_rows = pl.collect_all([mix, run_rows])
+        mixes.append(mix)
+        runs.append(run_rows)
+    if not mixes:
+        mix, run_rows = whatif_partials(_rows_in(con, "usage_events", "event_time", (date.min, date.min)), bounds)
+        mixes, runs = [mix.collect()], [run_rows.collect()]
+    frame = model_whatif_from(
+        pl.concat(mixes).lazy(), pl.concat(runs).lazy(), _table(con, "tasks"), prices, config.prices.discounts
     ).collect()
     replace_rows(con, "model_whatif", frame)
     return frame
 
 
 def build_waste(con: duckdb.DuckDBPyConnection, config: AispendConfig) -> pl.DataFrame:
-    frame = waste(
-        _table(con, "usage_events"), _table(con, "cost_lines"), _table(con, "tasks"), _table(con, "prices"),
-        config.prices.discounts,
-    ).collect()
-    replace_rows(con, "waste", frame)
+    """Per chunk of days (events read a day either side, for re-attempts after a failure across midnight)."""
+    tasks, prices = _table(con, "tasks"), _table(con, "prices")
+    target = _target(con, None, ("usage_events", "event_time"), ("cost_lines", "ChargePeriodStart"))
+    frames = [
+        waste(
+            _rows_in(con, "usage_events", "event_time", _margin(part)), _ai_cost_lines(con, part), tasks, prices,
+            config.prices.discounts,
+        )
+        .filter(_in_days("day", part))
+        .collect()
+        for part in (day_chunks(con, target) if target else [])
+    ]
+    frame = _replace_mart(con, "waste", frames, None)
     return frame
 
 
 def build_anomalies(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    frame = anomalies(spend_by_day(_table(con, "usage_events"))).collect()
+    """From usage_daily (build it first): anomalies need only daily sums."""
+    frame = anomalies(spend_by_day_from_daily(_table(con, "usage_daily"))).collect()
     replace_rows(con, "anomalies", frame)
     return frame
 

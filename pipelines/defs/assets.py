@@ -190,7 +190,7 @@ def build_assets(start: date = partitions.DEFAULT_START) -> list[dg.AssetsDefini
     usage_daily = mart("usage_daily", [usage_events],
                        "Requests, tokens and priced cost per day, provider, model, task, team.",
                        lambda con, config, w: steps.build_usage_daily(con, w), _sum("cost_usd"), daily)
-    allocated_cost = mart("allocated_cost", [cost_lines, usage_events],
+    allocated_cost = mart("allocated_cost", [cost_lines, usage_daily],
                           "Billed AI cost allocated to tasks and teams by their priced usage per provider, model and day.",
                           lambda con, config, w: steps.build_allocated_cost(con), _sum("billed_cost_usd"))
     # A day's runs are counted on their first request's day: the rebuild reads a day either side.
@@ -207,7 +207,7 @@ def build_assets(start: date = partitions.DEFAULT_START) -> list[dg.AssetsDefini
     waste = mart("waste", [usage_events, cost_lines, tasks, prices],
                  "Spend on failures, retries, interactive work that could be batch, missed caching, idle capacity.",
                  lambda con, config, w: steps.build_waste(con, config), _sum("cost_usd"))
-    anomalies = mart("anomalies", [usage_events], "Daily spend per provider, model and team against a robust baseline.",
+    anomalies = mart("anomalies", [usage_daily], "Daily spend per provider, model and team against a robust baseline.",
                      lambda con, config, w: steps.build_anomalies(con),
                      lambda frame: {"anomalies": int(frame["is_anomaly"].sum() or 0) if frame.height else 0})
     budget_status = mart("budget_status", [allocated_cost],

@@ -129,9 +129,20 @@ def logs_only(lines: pl.LazyFrame, weights: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def weights_from_daily(usage_daily: pl.LazyFrame) -> pl.LazyFrame:
+    """`usage_weights` from the usage_daily mart, whose grain and sums are the same (no event re-read)."""
+    return usage_daily.select(
+        "provider", "model", "day", "task", "team", pl.col("cost_usd").alias("cost"), pl.col("total_tokens").alias("tokens")
+    )
+
+
 def allocated_cost(cost_lines: pl.LazyFrame, usage: pl.LazyFrame) -> pl.LazyFrame:
+    return allocated_cost_from(cost_lines, usage_weights(usage))
+
+
+def allocated_cost_from(cost_lines: pl.LazyFrame, weights: pl.LazyFrame) -> pl.LazyFrame:
+    """allocated_cost given the usage as weights per (provider, model, day, task, team): cost and tokens."""
     lines = ai_lines(cost_lines)
-    weights = usage_weights(usage)
     groups = (
         lines.filter(pl.col("basis").is_null())
         .group_by(GROUP)

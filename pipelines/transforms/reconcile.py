@@ -185,11 +185,24 @@ def gap_parts() -> list[pl.Expr]:
     ]
 
 
+def combine_log_sides(parts: pl.LazyFrame) -> pl.LazyFrame:
+    """`log_side` frames of disjoint sets of events (concatenated) -> the log side of all of them.
+
+    Every column is a sum, so partial sums add up; a month billed monthly gets one row from many days' parts.
+    """
+    sums = [c for c in parts.collect_schema().names() if c not in KEYS and c != "logged_cost_usd"]
+    return parts.group_by(KEYS).agg(priced_sum("logged_cost_usd"), pl.col(sums).sum())
+
+
 def reconciliation(cost_lines: pl.LazyFrame, usage: pl.LazyFrame) -> pl.LazyFrame:
     lines = scoped_lines(cost_lines)
     months = daily_months(lines)
+    return reconcile(lines, months, log_side(usage, months))
+
+
+def reconcile(lines: pl.LazyFrame, months: pl.LazyFrame, logs: pl.LazyFrame) -> pl.LazyFrame:
+    """The mart from `scoped_lines`, their `daily_months` and the usage's `log_side` (whole or combined)."""
     invoice = invoice_side(lines, months)
-    logs = log_side(usage, months)
     zero_float = ["billed_cost_usd", "credits_usd", "usage_billed", "usage_list"] + [
         c for t in TOKEN_TYPES for c in (f"invoice_{t}_tokens", f"list_{t}", f"unpriced_{t}")
     ]

@@ -20,6 +20,7 @@ task really ran on it; null when it never did. A cheaper model that fails more i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import polars as pl
 
@@ -78,19 +79,50 @@ def model_whatif(
     `usage`: USAGE_EVENTS (priced); `tasks`: TASKS; `prices`: PRICES. `discounts` should be the ones the usage
     was priced with, so both sides of a saving carry the same negotiated terms.
     """
-    usage = _with_optional(usage)
-    known = usage.filter(pl.col("model").is_not_null())
-    mix = token_mix(known, _thresholds(prices))
+    mix, run_rows = whatif_partials(usage, thresholds(prices))
+    return model_whatif_from(mix, run_rows, tasks, prices, discounts, max_candidates)
+
+
+def whatif_partials(
+    usage: pl.LazyFrame, price_thresholds: Sequence[int], days: tuple[date, date] | None = None
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """The two per-day sums model_whatif needs: the token mix and the observed runs.
+
+    Both are keyed by UTC day, so partials of disjoint days concatenate into the whole period's: that is how
+    the pipeline builds the mart a few days of events at a time. With `days` = [start, end), only the mix of
+    those days and the runs that started in them are kept; `usage` should then reach a day past either side,
+    so a run crossing midnight is whole (and counted once, on its first day).
+    """
+    known = _with_optional(usage).filter(pl.col("model").is_not_null())
+    run_rows = observed_runs(known)
+    if days is not None:
+        start, end = days
+        day = pl.col("event_time").dt.date()
+        known = known.filter((day >= start) & (day < end))
+        run_rows = run_rows.filter((pl.col("day") >= start) & (pl.col("day") < end))
+    return token_mix(known, price_thresholds), run_rows
+
+
+def model_whatif_from(
+    mix: pl.LazyFrame,
+    run_rows: pl.LazyFrame,
+    tasks: pl.LazyFrame,
+    prices: pl.LazyFrame,
+    discounts: Sequence[ProviderDiscount] = (),
+    max_candidates: int = DEFAULT_MAX_CANDIDATES,
+) -> pl.LazyFrame:
+    """model_whatif from `whatif_partials` (of one period, or concatenated over disjoint days)."""
     current = mix.group_by(CURRENT).agg(
         pl.col("requests").sum(),
         pl.col("unpriced_requests").sum(),
         *(pl.col(c).sum() for c in TOKENS),
         priced_sum("cost_usd").alias("current_cost_usd"),
     )
-    pairs = candidates(current.select(CURRENT), known, tasks, prices, max_candidates)
+    used = mix.select("provider", "model", pl.col("requests").alias("request_count"))
+    pairs = candidates(current.select(CURRENT), used, tasks, prices, max_candidates)
     alt = _reprice(mix.join(pairs.select(*CURRENT, *ALT), on=CURRENT, how="inner"), prices, discounts)
     cache_flag = alt_cache_read_as_input(mix.join(pairs.select(*CURRENT, *ALT), on=CURRENT), prices)
-    perf = observed(known)
+    perf = observed_rates(run_rows)
     return (
         current.join(pairs, on=CURRENT, how="inner")
         .join(alt, on=[*CURRENT, *ALT], how="left")
@@ -157,7 +189,7 @@ def token_mix(usage: pl.LazyFrame, thresholds: Sequence[int]) -> pl.LazyFrame:
     )
 
 
-def _thresholds(prices: pl.LazyFrame) -> list[int]:
+def thresholds(prices: pl.LazyFrame) -> list[int]:
     """The distinct long-context thresholds of the price table: a handful of numbers, collected once."""
     names = prices.collect_schema().names()
     columns = [tier_threshold(t) for t in TIERS if tier_threshold(t) in names]
@@ -343,6 +375,14 @@ def observed(usage: pl.LazyFrame) -> pl.LazyFrame:
     A run's model is the one that served most of its requests (ties: the one used first). Cost is the whole
     run's priced cost; cost per success is null when any request of those runs is unpriced or nothing succeeded.
     """
+    return observed_rates(observed_runs(usage))
+
+
+def observed_runs(usage: pl.LazyFrame) -> pl.LazyFrame:
+    """Per (task, provider, model, day a run started): the runs that model mainly served, with their sums.
+
+    Sums, not rates, so the rows of any set of days add up; `observed_rates` turns them into rates.
+    """
     keyed = usage.with_columns(run_key())
     per_model = keyed.group_by("task", "run_key", "provider", "model").agg(
         pl.col("request_count").sum().alias("__n"),
@@ -353,7 +393,9 @@ def observed(usage: pl.LazyFrame) -> pl.LazyFrame:
     dominant = per_model.sort(
         ["__n", "__first", "provider", "model"], descending=[True, False, False, False], nulls_last=True
     ).unique(subset=["task", "run_key"], keep="first", maintain_order=True)
-    totals = per_model.group_by("task", "run_key").agg(pl.col("__unpriced", "__cost").sum())
+    totals = per_model.group_by("task", "run_key").agg(
+        pl.col("__unpriced", "__cost").sum(), pl.col("__first").min().dt.date().alias("day")
+    )
     outcomes = (
         keyed.filter(pl.col("outcome").is_not_null())
         .group_by("task", "run_key")
@@ -364,20 +406,25 @@ def observed(usage: pl.LazyFrame) -> pl.LazyFrame:
         .join(totals, on=["task", "run_key"], how="left", nulls_equal=True)
         .join(outcomes, on=["task", "run_key"], how="left", nulls_equal=True)
     )
+    return run_rows.group_by(*CURRENT, "day").agg(
+        pl.len().cast(pl.Int64).alias("runs"),
+        (pl.col("outcome") == "success").sum().cast(pl.Int64).alias("successes"),
+        pl.col("__unpriced").sum().alias("unpriced_requests"),
+        pl.col("__cost").sum().alias("cost_usd"),
+    )
+
+
+def observed_rates(run_rows: pl.LazyFrame) -> pl.LazyFrame:
+    """`observed_runs` rows of any days -> per (task, provider, model) runs, success rate, cost per success."""
     return (
         run_rows.group_by(CURRENT)
-        .agg(
-            pl.len().alias("runs"),
-            (pl.col("outcome") == "success").sum().alias("__successes"),
-            pl.col("__unpriced").sum(),
-            pl.col("__cost").sum(),
-        )
+        .agg(pl.col("runs", "successes", "unpriced_requests", "cost_usd").sum())
         .select(
             *CURRENT,
             pl.col("runs").cast(pl.Int64),
-            (pl.col("__successes") / pl.col("runs")).alias("success_rate"),
-            pl.when((pl.col("__successes") > 0) & (pl.col("__unpriced") == 0))
-            .then(pl.col("__cost") / pl.col("__successes"))
+            (pl.col("successes") / pl.col("runs")).alias("success_rate"),
+            pl.when((pl.col("successes") > 0) & (pl.col("unpriced_requests") == 0))
+            .then(pl.col("cost_usd") / pl.col("successes"))
             .otherwise(None)
             .alias("cost_per_success_usd"),
         )

@@ -1,0 +1,152 @@
+"""Marts built a few days of events at a time equal the same transforms over all events at once.
+
+The pipeline never holds every event to build a mart: it reads chunks of whole days (steps.day_chunks), a day
+either side for runs, and adds the chunks' partial sums up. The expected values here come from the pure
+transforms over the whole tables, read with plain SQL; the warehouse holds the demo data plus a run that
+crosses midnight UTC with a failure just before it and the re-attempt just after.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines import steps
+from pipelines.config import load_config
+from pipelines.demo import generate_demo
+from pipelines.schemas import USAGE_EVENTS, conform
+from pipelines.transforms.allocate import allocated_cost
+from pipelines.transforms.anomalies import anomalies, spend_by_day
+from pipelines.transforms.reconcile import reconciliation
+from pipelines.transforms.roi import task_daily
+from pipelines.transforms.usage import usage_daily
+from pipelines.transforms.waste import waste
+from pipelines.transforms.whatif import model_whatif
+from warehouse.db import connect_writer, query, replace_rows
+
+MIDNIGHT_RUN = "run-across-midnight"
+
+
+def midnight_run(day: date) -> pl.DataFrame:
+    """Three requests of one run: 23:59:30 ok, 23:59:50 error, then 00:00:10 the next day, the re-attempt."""
+    times = [datetime(day.year, day.month, day.day, 23, 59, 30), datetime(day.year, day.month, day.day, 23, 59, 50)]
+    times.append(datetime.combine(date.fromordinal(day.toordinal() + 1), datetime.min.time()).replace(second=10))
+    return conform(pl.DataFrame({
+        "event_time": times,
+        "provider": ["openai"] * 3,
+        "model": ["gpt-4o-mini"] * 3,
+        "task": ["summarize_ticket"] * 3,
+        "team": ["support"] * 3,
+        "run_id": [MIDNIGHT_RUN] * 3,
+        "request_id": ["m1", "m2", "m3"],
+        "status": ["ok", "error", "ok"],
+        "outcome": [None, None, "success"],
+        "request_count": [1, 1, 1],
+        "input_tokens": [1000, 1000, 1000],
+        "output_tokens": [100, 0, 100],
+        "cache_read_tokens": [0, 0, 0],
+        "cache_write_tokens": [0, 0, 0],
+        "reasoning_tokens": [0, 0, 0],
+        "is_batch": [False] * 3,
+        "cost_usd": [0.0002, 0.00015, 0.0002],
+        "x_source": ["test"] * 3,
+        "x_source_file": ["midnight"] * 3,
+    }), USAGE_EVENTS)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    root = tmp_path_factory.mktemp("chunked")
+    config = load_config(generate_demo(root / "demo", days=10, events_target=3_000, end_date=date(2026, 11, 15)))
+    steps.run_all(config)
+    con = connect_writer(config.warehouse_path)
+    replace_rows(con, "usage_events", midnight_run(date(2026, 11, 10)), where={"x_source_file": "midnight"})
+    yield con, config
+    con.close()
+
+
+def everything(con) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    return query(con, "SELECT * FROM usage_events").lazy(), query(con, "SELECT * FROM cost_lines").lazy()
+
+
+def build_all(con, config) -> dict[str, pl.DataFrame]:
+    return {
+        "usage_daily": steps.build_usage_daily(con),
+        "allocated_cost": steps.build_allocated_cost(con),
+        "task_daily": steps.build_task_daily(con),
+        "reconciliation": steps.build_reconciliation(con),
+        "model_whatif": steps.build_model_whatif(con, config),
+        "waste": steps.build_waste(con, config),
+        "anomalies": steps.build_anomalies(con),
+    }
+
+
+@pytest.fixture(scope="module")
+def one_day_chunks(warehouse):
+    """Every mart rebuilt with chunks of at most 50 events: about one day each, so every run crossing midnight
+    spans two chunks."""
+    con, config = warehouse
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(steps, "MAX_CHUNK_EVENTS", 50)
+        n_chunks = len(steps.day_chunks(con, steps.span(con, "usage_events", "event_time")))
+        built = build_all(con, config)
+    return built, n_chunks
+
+
+def expected(con, config) -> dict[str, pl.DataFrame]:
+    usage, cost = everything(con)
+    tasks, prices = query(con, "SELECT * FROM tasks").lazy(), query(con, "SELECT * FROM prices").lazy()
+    allocated = allocated_cost(cost, usage).collect()
+    return {
+        "usage_daily": usage_daily(usage).collect(),
+        "allocated_cost": allocated,
+        "task_daily": task_daily(usage, allocated.lazy()).collect(),
+        "reconciliation": reconciliation(cost, usage).collect(),
+        "model_whatif": model_whatif(usage, tasks, prices, config.prices.discounts).collect(),
+        "waste": waste(usage, cost, tasks, prices, config.prices.discounts).collect(),
+        "anomalies": anomalies(spend_by_day(usage)).collect(),
+    }
+
+
+@pytest.mark.parametrize("mart", ["usage_daily", "allocated_cost", "task_daily", "reconciliation", "model_whatif",
+                                  "waste", "anomalies"])
+def test_mart_built_in_one_day_chunks_equals_the_transform_over_all_events(warehouse, one_day_chunks, mart):
+    con, config = warehouse
+    built, n_chunks = one_day_chunks
+    assert n_chunks >= 10  # the test means something only if the days were really split
+    want = expected(con, config)[mart]
+    assert built[mart].height == want.height > 0
+    assert_frame_equal(built[mart], want, check_dtypes=False, check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
+    stored = query(con, f"SELECT * FROM {mart}")
+    assert stored.height == want.height
+
+
+def test_run_across_midnight_counts_once_on_its_first_day_and_its_retry_on_the_next(warehouse, one_day_chunks):
+    con, _ = warehouse
+    built, _ = one_day_chunks
+    runs = query(con, "SELECT count(DISTINCT run_id) FROM usage_events WHERE task = 'summarize_ticket'").item()
+    summarize = built["task_daily"].filter(pl.col("task") == "summarize_ticket")
+    # Every run_id counted once: no run lost at a chunk edge and none counted on both days it touched.
+    assert summarize["runs"].sum() == runs
+    retries = built["waste"].filter(
+        (pl.col("category") == "retries") & (pl.col("day") == date(2026, 11, 11)) & (pl.col("team") == "support")
+        & (pl.col("model") == "gpt-4o-mini") & (pl.col("task") == "summarize_ticket")
+    )
+    assert retries.height == 1 and retries["requests"].item() >= 1
+
+
+def test_chunks_cover_the_window_whole_days_within_the_limit(warehouse):
+    con, _ = warehouse
+    window = steps.span(con, "usage_events", "event_time")
+    per_day = dict(con.execute("SELECT event_time::DATE, count(*) FROM usage_events GROUP BY 1").fetchall())
+    for limit in (1, 50, 400, 10**9):
+        parts = steps.day_chunks(con, window, max_rows=limit)
+        assert parts[0][0] == window[0] and parts[-1][1] == window[1]
+        assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))  # contiguous, no gap, no overlap
+        for start, end in parts:
+            held = sum(n for d, n in per_day.items() if start <= d < end)
+            assert held <= limit or (end - start).days == 1
+    assert len(steps.day_chunks(con, window, max_rows=10**9)) == 1
