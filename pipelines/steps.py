@@ -4,6 +4,8 @@ Dagster assets (pipelines/defs/) are thin wrappers around these, and tests call 
 Loads and the daily marts take an optional window (a partition's dates, end exclusive): a load then reads
 only the units of those dates, and a daily mart reads and replaces only those days' rows, so no step reads
 all of history to process one day. The other marts are small rollups rebuilt whole.
+No build holds all events either: marts over events read a chunk of whole days at a time (`day_chunks`) and
+add the chunks' per-day sums up, so memory follows the chunk, not the history (bench/scale.py measures it).
 """
 
 from __future__ import annotations
@@ -483,9 +485,15 @@ def send_due_alerts(
 
 
 def publish(con: duckdb.DuckDBPyConnection, config: AispendConfig, *tables: str) -> None:
-    """Refresh the dashboard's Parquet snapshots of these tables (and ingest_log, which every step writes)."""
+    """Refresh the dashboard's Parquet snapshots of these tables (and ingest_log, which every step writes); with a
+    `publish` block, upload each to S3 too, so a dashboard elsewhere needs no shared volume."""
+    target = config.publish
     for table in (*tables, "ingest_log"):
-        export_snapshot(con, table, config.snapshot_path)
+        path = export_snapshot(con, table, config.snapshot_path)
+        if target is not None:
+            from warehouse.publish_s3 import upload_snapshot
+
+            upload_snapshot(path, target.uri, table, endpoint_url=target.endpoint_url, region=target.region)
 
 
 def run_all(config: AispendConfig, log: Log = _quiet) -> list[FileResult]:
