@@ -28,8 +28,15 @@ def serve_dashboard(
     auth: str = "none",
     users_file: str | None = None,
     proxy_header: str | None = None,
+    snapshot_uri: str | None = None,
+    sync_seconds: float = 60.0,
+    cache_dir: str | None = None,
 ) -> int:
-    """Serve through gunicorn with `workers` processes (0: Flask's development server), behind the chosen auth."""
+    """Serve through gunicorn with `workers` processes (0: Flask's development server), behind the chosen auth.
+
+    With `snapshot_uri` (s3://bucket/prefix, where runs publish) the snapshots are synced from S3 into
+    `cache_dir` before serving and then every `sync_seconds` by a thread in the serving (gunicorn master)
+    process; the workers read the cache folder like a local snapshot folder."""
     config = load_config(config_path)
     from dashboard.auth import DEFAULT_PROXY_HEADER, AuthConfigError, AuthSettings, load_users
     from dashboard.server import serve
@@ -44,13 +51,38 @@ def serve_dashboard(
     except AuthConfigError as exc:
         say(f"auth error: {exc}")
         return 2
+    snapshot_dir = config.snapshot_path
+    if snapshot_uri:
+        sync = start_snapshot_sync(config, snapshot_uri, sync_seconds, cache_dir)
+        if sync is None:
+            return 2
+        snapshot_dir = sync.cache_dir
     server = f"gunicorn, {workers} workers" if workers > 0 else "development server"
     say(
-        f"dashboard on http://{host}:{port}/ ({server}, auth {auth}; reading {config.snapshot_path}); "
+        f"dashboard on http://{host}:{port}/ ({server}, auth {auth}; reading {snapshot_dir}); "
         "Ctrl+C stops it"
     )
-    serve(config.snapshot_path, host=host, port=port, workers=workers, auth=settings)
+    serve(snapshot_dir, host=host, port=port, workers=workers, auth=settings)
     return 0
+
+
+def start_snapshot_sync(config, uri: str, interval_s: float, cache_dir: str | None):
+    """Sync once (a failure is reported, and whatever the cache holds serves), then keep syncing in a thread.
+    The endpoint and region come from the config's `publish` block when it has one."""
+    from dashboard.snapshot_sync import SnapshotSync
+
+    if not uri.startswith("s3://") or interval_s <= 0:
+        say("--snapshot-uri takes s3://bucket/prefix, and --sync-seconds a positive number")
+        return None
+    folder = Path(cache_dir).resolve() if cache_dir else config.snapshot_path.parent / "snapshot-cache"
+    target = config.publish
+    sync = SnapshotSync(uri, folder, endpoint_url=target.endpoint_url if target else None,
+                        region=target.region if target else None, log=say)
+    first = sync.sync_once()
+    if first.ok:
+        say(f"synced {len(first.downloaded)} snapshots from {uri} into {folder}; again every {interval_s:g} s")
+    sync.start(interval_s)
+    return sync
 
 
 def cmd_hash_password(args: argparse.Namespace) -> int:
@@ -109,6 +141,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         auth=args.auth,
         users_file=args.users_file,
         proxy_header=args.proxy_header,
+        snapshot_uri=args.snapshot_uri,
+        sync_seconds=args.sync_seconds,
+        cache_dir=args.cache_dir,
     )
 
 
@@ -143,6 +178,13 @@ def parser() -> argparse.ArgumentParser:
                       "or proxy (trust a reverse proxy's user header; loopback bind only)")
     dash.add_argument("--users-file", help="for --auth basic: lines user:<hash> (make them with `aispend hash-password`)")
     dash.add_argument("--proxy-header", help="for --auth proxy: the header naming the user (default X-Forwarded-User)")
+    dash.add_argument("--snapshot-uri", metavar="s3://BUCKET/PREFIX",
+                      help="serve the snapshots a run published to S3 (the config's publish.uri) instead of "
+                      "snapshot_dir: synced into --cache-dir, only changed objects")
+    dash.add_argument("--sync-seconds", type=float, default=60.0,
+                      help="with --snapshot-uri: seconds between syncs (default 60)")
+    dash.add_argument("--cache-dir", help="with --snapshot-uri: local folder for the synced snapshots "
+                      "(default: snapshot-cache beside the warehouse file)")
     dash.set_defaults(func=cmd_dashboard)
 
     hashing = sub.add_parser("hash-password", help="print a users-file line user:<scrypt hash> for --auth basic")

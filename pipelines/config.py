@@ -106,10 +106,20 @@ class ChecksConfig(_Strict):
     max_age_hours: float = Field(default=48.0, gt=0, description="max age of the newest usage event and cost line")
 
 
+class PublishConfig(_Strict):
+    """Where a run also publishes the dashboard's snapshots: an S3 prefix, so the dashboard needs no volume shared
+    with the run (docs/scaling.md). Credentials come from boto3's default chain (env vars, IRSA), never from here."""
+
+    uri: str = Field(pattern=r"^s3://[^/]+", description="s3://bucket/prefix; each table goes to <uri>/<table>.parquet")
+    endpoint_url: str | None = Field(default=None, description="for MinIO, R2 or another S3-compatible endpoint")
+    region: str | None = None
+
+
 class AispendConfig(_Strict):
     warehouse: str = "aispend-data/aispend.duckdb"
     start_date: date = Field(default=date(2024, 1, 1), description="first day of the daily and monthly partitions")
     snapshot_dir: str | None = Field(default=None, description="default: 'snapshot' beside the warehouse file")
+    publish: PublishConfig | None = Field(default=None, description="also upload every snapshot to S3")
     sources: list[SourceConfig] = Field(default_factory=list)
     task_catalog: str | None = None
     prices: PricesConfig = Field(default_factory=PricesConfig)
