@@ -66,6 +66,7 @@ class SnapshotSync:
         self._client = _client(endpoint_url, region)
         self._etags: dict[str, str] = {}  # file name -> ETag of the copy in the cache
         self._log = log
+        self._last_errors: list[str] = []  # a dead endpoint is reported once, not every pass
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -113,8 +114,12 @@ class SnapshotSync:
                     result.downloaded.append(name)
                 except Exception as exc:
                     result.errors.append(f"cannot download {where}{name}: {type(exc).__name__}: {exc}")
-        for error in result.errors:
-            self._log(f"snapshot sync: {error} (the last good copy keeps serving)")
+        if result.errors != self._last_errors:
+            for error in result.errors:
+                self._log(f"snapshot sync: {error} (the last good copy keeps serving)")
+            if not result.errors:
+                self._log(f"snapshot sync from {where} works again ({len(result.downloaded)} files updated)")
+        self._last_errors = result.errors
         return result
 
     def start(self, interval_s: float = DEFAULT_INTERVAL_S) -> threading.Thread:

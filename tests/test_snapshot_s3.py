@@ -133,6 +133,7 @@ def test_sync_against_a_dead_endpoint_keeps_the_last_files(s3, tmp_path):
     assert os.environ["AWS_SECRET_ACCESS_KEY"] not in logged[0]
     after = (cache / "usage_daily.parquet").read_bytes(), (cache / "usage_daily.parquet").stat().st_mtime_ns
     assert after == before
+    assert not dead.sync_once().ok and len(logged) == 1  # the same failure again is not logged again
 
 
 def test_the_dashboard_sync_thread_picks_up_a_republished_object(s3, tmp_path):
