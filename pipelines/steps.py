@@ -10,7 +10,7 @@ add the chunks' per-day sums up, so memory follows the chunk, not the history (b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -234,14 +234,34 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return ", ".join(f'"{c}"' for c in names if c not in skip)
 
 
-def _rows_in(con: duckdb.DuckDBPyConnection, table: str, column: str, window: Window) -> pl.LazyFrame:
-    return query(
-        con, f'SELECT {_columns(con, table)} FROM {table} WHERE "{column}" >= ? AND "{column}" < ?', list(window)
-    ).lazy()
+def _rows_in(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, window: Window, columns: Sequence[str] | None = None
+) -> pl.LazyFrame:
+    names = ", ".join(f'"{c}"' for c in columns) if columns else _columns(con, table)
+    return query(con, f'SELECT {names} FROM {table} WHERE "{column}" >= ? AND "{column}" < ?', list(window)).lazy()
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str) -> pl.LazyFrame:
     return query(con, f"SELECT {_columns(con, name)} FROM {name}").lazy()
+
+
+# The usage_events columns each mart's transform reads: a chunk of events holds only these (run and request
+# ids, the widest, only where runs are counted). A transform that starts reading another column fails loudly
+# (ColumnNotFoundError) in the tests until it is added here.
+_TOKENS = ["input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens"]
+_RUNS = ["event_time", "task", "team", "run_id", "request_id", "outcome", "status", "request_count", "cost_usd"]
+USAGE_READS = {
+    "usage_daily": ["event_time", "provider", "model", "task", "team", "status", "request_count", "cost_usd",
+                    *_TOKENS, "reasoning_tokens"],
+    "task_daily": _RUNS,
+    "reconciliation": ["event_time", "provider", "model", "request_count", "cost_usd", *_TOKENS],
+    "model_whatif": [*_RUNS, "provider", "model", *_TOKENS, "is_batch", "service_tier"],
+    "waste": [*_RUNS, "provider", "model", *_TOKENS, "is_batch", "service_tier"],
+}
+
+
+def _events_in(con: duckdb.DuckDBPyConnection, mart: str, window: Window) -> pl.LazyFrame:
+    return _rows_in(con, "usage_events", "event_time", window, USAGE_READS[mart])
 
 
 def _ai_cost_lines(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.LazyFrame:
@@ -334,7 +354,7 @@ def build_spend_daily(con: duckdb.DuckDBPyConnection, window: Window | None = No
 def build_usage_daily(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.DataFrame:
     target = _target(con, window, ("usage_events", "event_time"))
     frames = [
-        usage_daily(_rows_in(con, "usage_events", "event_time", part)).collect()
+        usage_daily(_events_in(con, "usage_daily", part)).collect()
         for part in (day_chunks(con, target) if target else [])
     ]
     return _replace_mart(con, "usage_daily", frames, window)
@@ -344,7 +364,7 @@ def build_task_daily(con: duckdb.DuckDBPyConnection, window: Window | None = Non
     """Runs per day, task and team, with the invoice-true cost allocated to them (build allocated_cost first)."""
     target = _target(con, window, ("usage_events", "event_time"), ("allocated_cost", "day"))
     frames = [
-        task_daily(_rows_in(con, "usage_events", "event_time", _margin(part)), _rows_in(con, "allocated_cost", "day", part))
+        task_daily(_events_in(con, "task_daily", _margin(part)), _rows_in(con, "allocated_cost", "day", part))
         .filter(_in_days("day", part))
         .collect()
         for part in (day_chunks(con, target) if target else [])
@@ -371,13 +391,13 @@ def build_reconciliation(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     months = daily_months(lines).collect().lazy()
     target = span(con, "usage_events", "event_time")
     logs = [
-        log_side(_rows_in(con, "usage_events", "event_time", part), months).collect()
+        log_side(_events_in(con, "reconciliation", part), months).collect()
         for part in (day_chunks(con, target) if target else [])
     ]
     if logs:
         combined = combine_log_sides(pl.concat(logs).lazy())
     else:
-        combined = log_side(_rows_in(con, "usage_events", "event_time", (date.min, date.min)), months)
+        combined = log_side(_events_in(con, "reconciliation", (date.min, date.min)), months)
     frame = reconcile(lines, months, combined).collect()
     replace_rows(con, "reconciliation", frame)
     return frame
@@ -390,12 +410,12 @@ def build_model_whatif(con: duckdb.DuckDBPyConnection, config: AispendConfig) ->
     mixes, runs = [], []
     target = span(con, "usage_events", "event_time")
     for part in day_chunks(con, target) if target else []:
-        mix, run_rows = whatif_partials(_rows_in(con, "usage_events", "event_time", _margin(part)), bounds, part)
+        mix, run_rows = whatif_partials(_events_in(con, "model_whatif", _margin(part)), bounds, part)
         mix, run_rows = pl.collect_all([mix, run_rows])
         mixes.append(mix)
         runs.append(run_rows)
     if not mixes:
-        mix, run_rows = whatif_partials(_rows_in(con, "usage_events", "event_time", (date.min, date.min)), bounds)
+        mix, run_rows = whatif_partials(_events_in(con, "model_whatif", (date.min, date.min)), bounds)
         mixes, runs = [mix.collect()], [run_rows.collect()]
     frame = model_whatif_from(
         pl.concat(mixes).lazy(), pl.concat(runs).lazy(), _table(con, "tasks"), prices, config.prices.discounts
@@ -410,7 +430,7 @@ def build_waste(con: duckdb.DuckDBPyConnection, config: AispendConfig) -> pl.Dat
     target = _target(con, None, ("usage_events", "event_time"), ("cost_lines", "ChargePeriodStart"))
     frames = [
         waste(
-            _rows_in(con, "usage_events", "event_time", _margin(part)), _ai_cost_lines(con, part), tasks, prices,
+            _events_in(con, "waste", _margin(part)), _ai_cost_lines(con, part), tasks, prices,
             config.prices.discounts,
         )
         .filter(_in_days("day", part))
