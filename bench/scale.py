@@ -1,8 +1,8 @@
 """Scale benchmark: every pipeline stage at 10, 30 and 100 million usage events, time and peak memory per stage.
 
-    .venv/bin/python bench/scale.py --events 10M                  # 10M: about 6 minutes here at light load
-    .venv/bin/python bench/scale.py --events 10M,30M,100M --stages generate,price,load --mem-limit-gb 14
-    .venv/bin/python bench/scale.py --events 30M --marts-from parquet   # marts over the Parquet, streaming
+    .venv/bin/python bench/scale.py --events 10M                  # 10M: about 2.5 minutes here at light load
+    .venv/bin/python bench/scale.py --events 10M,30M,100M         # the three sizes and a summary; about 30 minutes
+    .venv/bin/python bench/scale.py --events 100M --keep --stages marts   # marts again on kept data
 
 For each N it writes, under `--dir` (default /tmp/aispend-scale, deleted afterwards unless `--keep`):
 - `raw/day=YYYY-MM-DD/usage.parquet`: N synthetic usage events as a reader returns them before normalization
@@ -18,10 +18,11 @@ Then it runs each stage in its own subprocess, so each peak RSS (`ru_maxrss` of 
 - `load`: each day's priced file and each day's cost lines into a migrated DuckDB warehouse with
   `warehouse.db.replace_rows` (DELETE the unit's rows, INSERT), exactly the pipeline's write: a DuckDB table,
   not views over the Parquet;
-- one stage per mart, calling the pipeline's own `steps.build_*` on that warehouse (with `--marts-from duckdb`,
-  the default): that reads the whole `usage_events` table into Polars, runs the transform, replaces the mart.
-  With `--marts-from parquet` the same transforms run over `pl.scan_parquet` of the priced partitions and
-  collect with the streaming engine instead: what the marts would cost if they read the Parquet directly.
+- one stage per mart, calling the pipeline's own `steps.build_*` on that warehouse: a mart over events reads
+  them a chunk of whole days at a time (`steps.day_chunks`, at most `steps.MAX_CHUNK_EVENTS` a chunk, a day
+  either side for marts that count runs) with only the columns its transform uses, and adds the chunks' per-day
+  sums up; `allocated_cost` and `anomalies` read `usage_daily`. The note says how many chunks it read and how
+  much of the peak was DuckDB's own memory at the end (mostly its cache of the table's blocks).
 
 A watchdog kills a stage whose RSS passes `--mem-limit-gb` (the machine is shared; the OOM killer would pick a
 neighbour) or that runs past `--stage-timeout`; that is reported as the stage's result, not as a crash.
@@ -59,13 +60,9 @@ INVOICE_PROVIDER = {
     "openai": "OpenAI", "anthropic": "Anthropic", "aws": "Amazon Web Services", "google": "Google Cloud",
     "azure": "Microsoft", "mistral": "Mistral AI",
 }
-MARTS_DUCKDB = [
+MARTS = [
     "spend_daily", "usage_daily", "allocated_cost", "task_daily", "task_roi", "reconciliation", "model_whatif",
     "waste", "anomalies", "budget_status", "spend_forecast",
-]
-MARTS_PARQUET = [
-    "spend_daily", "usage_daily", "allocated_cost", "task_daily", "task_roi", "reconciliation", "model_whatif",
-    "waste", "anomalies",
 ]
 
 
@@ -278,8 +275,8 @@ def stage_load(workdir: Path, **_) -> dict:
     return {"rows_in": rows, "rows_out": rows, "note": f"replace_rows per daily file; warehouse file {size / 1e6:,.0f} MB"}
 
 
-def stage_mart_duckdb(workdir: Path, mart: str, **_) -> dict:
-    """The pipeline's own step on the loaded warehouse: reads the whole usage_events table into Polars."""
+def stage_mart(workdir: Path, mart: str, **_) -> dict:
+    """The pipeline's own step on the loaded warehouse, as `aispend run` builds it."""
     from pipelines import steps
     from warehouse.db import connect_writer
 
@@ -290,58 +287,17 @@ def stage_mart_duckdb(workdir: Path, mart: str, **_) -> dict:
         build = getattr(steps, f"build_{mart}")
         needs_config = mart in ("model_whatif", "waste", "budget_status")
         frame = build(con, config) if needs_config else build(con)
+        duckdb_gb = con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0] / 1e9
+        span = steps.span(con, "usage_events", "event_time")
+        chunks = len(steps.day_chunks(con, span)) if span else 0
     finally:
         con.close()
-    return {"rows_in": rows_in, "rows_out": frame.height}
+    reads = "usage_daily" if mart in ("allocated_cost", "anomalies") else (
+        f"{chunks} chunks of events" if mart in steps.USAGE_READS else "small tables")
+    return {"rows_in": rows_in, "rows_out": frame.height, "note": f"reads {reads}; DuckDB memory at the end {duckdb_gb:.2f} GB"}
 
 
-def stage_mart_parquet(workdir: Path, mart: str, **_) -> dict:
-    """The same transform over pl.scan_parquet of the priced partitions, collected with the streaming engine."""
-    from usage_pricing import DISCOUNTS
-
-    from pipelines.pricing import build_price_table
-    from pipelines.schemas import PRICES, conform
-    from pipelines.transforms.allocate import allocated_cost
-    from pipelines.transforms.anomalies import anomalies, spend_by_day
-    from pipelines.transforms.reconcile import reconciliation
-    from pipelines.transforms.roi import task_daily, task_roi
-    from pipelines.transforms.spend import spend_daily
-    from pipelines.transforms.usage import usage_daily
-    from pipelines.transforms.waste import waste
-    from pipelines.transforms.whatif import model_whatif
-
-    usage = pl.scan_parquet(workdir / "priced" / "day=*" / "usage_events.parquet")
-    cost = pl.scan_parquet(workdir / "cost" / "day=*" / "cost_lines.parquet")
-    tasks = task_catalog().lazy()
-    marts = workdir / "marts"
-
-    def prices() -> pl.LazyFrame:
-        return conform(build_price_table([]), PRICES).lazy()
-
-    def built(name: str) -> pl.LazyFrame:
-        if not (marts / f"{name}.parquet").exists():
-            raise SystemExit(f"needs the {name} mart, which did not finish")
-        return pl.scan_parquet(marts / f"{name}.parquet")
-
-    plans = {
-        "spend_daily": lambda: spend_daily(cost),
-        "usage_daily": lambda: usage_daily(usage),
-        "allocated_cost": lambda: allocated_cost(cost, usage),
-        "task_daily": lambda: task_daily(usage, built("allocated_cost")),
-        "task_roi": lambda: task_roi(built("task_daily"), tasks),
-        "reconciliation": lambda: reconciliation(cost, usage),
-        "model_whatif": lambda: model_whatif(usage, tasks, prices(), DISCOUNTS),
-        "waste": lambda: waste(usage, cost, tasks, prices(), DISCOUNTS),
-        "anomalies": lambda: anomalies(spend_by_day(usage)),
-    }
-    rows_in = usage.select(pl.len()).collect().item() + cost.select(pl.len()).collect().item()
-    frame = plans[mart]().collect(engine="streaming")
-    marts.mkdir(exist_ok=True)
-    frame.write_parquet(marts / f"{mart}.parquet")
-    return {"rows_in": rows_in, "rows_out": frame.height}
-
-
-def run_stage(name: str, workdir: Path, events: int, days: int, marts_from: str) -> None:
+def run_stage(name: str, workdir: Path, events: int, days: int) -> None:
     """Child side: run one stage and print its figures as one JSON line."""
     started = time.perf_counter()
     if name == "generate":
@@ -350,10 +306,8 @@ def run_stage(name: str, workdir: Path, events: int, days: int, marts_from: str)
         result = stage_price(workdir)
     elif name == "load":
         result = stage_load(workdir)
-    elif marts_from == "parquet":
-        result = stage_mart_parquet(workdir, name)
     else:
-        result = stage_mart_duckdb(workdir, name)
+        result = stage_mart(workdir, name)
     result["seconds"] = time.perf_counter() - started
     result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print("RESULT " + json.dumps(result), flush=True)
@@ -376,7 +330,7 @@ def _rss_gb(pid: int) -> float:
 def spawn(name: str, workdir: Path, events: int, args: argparse.Namespace) -> dict:
     """Run one stage in a subprocess under the watchdog; its figures, or why it was stopped."""
     command = [sys.executable, str(Path(__file__).resolve()), "--stage", name, "--dir", str(workdir),
-               "--events", str(events), "--days", str(args.days), "--marts-from", args.marts_from]
+               "--events", str(events), "--days", str(args.days)]
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     watched = 0.0
@@ -418,7 +372,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dir", default="/tmp/aispend-scale")
     parser.add_argument("--stages", default="all",
                         help="comma-separated: generate, price, load, marts, or mart names; default all")
-    parser.add_argument("--marts-from", choices=["duckdb", "parquet"], default="duckdb")
     parser.add_argument("--mem-limit-gb", type=float, default=14.0)
     parser.add_argument("--stage-timeout", type=float, default=1500.0)
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
@@ -426,15 +379,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.stage:
-        run_stage(args.stage, Path(args.dir), parse_count(args.events), args.days, args.marts_from)
+        run_stage(args.stage, Path(args.dir), parse_count(args.events), args.days)
         return
 
-    marts = MARTS_PARQUET if args.marts_from == "parquet" else MARTS_DUCKDB
+    marts = MARTS
     wanted = ["generate", "price", "load", *marts] if args.stages == "all" else [
         s for part in args.stages.split(",") for s in (marts if part == "marts" else [part])
     ]
-    if args.marts_from == "parquet":
-        wanted = [s for s in wanted if s != "load"]
     results: dict[tuple[str, int], dict] = {}
     counts = [parse_count(c) for c in args.events.split(",")]
     for events in counts:

@@ -107,6 +107,21 @@ def _configure(con: duckdb.DuckDBPyConnection) -> None:
 
 DEFAULT_WAIT_S = 600.0
 
+# DuckDB's share of memory when the pipeline writes: mostly its cache of the table's blocks, which grows as mart
+# builds read chunk after chunk and is never handed back below DuckDB's default cap (80% of RAM), while the
+# Polars side of the same build needs the rest. Measured at 100M events: 3.8 GB of cache uncapped; capped at 1 GB
+# the chunk reads ran as fast (bench/README.md). Operators that need more spill to `<warehouse>.tmp`.
+DEFAULT_MEMORY_LIMIT = "2GB"
+MEMORY_LIMIT_ENV = "AISPEND_DUCKDB_MEMORY_LIMIT"
+
+
+def memory_limit() -> str:
+    """The writer's DuckDB memory_limit: AISPEND_DUCKDB_MEMORY_LIMIT (e.g. `4GB`, `512MB`), else 2GB."""
+    value = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, flags=re.IGNORECASE):
+        raise ValueError(f"{MEMORY_LIMIT_ENV}={value!r}: give a size such as 2GB or 512MB")
+    return value
+
 
 class WarehouseBusy(RuntimeError):
     """Another process held the warehouse file for longer than we were willing to wait."""
@@ -150,6 +165,7 @@ def connect_writer(
             delay = min(delay * 2, 2.0)
     try:
         _configure(con)
+        con.execute(f"SET memory_limit = '{memory_limit()}'")  # validated above: digits and a unit only
         migrate(con)
     except Exception:
         con.close()
