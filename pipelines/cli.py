@@ -7,6 +7,7 @@ machine, and the dashboard does not need it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import date
@@ -125,7 +126,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "and reconciliation warnings point at them (Reconciliation and Data health pages)")
     if args.no_serve:
         return code
-    return serve_dashboard(config_path, args.host, args.port)
+    # Serve from a fresh process: the pipeline left thread pools (Polars, DuckDB) in this one, and gunicorn
+    # workers forked from it hang on their first data callback. exec keeps the pid and Ctrl+C as they were.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "pipelines.cli", "dashboard", "--config", str(config_path),
+                              "--host", args.host, "--port", str(args.port)])
 
 
 def cmd_run(args: argparse.Namespace) -> int:

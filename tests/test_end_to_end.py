@@ -6,6 +6,8 @@ run over the same inputs must leave every total unchanged.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from datetime import date
@@ -15,7 +17,7 @@ import duckdb
 import pytest
 
 from pipelines.demo import generate_demo
-from tests.browser import artifacts_dir, chromium, dash_server, open_page
+from tests.browser import artifacts_dir, chromium, dash_server, free_port, open_page, wait_for_http
 from tests.test_dashboard_browser import wait_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,3 +85,44 @@ def test_dashboard_headline_equals_warehouse(demo_run, tmp_path):
         assert page.locator("#table-tasks tbody tr").count() >= 12
         page.screenshot(path=str(artifacts_dir(tmp_path) / "e2e-tasks.png"), full_page=True)
         console.assert_clean()
+
+
+def test_demo_command_serves_data_after_running_the_pipeline(demo_run, tmp_path):
+    """`aispend demo` runs the pipeline and then serves, as `make demo` does: the served pages must draw data.
+
+    The pipeline leaves thread pools (Polars, DuckDB) in the process; gunicorn workers forked from it hung on
+    their first data callback, so this goes through the real command, not `aispend dashboard`.
+    """
+    root, db, _, _, _ = demo_run
+    con = duckdb.connect(str(db), read_only=True)
+    first_day, last_day, billed = con.sql(
+        "SELECT min(ChargePeriodStart)::DATE, max(ChargePeriodStart)::DATE, sum(BilledCost) FROM cost_lines "
+        "WHERE BillingCurrency = 'USD'"
+    ).fetchone()
+    con.close()
+    port = free_port()
+    log_path = tmp_path / "demo-command.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "demo", "--out", str(root), "--port", str(port)],
+            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_http(url + "/_dash-layout", 300, process)
+        with chromium() as browser:
+            page, console = open_page(browser)
+            page.goto(f"{url}/?start={first_day}&end={last_day}")
+            wait_text(page, "#overview-billed-value-USD", f"${billed:,.2f}")
+            page.goto(f"{url}/tasks?start={first_day}&end={last_day}")
+            page.wait_for_selector("#table-tasks tbody tr")
+            console.assert_clean()
+    except Exception as exc:
+        raise AssertionError(f"{exc}\n--- aispend demo log ---\n{log_path.read_text(errors='replace')[-4000:]}")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
