@@ -17,4 +17,4 @@ def samples_dir() -> Path:
     return SAMPLES
 
 
-from tests.s3_server import s3, s3_server  # noqa: E402,F401  (fixtures shared by S3 tests)
+from tests.support.s3_server import s3, s3_server  # noqa: E402,F401  (fixtures shared by S3 tests)

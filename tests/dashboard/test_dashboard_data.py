@@ -1,0 +1,190 @@
+"""dashboard.data against plain DuckDB SQL over hand-made snapshot files.
+
+`write_snapshot` is also what the browser test serves, so both tests look at the same numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from dashboard import data
+from tests.support.snapshots import LAST_DAY, write_snapshot
+
+
+def sql_one(statement: str, params: list) -> tuple:
+    with duckdb.connect() as con:
+        return con.execute(statement, params).fetchone()
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory) -> Path:
+    return write_snapshot(tmp_path_factory.mktemp("dash-data"))
+
+
+def test_default_period_is_the_last_30_days_of_data(snapshot):
+    assert data.default_period(snapshot) == data.Period(date(2026, 3, 2), LAST_DAY)
+    assert data.Period(date(2026, 3, 2), LAST_DAY).previous() == data.Period(date(2026, 1, 31), date(2026, 3, 1))
+
+
+@pytest.mark.parametrize(
+    "period", [data.Period(date(2026, 3, 2), LAST_DAY), data.Period(date(2026, 1, 1), date(2026, 1, 1))]
+)
+def test_billed_spend_matches_sql_per_currency(snapshot, period):
+    got = data.billed_spend(snapshot, period)
+    path = str(snapshot / "spend_daily.parquet")
+    for currency in ("USD", "EUR"):
+        billed, ai = sql_one(
+            "SELECT sum(billed_cost), sum(CASE WHEN is_ai THEN billed_cost ELSE 0 END) FROM read_parquet(?) "
+            "WHERE billing_currency = ? AND day >= ? AND day <= ?",
+            [path, currency, period.start, period.end],
+        )
+        row = got.filter(pl.col("billing_currency") == currency)
+        assert row["billed_cost"].item() == pytest.approx(billed)
+        assert row["ai_billed_cost"].item() == pytest.approx(ai)
+    assert got["billing_currency"].to_list() == ["USD", "EUR"]
+
+
+def test_billed_spend_hand_computed_single_day(snapshot):
+    # 2026-01-01 is day index 0, odd day of month: OpenAI 10 + Bedrock 20 + EC2 5 + Anthropic 3.25 = 38.25 USD.
+    got = data.billed_spend(snapshot, data.Period(date(2026, 1, 1), date(2026, 1, 1)))
+    usd = got.filter(pl.col("billing_currency") == "USD")
+    assert usd["billed_cost"].item() == pytest.approx(38.25)
+    assert usd["ai_billed_cost"].item() == pytest.approx(33.25)
+
+
+def test_provider_filter_and_daily_chart_frame(snapshot):
+    period = data.Period(date(2026, 3, 15), date(2026, 3, 21))
+    only_aws = data.billed_spend(snapshot, period, provider="aws")  # the genai-prices id, as on every page
+    expected = sql_one(
+        "SELECT sum(billed_cost) FROM read_parquet(?) WHERE provider = 'Amazon Web Services' "
+        "AND day >= ? AND day <= ?",
+        [str(snapshot / "spend_daily.parquet"), period.start, period.end],
+    )[0]
+    assert only_aws["billing_currency"].to_list() == ["USD"]
+    assert only_aws["billed_cost"].item() == pytest.approx(expected)
+
+    daily = data.daily_billed_by_provider(snapshot, period, "USD")
+    ids = "CASE provider WHEN 'Amazon Web Services' THEN 'aws' ELSE lower(provider) END"
+    with duckdb.connect() as con:
+        want = con.sql(
+            f"SELECT day, {ids} AS provider, sum(billed_cost) AS billed_cost FROM read_parquet(?) "
+            "WHERE billing_currency = 'USD' AND day >= ? AND day <= ? GROUP BY ALL ORDER BY day, provider",
+            params=[str(snapshot / "spend_daily.parquet"), period.start, period.end],
+        ).pl()
+    assert_frame_equal(daily, want, check_dtypes=False)
+    assert daily.height == 7 * 2 + 4  # OpenAI and AWS every day, Anthropic on the odd days 15, 17, 19, 21
+    assert data.providers(snapshot) == ["anthropic", "aws", "mistral", "openai"]
+
+
+def test_usage_summary_counts_unpriced_as_unknown(snapshot):
+    period = data.Period(date(2026, 3, 2), LAST_DAY)
+    got = data.usage_summary(snapshot, period).row(0, named=True)
+    # 30 days x (40 + 25 + 7) requests, 30 x (5 + 7) unpriced, 30 x (1.5 + 2.25) priced dollars.
+    assert got["requests"] == 30 * 72
+    assert got["unpriced_requests"] == 30 * 12
+    assert got["priced_cost_usd"] == pytest.approx(30 * 3.75)
+    assert got["price_coverage"] == pytest.approx(60 / 72)
+    team = data.usage_summary(snapshot, period, team="sales").row(0, named=True)
+    assert (team["requests"], team["unpriced_requests"]) == (30 * 25, 30 * 5)
+
+
+def test_task_table_matches_sql(snapshot):
+    period = data.Period(date(2026, 3, 2), LAST_DAY)
+    got = data.task_table(snapshot, period)
+    with duckdb.connect() as con:
+        want = con.sql(
+            """
+            WITH t AS (
+                SELECT task, sum(runs)::BIGINT AS runs, sum(successes)::BIGINT AS successes, sum(ai_cost_usd) AS ai
+                FROM read_parquet(?) WHERE day BETWEEN ? AND ? GROUP BY task)
+            SELECT t.task, t.runs, t.successes, t.ai,
+                   coalesce(t.successes * c.human_minutes / 60 * c.hourly_rate_usd, 0) AS avoided,
+                   coalesce(t.runs * c.review_minutes / 60 * c.hourly_rate_usd, 0) AS review
+            FROM t LEFT JOIN read_parquet(?) c USING (task)
+            """,
+            params=[str(snapshot / "task_daily.parquet"), period.start, period.end, str(snapshot / "tasks.parquet")],
+        ).pl()
+    assert set(got["task"]) == {"summarize_ticket", "draft_reply", "unattributed"}  # classify_email never ran
+    for row in want.iter_rows(named=True):
+        line = got.filter(pl.col("task") == row["task"]).row(0, named=True)
+        assert (line["runs"], line["successes"]) == (row["runs"], row["successes"])
+        assert line["success_rate"] == pytest.approx(row["successes"] / row["runs"])
+        assert line["human_cost_avoided_usd"] == pytest.approx(row["avoided"])
+        assert line["review_cost_usd"] == pytest.approx(row["review"])
+        if row["ai"] is None:  # every request unpriced: cost unknown, so savings unknown, never $0
+            assert line["ai_cost_usd"] is None and line["net_savings_usd"] is None
+            continue
+        net = row["avoided"] - row["ai"] - row["review"]
+        assert line["ai_cost_usd"] == pytest.approx(row["ai"])
+        assert line["net_savings_usd"] == pytest.approx(net)
+        assert line["roi"] == pytest.approx(net / (row["ai"] + row["review"]))
+        assert line["cost_per_success_usd"] == pytest.approx(row["ai"] / row["successes"])
+    assert got.filter(pl.col("task") == "draft_reply")["net_savings_usd"].item() < 0
+    # sorted by net savings on allocated cost, best first
+    assert got["task"].to_list() == ["summarize_ticket", "unattributed", "draft_reply"]
+
+
+def test_task_table_team_filter(snapshot):
+    period = data.Period(date(2026, 3, 31), LAST_DAY)
+    got = data.task_table(snapshot, period, team="support")
+    assert got["task"].to_list() == ["summarize_ticket", "draft_reply"]
+    # draft_reply for support on one day: 2 runs, 2 successes: 2 x 2/60 x 40 avoided, 2 x 3/60 x 40 review.
+    draft = got.filter(pl.col("task") == "draft_reply").row(0, named=True)
+    assert draft["human_cost_avoided_usd"] == pytest.approx(8 / 3)
+    assert draft["review_cost_usd"] == pytest.approx(4.0)
+    assert data.teams(snapshot) == ["sales", "support"]
+
+
+def test_missing_snapshot_gives_empty_frames(tmp_path):
+    empty = tmp_path / "no-snapshot-yet"
+    period = data.Period(date(2026, 3, 1), date(2026, 3, 31))
+    assert data.default_period(empty) is None
+    assert data.billed_spend(empty, period).height == 0
+    assert data.daily_billed_by_provider(empty, period, "USD").height == 0
+    assert data.usage_summary(empty, period).height == 0
+    assert data.task_table(empty, period).columns == data.TASK_TABLE_COLUMNS
+    assert data.task_table(empty, period).height == 0
+    assert data.providers(empty) == [] and data.teams(empty) == []
+    f = data.Filters(period)
+    for frame in (data.reconciliation(empty, f), data.waste_summary(empty, f), data.whatif(empty, f),
+                  data.anomalies(empty, f), data.budgets(empty, f), data.forecast(empty), data.sources(empty),
+                  data.quarantined(empty), data.model_usage(empty, f), data.unattributed(empty, f)):
+        assert frame.height == 0
+
+
+def test_quarantined_files_and_sources(snapshot):
+    q = data.quarantined(snapshot)
+    assert q["location"].to_list() == ["billing/2026-02.csv"]
+    assert "row 17, column BilledCost" in q["error"][0]
+    src = data.sources(snapshot).rows_by_key("source", named=True, unique=True)
+    assert (src["billing"]["files"], src["billing"]["files_quarantined"], src["billing"]["rows"]) == (2, 1, 1200)
+
+
+def test_model_usage_rate_and_waste(snapshot):
+    f = data.Filters(data.Period(date(2026, 3, 2), LAST_DAY), provider="openai")
+    models = data.model_usage(snapshot, f).rows_by_key("model", named=True, unique=True)
+    # gpt-4o: 40 requests/day x 150 tokens, $1.50/day: $1.50 / 6,000 tokens = $250 per million
+    assert models["gpt-4o"]["usd_per_mtok"] == pytest.approx(250.0)
+    assert models["ft:custom"]["usd_per_mtok"] is None  # unpriced: unknown, not $0
+    waste = data.waste_summary(snapshot, f).rows_by_key("category", named=True, unique=True)
+    assert waste["failed_requests"]["cost_usd"] == pytest.approx(30 * 0.25)
+    assert waste["batch_eligible"]["is_estimate"] and waste["batch_eligible"]["cost_usd"] == pytest.approx(15.0)
+
+
+def test_cache_follows_a_new_snapshot(tmp_path):
+    snap = write_snapshot(tmp_path)
+    period = data.Period(date(2026, 3, 2), LAST_DAY)
+    before = data.usage_summary(snap, period)["requests"][0]
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("UPDATE usage_daily SET requests = requests * 2")
+    from warehouse.db import export_snapshot
+
+    export_snapshot(con, "usage_daily", snap)
+    con.close()
+    assert data.usage_summary(snap, period)["requests"][0] == 2 * before

@@ -1,0 +1,264 @@
+"""Bedrock invocation logs: every file shape, S3 delivery through a real S3 endpoint, refused input, and the
+proof that prompt and completion text never reaches the warehouse, ingest_log or the logs.
+
+Expected values are worked out by hand from tests/fixtures/usage/bedrock_invocations.jsonl (four records):
+1. haiku, InvokeModel: input 120, output 40; task summarize_ticket, team support, run r1
+2. us. inference profile of sonnet 4, Converse: input 30 (Bedrock excludes cache), cache read 2000, write 500,
+   output 200; outcome "Success" -> success, project helpdesk
+3. full inference-profile ARN of nova lite, guardrail-blocked: no token fields -> 0; no metadata -> unattributed
+4. titan with errorCode ThrottlingException: input 15, no output count -> 0; status error, outcome failure
+Every body holds MARKER.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.config import AispendConfig, SourceConfig
+from pipelines.errors import SourceError
+from pipelines.models import normalize_model
+from pipelines.schemas import USAGE_EVENTS
+from pipelines.sources import bedrock_logs, reader
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "usage" / "bedrock_invocations.jsonl"
+MARKER = "PROMPT-MARKER-7f3a9c"
+SOURCE = SourceConfig(name="bedrock", kind="bedrock_invocation_logs", path="unused")
+RECORDS = [json.loads(line) for line in FIXTURE.read_text().splitlines() if line.strip()]
+
+EXPECTED = [
+    {"event_time": datetime(2025, 8, 15, 14, 39, 40), "raw_model": "anthropic.claude-3-haiku-20240307-v1:0",
+     "task": "summarize_ticket", "team": "support", "run_id": "r1", "project": None, "request_id": "req-0001",
+     "user_id": "arn:aws:sts::111122223333:assumed-role/app-role/worker-1", "input_tokens": 120,
+     "cache_read_tokens": 0, "cache_write_tokens": 0, "output_tokens": 40, "status": "ok", "outcome": None},
+    {"event_time": datetime(2025, 8, 15, 14, 39, 42, 500000), "raw_model": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+     "task": "summarize_ticket", "team": None, "run_id": "r1", "project": "helpdesk", "request_id": "req-0002",
+     "user_id": "arn:aws:sts::111122223333:assumed-role/app-role/worker-1", "input_tokens": 30,
+     "cache_read_tokens": 2000, "cache_write_tokens": 500, "output_tokens": 200, "status": "ok", "outcome": "success"},
+    {"event_time": datetime(2025, 8, 15, 15, 2, 0),
+     "raw_model": "arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.amazon.nova-lite-v1:0",
+     "task": "unattributed", "team": None, "run_id": None, "project": None, "request_id": "req-0003",
+     "user_id": "arn:aws:iam::111122223333:user/alice", "input_tokens": 0, "cache_read_tokens": 0,
+     "cache_write_tokens": 0, "output_tokens": 0, "status": "ok", "outcome": None},
+    {"event_time": datetime(2025, 8, 15, 15, 5, 0), "raw_model": "amazon.titan-text-express-v1",
+     "task": "unattributed", "team": "ops", "run_id": None, "project": None, "request_id": "req-0004",
+     "user_id": "arn:aws:iam::111122223333:user/bob", "input_tokens": 15, "cache_read_tokens": 0,
+     "cache_write_tokens": 0, "output_tokens": 0, "status": "error", "outcome": "failure"},
+]
+# Hand sums over the four records.
+TOTALS = {"input_tokens": 165, "cache_read_tokens": 2000, "cache_write_tokens": 500, "output_tokens": 240}
+
+
+def _check(frame: pl.DataFrame, path: str, expected=EXPECTED) -> None:
+    assert dict(frame.schema) == USAGE_EVENTS
+    rows = frame.to_dicts()
+    assert len(rows) == len(expected)
+    for got, want in zip(rows, expected):
+        assert {k: got[k] for k in want} == want
+        assert got["provider"] == "aws" and got["request_count"] == 1 and got["is_batch"] is False
+        assert got["reasoning_tokens"] == 0 and got["latency_ms"] is None
+        assert got["cost_usd"] is None and got["price_source"] is None
+        assert got["x_source"] == "bedrock" and got["x_source_file"] == path
+    models = pl.DataFrame(expected).select(normalize_model(pl.lit("aws"), pl.col("raw_model")).alias("m"))["m"]
+    assert frame["model"].to_list() == models.to_list()
+    assert all(MARKER not in str(v) for row in rows for v in row.values())
+
+
+def test_registry_names_bedrock():
+    assert reader("bedrock_invocation_logs") is bedrock_logs.read
+
+
+def test_json_lines_fixture():
+    _check(bedrock_logs.read(str(FIXTURE), SOURCE), str(FIXTURE))
+
+
+def test_model_ids_resolve_to_price_table_ids():
+    frame = bedrock_logs.read(str(FIXTURE), SOURCE)
+    # A full ARN and a bare id of the same profile resolve alike; the ARN is kept as logged in raw_model.
+    arn_model = frame["model"][2]
+    bare = pl.select(normalize_model(pl.lit("aws"), pl.lit("us.amazon.nova-lite-v1:0"))).item()
+    assert arn_model == bare and "arn:" not in arn_model
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["concatenated", "pretty", "array", "gzip"],
+)
+def test_other_record_layouts(shape):
+    if shape == "concatenated":
+        body = "".join(json.dumps(r) for r in RECORDS).encode()
+    elif shape == "pretty":
+        body = "\n".join(json.dumps(r, indent=2) for r in RECORDS).encode()
+    elif shape == "array":
+        body = json.dumps(RECORDS, indent=1).encode()
+    else:
+        body = gzip.compress(FIXTURE.read_bytes())
+    name = "s3://b/AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2025/08/15/14/x" + (".json.gz" if shape == "gzip" else ".json")
+    _check(bedrock_logs.read(name, SOURCE, data=body), name)
+
+
+def test_cloudwatch_lines_and_filter_log_events():
+    millis = [1755268780000, 1755268782500, 1755270120000, 1755270300000]
+    lines = "\n".join(json.dumps({"timestamp": ms, "message": json.dumps(r)}) for ms, r in zip(millis, RECORDS))
+    _check(bedrock_logs.read("cw.jsonl", SOURCE, data=lines.encode()), "cw.jsonl")
+
+    page = {"events": [{"logStreamName": "aws/bedrock/modelinvocations", "timestamp": ms, "message": json.dumps(r),
+                        "ingestionTime": ms + 300, "eventId": str(i)} for i, (ms, r) in enumerate(zip(millis, RECORDS))],
+            "searchedLogStreams": []}
+    pretty = json.dumps(page, indent=4).encode()  # what `aws logs filter-log-events` prints
+    _check(bedrock_logs.read("events.json", SOURCE, data=pretty), "events.json")
+
+
+def test_cloudwatch_time_used_when_record_has_none_and_export_prefix():
+    record = {k: v for k, v in RECORDS[0].items() if k != "timestamp"}
+    line = json.dumps({"timestamp": 1755268780000, "message": json.dumps(record)})
+    frame = bedrock_logs.read("cw.jsonl", SOURCE, data=line.encode())
+    assert frame["event_time"].to_list() == [datetime(2025, 8, 15, 14, 39, 40)]
+    # CloudWatch's export-to-S3 task writes "<time> <message>" lines
+    exported = "\n".join(f"2025-08-15T14:39:4{i}.000Z {json.dumps(r)}" for i, r in enumerate(RECORDS))
+    _check(bedrock_logs.read("000000.gz", SOURCE, data=gzip.compress(exported.encode())), "000000.gz")
+
+
+def test_metadata_keys_are_options():
+    record = dict(RECORDS[0], requestMetadata={"job": "triage", "squad": "blue", "trace": "t-9", "result": "failure",
+                                                "app": "desk"})
+    source = SourceConfig(name="bedrock", kind="bedrock_invocation_logs", path="unused", options={
+        "task_key": "job", "team_key": "squad", "run_id_key": "trace", "outcome_key": "result", "project_key": "app"})
+    row = bedrock_logs.read("x.json", source, data=json.dumps(record).encode()).to_dicts()[0]
+    assert (row["task"], row["team"], row["run_id"], row["outcome"], row["project"]) == (
+        "triage", "blue", "t-9", "failure", "desk")
+
+
+def _line(record: dict) -> str:
+    return json.dumps(record)
+
+
+@pytest.mark.parametrize(
+    ("second_line", "expected"),
+    [
+        ('{"schemaType": "ModelInvocationLog", "input": {"inputBodyJson": "' + MARKER, r"line 2 is not valid JSON"),
+        (_line(dict(RECORDS[1], input=f"{MARKER} as text")), r"line 2: field 'input' has the wrong type"),
+        (_line(dict(RECORDS[1], input=dict(RECORDS[1]["input"], inputTokenCount=-3))),
+         r"line 2: field 'input.inputTokenCount' is negative"),
+        (_line(dict(RECORDS[1], output={"outputTokenCount": "many", "outputBodyJson": MARKER})),
+         r"line 2: field 'output.outputTokenCount' is not a number"),
+        (_line(dict(RECORDS[1], input=dict(RECORDS[1]["input"], cacheReadInputTokenCount=2.5))),
+         r"line 2: field 'input.cacheReadInputTokenCount' is not a whole number"),
+        (_line({k: v for k, v in RECORDS[1].items() if k != "modelId"}), r"line 2: field 'modelId' is missing"),
+        (_line(dict(RECORDS[1], timestamp="yesterday")), r"line 2: field 'timestamp' is not a timestamp"),
+        (_line(dict(RECORDS[1], schemaType="SomethingElse")), r"line 2: field 'schemaType' is not ModelInvocationLog"),
+        (f"hello {MARKER}", r"line 2 is not a JSON object"),
+    ],
+)
+def test_refused_records_name_line_and_field_never_the_body(second_line, expected):
+    body = (_line(RECORDS[0]) + "\n" + second_line + "\n").encode()
+    with pytest.raises(SourceError, match=expected) as info:
+        bedrock_logs.read("bad.jsonl", SOURCE, data=body)
+    assert MARKER not in info.value.message
+
+
+def test_bad_cloudwatch_message_names_event():
+    page = {"events": [{"timestamp": 1, "message": json.dumps(RECORDS[0])},
+                       {"timestamp": 2, "message": json.dumps(dict(RECORDS[1], input=MARKER))}]}
+    with pytest.raises(SourceError, match=r"record 1, event 2: field 'input' has the wrong type") as info:
+        bedrock_logs.read("events.json", SOURCE, data=json.dumps(page, indent=2).encode())
+    assert MARKER not in info.value.message
+
+
+def test_truncated_gzip_is_refused():
+    data = gzip.compress(FIXTURE.read_bytes())[:-20]
+    with pytest.raises(SourceError, match="unreadable gzip"):
+        bedrock_logs.read("x.json.gz", SOURCE, data=data)
+
+
+# ---------------------------------------------------------------- into a warehouse, locally and from S3
+
+
+def _ingest(tmp_path: Path, source: SourceConfig, caplog) -> tuple[list, list[str], Path]:
+    from pipelines.steps import load_prices, load_usage_events
+    from warehouse.db import connect_writer
+
+    config = AispendConfig(warehouse=str(tmp_path / "wh" / "aispend.duckdb"), sources=[source], base_dir=str(tmp_path))
+    messages: list[str] = []
+    con = connect_writer(config.warehouse_path)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            load_prices(con, config, messages.append)
+            first = load_usage_events(con, config, messages.append)
+            second = load_usage_events(con, config, messages.append)
+    finally:
+        con.close()
+    messages.append(caplog.text)
+    return first + second, messages, config.warehouse_path
+
+
+def _warehouse_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def test_marker_never_reaches_warehouse_ingest_log_or_logs(tmp_path, caplog, capsys):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "good.jsonl").write_bytes(FIXTURE.read_bytes())
+    # A bad file whose refused line holds the marker: its error must not quote it.
+    (logs / "bad.jsonl").write_text(_line(RECORDS[0]) + "\n" + _line(dict(RECORDS[1], input=MARKER)) + "\n")
+    source = SourceConfig(name="bedrock", kind="bedrock_invocation_logs", path=str(logs))
+    results, messages, warehouse = _ingest(tmp_path, source, caplog)
+
+    assert [(Path(r.location).name, r.status) for r in results] == [
+        ("bad.jsonl", "quarantined"), ("good.jsonl", "loaded"), ("bad.jsonl", "quarantined"), ("good.jsonl", "unchanged")]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        sums = con.sql("SELECT count(*), sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens), "
+                       "sum(output_tokens) FROM usage_events").fetchone()
+        log_rows = con.sql("SELECT * FROM ingest_log").fetchall()
+        everything = con.sql("SELECT * FROM usage_events").fetchall()
+    finally:
+        con.close()
+    assert sums == (4, *TOTALS.values())
+    assert any("field 'input' has the wrong type" in str(row) for row in log_rows)
+    assert MARKER not in str(log_rows) and MARKER not in str(everything)
+    assert MARKER.encode() not in _warehouse_bytes(warehouse.parent)
+    out = capsys.readouterr()
+    assert MARKER not in "\n".join(messages) + out.out + out.err
+    assert any("QUARANTINED" in m for m in messages)
+
+
+def test_s3_delivery_layout_through_moto(tmp_path, s3, caplog):
+    prefix = "team-logs/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2025/08/15"
+    lines = FIXTURE.read_text().splitlines()
+    # Three hourly files as Bedrock delivers them (gzip JSON lines), plus the permission-check object it writes.
+    s3.put("acme-logs", f"{prefix}/14/20250815T1440Z_a1b2.json.gz", gzip.compress("\n".join(lines[:2]).encode()))
+    s3.put("acme-logs", f"{prefix}/15/20250815T1503Z_c3d4.json.gz", gzip.compress(lines[2].encode()))
+    s3.put("acme-logs", f"{prefix}/15/20250815T1506Z_e5f6.json.gz", gzip.compress((lines[3] + "\n").encode()))
+    s3.put("acme-logs", "team-logs/AWSLogs/111122223333/BedrockModelInvocationLogs/amazon-bedrock-logs-permission-check",
+           b"")
+    source = SourceConfig(name="bedrock", kind="bedrock_invocation_logs", path="s3://acme-logs/team-logs/AWSLogs/",
+                          endpoint_url=s3.endpoint_url, region="us-east-1", options={"pattern": "*.json.gz"})
+    results, messages, warehouse = _ingest(tmp_path, source, caplog)
+
+    assert [r.status for r in results] == ["loaded"] * 3 + ["unchanged"] * 3
+    assert all(r.location.startswith(f"s3://acme-logs/{prefix}/") for r in results)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        by_file = con.sql("SELECT x_source_file, count(*), sum(input_tokens), sum(output_tokens) FROM usage_events "
+                          "GROUP BY 1 ORDER BY 1").fetchall()
+        totals = con.sql("SELECT sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(output_tokens), "
+                         "count(*) FILTER (WHERE status = 'error') FROM usage_events").fetchone()
+    finally:
+        con.close()
+    assert [(Path(f).name, n, i, o) for f, n, i, o in by_file] == [
+        ("20250815T1440Z_a1b2.json.gz", 2, 150, 240),
+        ("20250815T1503Z_c3d4.json.gz", 1, 0, 0),
+        ("20250815T1506Z_e5f6.json.gz", 1, 15, 0),
+    ]
+    assert totals == (*TOTALS.values(), 1)
+    assert MARKER.encode() not in _warehouse_bytes(warehouse.parent)
+    assert MARKER not in "\n".join(messages)

@@ -1,0 +1,42 @@
+"""Frames in the warehouse's own shapes, for transform tests: one builder per table, neutral defaults.
+
+Each test names what matters to it (`usage_events(rows, provider="aws", task="t")`); everything else gets a
+value that changes no figure: no tokens, one request, status ok, not batch. Columns are conformed to the
+table's schema, so a builder never drifts from the migrations.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from pipelines.schemas import COST_LINES, TASKS, USAGE_EVENTS, conform
+
+_LINE = dict(ProviderName="AWS", ServiceName="Amazon Bedrock", ChargeCategory="Usage", BillingCurrency="USD",
+             x_is_ai=True, x_ai_category="model_usage", x_source="bill", x_source_file="f")
+_EVENT = dict(request_count=1, input_tokens=0, cache_read_tokens=0, cache_write_tokens=0, output_tokens=0,
+              reasoning_tokens=0, is_batch=False, status="ok", outcome=None, x_source="logs", x_source_file="f")
+_TASK = dict(description="d", human_minutes=10.0, hourly_rate_usd=60.0, review_minutes=0.0, latency_sensitive=True,
+             eligible_models=None)
+
+
+def cost_lines(rows: list[dict], **defaults) -> pl.LazyFrame:
+    """Billed lines, numbered `x_line_id` 0, 1, ...; a line's charge period is one day and, unless given,
+    its EffectiveCost is its BilledCost."""
+    out = []
+    for i, r in enumerate(rows):
+        row = {**_LINE, **defaults, "x_line_id": str(i), **r}
+        row.setdefault("ChargePeriodEnd", row["ChargePeriodStart"] + timedelta(days=1))
+        row.setdefault("EffectiveCost", row.get("BilledCost"))
+        out.append(row)
+    return conform(pl.LazyFrame(out, infer_schema_length=None), COST_LINES)
+
+
+def usage_events(rows: list[dict], **defaults) -> pl.LazyFrame:
+    return conform(pl.LazyFrame([{**_EVENT, **defaults, **r} for r in rows], infer_schema_length=None), USAGE_EVENTS)
+
+
+def tasks(rows: list[dict], **defaults) -> pl.LazyFrame:
+    return conform(pl.LazyFrame([{**_TASK, **defaults, **r} for r in rows], infer_schema_length=None,
+                                schema_overrides={"eligible_models": pl.List(pl.String)}), TASKS)

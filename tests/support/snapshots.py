@@ -1,0 +1,129 @@
+"""A small warehouse filled by SQL with hand-checkable marts, published as the dashboard's snapshot.
+
+The dashboard's data and browser tests read it; every figure they expect is plain SQL over these rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from warehouse.db import connect_writer, export_snapshots
+
+LAST_DAY = date(2026, 3, 31)
+
+# 90 days of invoices: OpenAI grows by 0.5 a day, Bedrock cycles weekly, EC2 is flat non-AI spend,
+# Anthropic bills on odd days only, Mistral bills in EUR (never added to USD), one credit is negative.
+# effective_cost differs from billed_cost everywhere so a mix-up shows.
+SPEND_SQL = """
+INSERT INTO spend_daily
+SELECT d::DATE, p.provider, p.service, NULL, 'acct-1', p.model, 'Usage', p.is_ai, p.currency,
+       p.base + p.slope * i + p.weekly * (i % 7),
+       (p.base + p.slope * i + p.weekly * (i % 7)) * 0.8,
+       3
+FROM (SELECT d, row_number() OVER (ORDER BY d) - 1 AS i
+      FROM generate_series(DATE '2026-01-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d)) days,
+     (VALUES ('OpenAI', 'OpenAI API', 'gpt-4o', true, 'USD', 10.0, 0.5, 0.0),
+             ('Amazon Web Services', 'Amazon Bedrock', 'claude-sonnet-4', true, 'USD', 20.0, 0.0, 1.25),
+             ('Amazon Web Services', 'Amazon EC2', NULL, false, 'USD', 5.0, 0.0, 0.0),
+             ('Mistral', 'La Plateforme', 'mistral-large', true, 'EUR', 2.0, 0.0, 0.0))
+     p(provider, service, model, is_ai, currency, base, slope, weekly);
+INSERT INTO spend_daily
+SELECT d::DATE, 'Anthropic', 'Claude API', NULL, 'org-1', 'claude-haiku-4', 'Usage', true, 'USD', 3.25, 3.0, 1
+FROM generate_series(DATE '2026-01-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d)
+WHERE day(d) % 2 = 1;
+INSERT INTO spend_daily VALUES
+    (DATE '2026-03-20', 'Amazon Web Services', 'Amazon Bedrock', NULL, 'acct-1', NULL, 'Credit', true, 'USD',
+     -40.0, -40.0, 1);
+"""
+
+USAGE_SQL = """
+INSERT INTO usage_daily
+SELECT d::DATE, u.provider, u.model, u.task, u.team, u.requests, u.errors, u.unpriced,
+       100 * u.requests, 0, 0, 50 * u.requests, 0, 150 * (u.requests - u.unpriced), 150 * u.requests, u.cost
+FROM generate_series(DATE '2026-01-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d),
+     (VALUES ('openai', 'gpt-4o', 'summarize_ticket', 'support', 40, 1, 0, 1.5),
+             ('aws', 'claude-sonnet-4', 'draft_reply', 'sales', 25, 0, 5, 2.25),
+             ('openai', 'ft:custom', 'unattributed', NULL, 7, 0, 7, NULL))
+     u(provider, model, task, team, requests, errors, unpriced, cost);
+"""
+
+TASK_SQL = """
+INSERT INTO tasks (task, description, human_minutes, hourly_rate_usd, review_minutes, latency_sensitive,
+                   eligible_models) VALUES
+    ('summarize_ticket', 'Summarize a support ticket', 12.0, 60.0, 1.0, false, NULL),
+    ('draft_reply', 'Draft a sales reply', 2.0, 40.0, 3.0, true, NULL),
+    ('classify_email', 'Route an inbound email', 1.0, 30.0, 0.0, false, NULL);
+INSERT INTO task_daily (day, task, team, runs, successes, failures, requests, error_requests, unpriced_requests,
+                        ai_cost_usd, allocated_cost_usd)
+SELECT d::DATE, k.task, k.team, k.runs, k.successes, k.runs - k.successes, k.requests, 0, k.unpriced,
+       k.cost + (day(d) % 3) * 0.1, coalesce(k.cost, 0.5) * 1.2 + (day(d) % 3) * 0.1
+FROM generate_series(DATE '2026-01-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d),
+     (VALUES ('summarize_ticket', 'support', 20, 18, 40, 0, 1.5),
+             ('draft_reply', 'sales', 10, 7, 25, 5, 2.25),
+             ('draft_reply', 'support', 2, 2, 4, 0, 0.5),
+             ('unattributed', NULL, 7, 0, 7, 7, NULL))
+     k(task, team, runs, successes, requests, unpriced, cost);
+"""
+
+
+# The newer marts: a few hand-made rows each (their columns are the migrations' contract).
+MARTS_SQL = """
+INSERT INTO allocated_cost BY NAME
+SELECT d::DATE AS day, 'aws' AS provider, NULL AS model, 'unattributed' AS task, NULL AS team,
+       'not_model_usage' AS basis, 4.0 AS billed_cost_usd, 3.0 AS effective_cost_usd
+FROM generate_series(DATE '2026-03-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d);
+INSERT INTO reconciliation BY NAME
+SELECT 'openai' AS provider, 'gpt-4o' AS model, DATE '2026-03-01' AS month, d::DATE AS day,
+       12.0 AS billed_cost_usd, 10.0 AS logged_cost_usd, 2.0 AS difference_usd, 100 * 2.0 / 12 AS difference_pct,
+       0.0 AS credits_usd, -0.5 AS discount_usd, 0.0 AS unpriced_models_usd, 2.0 AS missing_from_logs_usd,
+       0.0 AS missing_from_invoice_usd, 0.5 AS unexplained_usd, 3 AS invoice_lines, 0 AS non_usd_lines,
+       40 AS logged_requests, 0 AS unpriced_requests
+FROM generate_series(DATE '2026-03-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d);
+INSERT INTO waste BY NAME
+SELECT d::DATE AS day, c.category, 'openai' AS provider, 'gpt-4o' AS model, 'summarize_ticket' AS task,
+       'support' AS team, c.requests, c.affected AS affected_cost_usd, c.cost AS cost_usd, c.is_estimate,
+       c.explanation
+FROM generate_series(DATE '2026-03-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d),
+     (VALUES ('failed_requests', 1, 0.25, 0.25, false, 'Priced cost of failed requests.'),
+             ('batch_eligible', 30, 1.0, 0.5, true, 'Estimated saving with the batch API.'))
+     c(category, requests, affected, cost, is_estimate, explanation);
+INSERT INTO anomalies BY NAME
+SELECT DATE '2026-03-30' AS day, 'openai' AS provider, 'gpt-4o' AS model, 'support' AS team, 9.0 AS cost_usd,
+       1.5 AS baseline_usd, 0.1 AS mad_usd, 28 AS history_days, 8.0 AS score, true AS is_anomaly, 'spike' AS direction;
+INSERT INTO budget_status BY NAME
+SELECT 'total' AS budget, NULL AS team, NULL AS provider, 200.0 AS monthly_usd, DATE '2026-03-01' AS month,
+       DATE '2026-03-31' AS as_of, 'priced_usage' AS cost_basis, 116.25 AS actual_usd, 116.25 AS forecast_usd,
+       58.125 AS actual_pct, 58.125 AS forecast_pct, [50] AS thresholds_reached, 50 AS highest_threshold_pct,
+       false AS forecast_over_budget, 'ok' AS status, 372 AS unpriced_requests;
+INSERT INTO spend_forecast BY NAME
+SELECT DATE '2026-03-01' AS month, DATE '2026-03-31' AS as_of, 'total' AS scope, NULL AS scope_value,
+       31 AS days_elapsed, 0 AS days_remaining, 150.0 AS actual_usd, 14 AS window_days, 5.0 AS daily_median_usd,
+       4.0 AS daily_low_usd, 6.0 AS daily_high_usd, 150.0 AS forecast_usd, 150.0 AS forecast_low_usd,
+       150.0 AS forecast_high_usd;
+INSERT INTO model_whatif BY NAME
+SELECT 'summarize_ticket' AS task, 'openai' AS provider, 'gpt-4o' AS model, 'openai' AS alt_provider,
+       'gpt-4o-mini' AS alt_model, true AS is_eligible_listed, 3600 AS requests, 0 AS unpriced_requests,
+       135.0 AS current_cost_usd, 8.1 AS alt_cost_usd, 126.9 AS savings_usd, 0.94 AS savings_pct,
+       1800 AS current_runs, 0.9 AS current_success_rate, 0.08 AS current_cost_per_success_usd,
+       0 AS alt_runs, NULL AS alt_success_rate, NULL AS alt_cost_per_success_usd, false AS alt_cache_read_as_input;
+INSERT INTO ingest_log BY NAME
+SELECT * FROM (VALUES
+    ('billing', 'focus', 'billing/2026-03.csv', 'abc', NULL, 1200, 'loaded', NULL, TIMESTAMP '2026-04-01 06:00:00'),
+    ('billing', 'focus', 'billing/2026-02.csv', 'def', NULL, 0, 'quarantined',
+     'billing/2026-02.csv row 17, column BilledCost: not a number', TIMESTAMP '2026-04-01 06:00:01'),
+    ('app_logs', 'otel_genai', 'logs/2026-03-31.jsonl', '123', 'v1', 2160, 'loaded', NULL,
+     TIMESTAMP '2026-04-01 06:00:02'))
+    t(source, kind, location, checksum, price_version, rows, status, error, loaded_at);
+"""
+
+
+def write_snapshot(root: Path) -> Path:
+    """Build a warehouse under `root`, fill the marts by SQL, publish the snapshot; return its folder."""
+    con = connect_writer(root / "warehouse.duckdb")
+    for statement in (SPEND_SQL, USAGE_SQL, TASK_SQL, MARTS_SQL):
+        con.execute(statement)
+    snapshot = root / "snapshot"
+    export_snapshots(con, snapshot)
+    con.close()
+    return snapshot
