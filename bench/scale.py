@@ -14,12 +14,12 @@ For each N it writes, under `--dir` (default /tmp/aispend-scale, deleted afterwa
 Then it runs each stage in its own subprocess, so each peak RSS (`ru_maxrss` of that process) is the stage's:
 - `generate`: the two datasets above, one day at a time (Polars expressions only, no Python per event);
 - `price`: per day partition, what ingest does for one unit: normalize (one collect, as a reader ends), then
-  aliases + price (one collect, as steps.load_usage_events' pricer does), written to `priced/day=.../`;
+  aliases + price (one collect, as loads.usage_pricing's pricer does), written to `priced/day=.../`;
 - `load`: each day's priced file and each day's cost lines into a migrated DuckDB warehouse with
   `warehouse.db.replace_rows` (DELETE the unit's rows, INSERT), exactly the pipeline's write: a DuckDB table,
   not views over the Parquet;
-- one stage per mart, calling the pipeline's own `steps.build_*` on that warehouse: a mart over events reads
-  them a chunk of whole days at a time (`steps.day_chunks`, at most `steps.MAX_CHUNK_EVENTS` a chunk, a day
+- one stage per mart, calling the pipeline's own `marts.build` on that warehouse: a mart over events reads
+  them a chunk of whole days at a time (`reads.day_chunks`, at most `reads.MAX_CHUNK_EVENTS` a chunk, a day
   either side for marts that count runs) with only the columns its transform uses, and adds the chunks' per-day
   sums up; `allocated_cost` and `anomalies` read `usage_daily`. The note says how many chunks it read and how
   much of the peak was DuckDB's own memory at the end (mostly its cache of the table's blocks).
@@ -247,7 +247,7 @@ def stage_price(workdir: Path, **_) -> dict:
 
 
 def stage_load(workdir: Path, **_) -> dict:
-    from pipelines import steps
+    from pipelines import loads
     from pipelines.schemas import COST_LINES, USAGE_EVENTS, conform
     from warehouse.db import connect_writer, replace_rows
 
@@ -256,7 +256,7 @@ def stage_load(workdir: Path, **_) -> dict:
         shutil.rmtree(config.warehouse_path.parent)
     con = connect_writer(config.warehouse_path)
     try:
-        steps.load_prices(con, config)
+        loads.load_prices(con, config)
         replace_rows(con, "tasks", task_catalog())
         rows = 0
         for layer, name, table, schema in (("priced", "usage_events.parquet", "usage_events", USAGE_EVENTS),
@@ -277,24 +277,22 @@ def stage_load(workdir: Path, **_) -> dict:
 
 def stage_mart(workdir: Path, mart: str, **_) -> dict:
     """The pipeline's own step on the loaded warehouse, as `aispend run` builds it."""
-    from pipelines import steps
+    from pipelines import marts, reads
     from warehouse.db import connect_writer
 
     config = bench_config(workdir)
     con = connect_writer(config.warehouse_path)
     try:
         rows_in = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("usage_events", "cost_lines"))
-        build = getattr(steps, f"build_{mart}")
-        needs_config = mart in ("model_whatif", "waste", "budget_status")
-        frame = build(con, config) if needs_config else build(con)
+        frame = marts.build(con, config, mart)
         duckdb_gb = con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0] / 1e9
-        span = steps.span(con, "usage_events", "event_time")
-        chunks = len(steps.day_chunks(con, span)) if span else 0
+        span = reads.span(con, "usage_events", "event_time")
+        chunks = len(reads.day_chunks(con, span)) if span else 0
     finally:
         con.close()
-    reads = "usage_daily" if mart in ("allocated_cost", "anomalies") else (
-        f"{chunks} chunks of events" if mart in steps.USAGE_READS else "small tables")
-    return {"rows_in": rows_in, "rows_out": frame.height, "note": f"reads {reads}; DuckDB memory at the end {duckdb_gb:.2f} GB"}
+    reads_what = "usage_daily" if mart in ("allocated_cost", "anomalies") else (
+        f"{chunks} chunks of events" if mart in marts.EVENT_COLUMNS else "small tables")
+    return {"rows_in": rows_in, "rows_out": frame.height, "note": f"reads {reads_what}; DuckDB memory at the end {duckdb_gb:.2f} GB"}
 
 
 def run_stage(name: str, workdir: Path, events: int, days: int) -> None:

@@ -11,7 +11,7 @@ input tokens. A provider discount is configured too, so every pricing rule runs.
 
 Why chunks: the pipeline never holds all events at once. It reads one unit (a file, a day's partition, an API
 page), normalizes it (one collect, as a reader ends), then aliases and prices it (one collect, as
-`steps.load_usage_events`'s pricer does) and writes it. This bench does the same per `--chunk` events and keeps
+`loads.usage_pricing`'s pricer does) and writes it. This bench does the same per `--chunk` events and keeps
 only running totals, so peak memory is that of one chunk, whatever N is. Peak RSS is the whole process's
 (`ru_maxrss`: Polars allocates outside Python, so tracemalloc would not see it).
 
@@ -140,7 +140,7 @@ def normalized(usage: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def priced(usage: pl.LazyFrame, prices: pl.LazyFrame) -> pl.LazyFrame:
-    """What the pricer in steps.load_usage_events does: apply the config's aliases, then price."""
+    """What the pricer of loads.usage_pricing does: apply the config's aliases, then price."""
     return price_usage(apply_model_aliases(usage, ALIASES), prices, DISCOUNTS)
 
 

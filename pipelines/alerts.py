@@ -281,3 +281,25 @@ def alerts_sent_frame(results: Sequence[AlertResult]) -> pl.DataFrame:
         },
         schema=ALERTS_SENT_SCHEMA,
     )
+
+
+def send_due_alerts(con, config, log: Callable[[str], None] = lambda message: None, **send_options) -> pl.DataFrame:
+    """Post budget and anomaly alerts not yet sent to each configured webhook; remember what was sent.
+
+    alerts_sent only ever grows: it is what keeps the same breach from being posted twice.
+    """
+    from warehouse.db import append_rows, query
+
+    if not config.alerts:
+        return pl.DataFrame()
+    targets = [a.webhook_url_env for a in config.alerts]
+    due = pending_alerts(
+        query(con, "SELECT * FROM budget_status"), query(con, "SELECT * FROM anomalies"),
+        query(con, "SELECT alert_key, target, status FROM alerts_sent"), targets=targets,
+    )
+    results = send_alerts(due, targets, **send_options)
+    sent = alerts_sent_frame(results)
+    append_rows(con, "alerts_sent", sent)
+    failed = sum(1 for r in results if r.status != "sent")
+    log(f"alerts: {len(due)} due, {len(results) - failed} sent, {failed} failed")
+    return sent

@@ -11,45 +11,51 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-# Source kinds by the table they feed; pipelines/sources/__init__.py says which module reads each.
-COST_KINDS = {"focus", "aws_cur", "azure_ea", "openai_costs", "anthropic_costs"}
-USAGE_KINDS = {"otel_genai", "bedrock_invocation_logs", "litellm_spend", "openai_usage", "anthropic_usage", "usage_csv"}
-KNOWN_KINDS = COST_KINDS | USAGE_KINDS
-# Kinds that pull from an HTTP API: they have no path.
-API_KINDS = {"openai_costs", "anthropic_costs", "openai_usage", "anthropic_usage"}
-
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class SourceConfig(_Strict):
+    """One entry of `sources:`. Its kind's module (pipelines/sources/) declares the table it feeds and the
+    options it takes; `options` is checked against that model here, when the config loads."""
+
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     kind: str
     path: str | None = Field(default=None, description="local path or glob, or s3://bucket/prefix (not for API kinds)")
     endpoint_url: str | None = None
     region: str | None = None
     api_key_env: str | None = Field(default=None, description="name of the environment variable with the key")
-    options: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, kind: str) -> str:
-        if kind not in KNOWN_KINDS:
-            raise ValueError(f"unknown source kind {kind!r}; known kinds: {', '.join(sorted(KNOWN_KINDS))}")
-        return kind
+    options: Any = Field(default_factory=dict, description="the kind's options (its spec's options model)")
 
     @model_validator(mode="after")
-    def _path_unless_api(self) -> "SourceConfig":
-        if self.path is None and self.kind not in API_KINDS:
+    def _by_kind(self) -> "SourceConfig":
+        from pipelines.sources import specs
+
+        known = specs()
+        if self.kind not in known:
+            raise ValueError(f"unknown source kind {self.kind!r}; known kinds: {', '.join(sorted(known))}")
+        kind = known[self.kind]
+        if self.path is None and kind.needs_path:
             raise ValueError(f"source {self.name}: kind {self.kind} needs a path (local path, glob or s3://bucket/prefix)")
+        if not isinstance(self.options, kind.options):
+            raw = self.options if self.options is not None else {}
+            if not isinstance(raw, dict):
+                raise ValueError(f"source {self.name}: options must be a mapping")
+            try:
+                self.options = kind.options.model_validate(raw)
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
+                                     for e in exc.errors())
+                raise ValueError(f"source {self.name} (kind {self.kind}): options: {problems}") from None
         return self
 
     @property
     def table(self) -> str:
-        return "cost_lines" if self.kind in COST_KINDS else "usage_events"
+        from pipelines.sources import spec
+
+        return spec(self.kind).table
 
 
 class PriceOverride(_Strict):

@@ -1,19 +1,20 @@
-"""Loading sources into the warehouse: one file at a time, all or nothing, recorded in ingest_log.
+"""Loading sources into the warehouse: one unit at a time, all or nothing, recorded in ingest_log.
 
-A file is the unit of idempotence and of quarantine. Re-reading an unchanged file (same checksum, and for
-usage the same price table) is skipped; a changed file replaces exactly the rows it wrote before; a file that
-fails to read or validate is quarantined with the reader's message and the rows it loaded earlier stay.
+A unit (pipelines/sources/units.py) is the unit of idempotence and of quarantine. Re-reading an unchanged unit
+(same checksum, and for usage the same price table) is skipped (`is_current`, the one skip rule); a changed unit
+replaces exactly the rows it wrote before; a unit that fails to read or validate is quarantined with the
+reader's message and the rows it loaded earlier stay. A file that moved within its source (same checksum, a key
+no longer listed) keeps its rows under its new key instead of loading twice.
 
-A unit names the day ("YYYY-MM-DD") or month ("YYYY-MM") it holds, when it names one, so a partition run
-reads only the units of its window. The warehouse is opened only to read the ingest state (once per source)
-and to write parsed units (a batch of up to FLUSH_ROWS rows, each unit in its own transaction): fetching and
-parsing happen with no writer held, so partitions running in other processes can write in between.
+Every write also records, in the same transaction, the days whose rows it changed (`changed_days`: the days of
+the rows it deleted and of the rows it inserted), so the marts over those days are rebuilt by the next run
+whatever stopped this one (docs/operations.md, "After a crash"). Fetching and parsing happen with no writer held,
+so partitions running in other processes can write in between.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -22,20 +23,23 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.config import AispendConfig, SourceConfig
+from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
-from pipelines.storage import StoredObject, TransientError, storage_for
-from warehouse.db import Warehouse, as_warehouse, query, replace_rows, sql, transaction
+from pipelines.schemas import TIME_COLUMNS
+from pipelines.sources.units import Unit, Window, in_window
+from pipelines.storage import TransientError
+from warehouse.db import Warehouse, as_warehouse, query, rekey_rows, replace_unit_rows, sql, transaction
 
 Log = Callable[[str], None]
 Pricer = Callable[[pl.DataFrame], pl.DataFrame]
+LOADED = ("loaded", "replaced")
 
 
 @dataclass(frozen=True)
 class FileResult:
     source: str
     location: str
-    status: str  # loaded | replaced | quarantined | unchanged | failed (transient: retried, not quarantined)
+    status: str  # loaded | replaced | quarantined | unchanged | moved | failed (transient: retried, not quarantined)
     rows: int
     error: str | None = None
     partition: str | None = None
@@ -76,133 +80,48 @@ def last_ingest(con: duckdb.DuckDBPyConnection, source: str, location: str) -> d
     return rows[0] if rows else None
 
 
+def is_current(last: dict | None, checksum: str | None, price_version: str | None) -> bool:
+    """The skip-unchanged rule: the newest entry for this unit loaded exactly these bytes, priced the same way.
+
+    A unit with no fingerprint (a recent API day) is never current; one quarantined last time never is either.
+    """
+    return (checksum is not None and last is not None and last["status"] in LOADED
+            and last["checksum"] == checksum and last["price_version"] == price_version)
+
+
 def _ever_loaded(con: duckdb.DuckDBPyConnection, source: str, location: str) -> bool:
     return query(con, sql("ever_loaded"), [source, location])["n"][0] > 0
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One thing that is loaded or refused whole: a file, a billing period's delivery, or an API day.
-
-    `fingerprint` identifies the content cheaply (sha256 of the bytes, S3 ETags, a manifest's checksum) so an
-    unchanged unit is skipped; None means "always read". `owns` says which rows the unit replaces.
-    `partition` is the day ("YYYY-MM-DD") or month ("YYYY-MM") the unit holds; None when it names no date
-    (such a unit is read by every partition run; unchanged, it is skipped at the cost of a checksum).
-    """
-
-    location: str
-    load: Callable[[], pl.DataFrame]
-    fingerprint: Callable[[], str | None]
-    owns: dict[str, object]
-    partition: str | None = None
-
-
-# Dates in object paths, most explicit first; within one pattern the last match (nearest the file name) wins.
-_PATH_DATES: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"(?:BILLING_PERIOD|billing_period)=(\d{4})-(\d{2})(?!\d)"), "month"),
-    (re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"), "day"),
-    (re.compile(r"(?<!\d)(\d{4})/(\d{2})/(\d{2})(?!\d)"), "day"),        # Bedrock: .../YYYY/MM/DD/HH/
-    (re.compile(r"(?<!\d)(\d{4})(\d{2})\d{2}-\d{8}(?!\d)"), "month"),    # legacy CUR: yyyymmdd-yyyymmdd
-    (re.compile(r"(?<!\d)(\d{4})-(\d{2})(?![\d-])"), "month"),
-]
-
-
-def path_partition(location: str) -> str | None:
-    """The day or month an object's path names ("2024-09-10", "2024-09"), or None when it names none.
-
-    BILLING_PERIOD= comes first because a billing period's folder may also hold delivery dates. A match that
-    is not a real date (month 13, a run of digits in an id) is ignored.
-    """
-    for pattern, grain in _PATH_DATES:
-        for m in reversed(list(pattern.finditer(location))):
-            year, month = int(m.group(1)), int(m.group(2))
-            try:
-                if grain == "day":
-                    return date(year, month, int(m.group(3))).isoformat()
-                if 1970 <= year <= 2200:
-                    return date(year, month, 1).isoformat()[:7]
-            except ValueError:
-                continue
-    return None
-
-
-def partition_period(partition: str) -> tuple[date, date]:
-    """The dates a partition key covers, end exclusive: a day, or a calendar month."""
-    if len(partition) == 7:
-        start = date.fromisoformat(partition + "-01")
-        return start, (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    day = date.fromisoformat(partition)
-    return day, day + timedelta(days=1)
-
-
-Window = tuple[date, date]  # [start, end): the dates a partition run covers
-
-
-def in_window(partition: str | None, window: Window | None) -> bool:
-    """Whether a partition run over `window` reads a unit: undated units always, dated ones that overlap.
-
-    Overlap rather than "same grain": a month unit of a daily-partitioned table (a monthly usage export) is
-    read by the days of its month, and an API day of a monthly-partitioned table by its month.
-    """
-    if window is None or partition is None:
-        return True
-    start, end = partition_period(partition)
-    return start < window[1] and window[0] < end
-
-
-def file_units(
-    config: AispendConfig,
-    source: SourceConfig,
-    reader: Callable[..., pl.DataFrame],
-) -> list[Unit]:
-    """Every object the source's path names, local or on S3, each owning the rows it wrote."""
-    target = config.resolve(source.path)
-    storage = storage_for(target, source.endpoint_url, source.region)
-    units = []
-    for obj in storage.list(target, source.options.get("pattern")):
-        fetched: dict[str, bytes] = {}
-
-        def fetch(location: str = obj.location, cache: dict = fetched) -> bytes:
-            if location not in cache:
-                cache[location] = storage.read(location)
-            return cache[location]
-
-        def fingerprint(obj: StoredObject = obj, fetch=fetch) -> str:
-            if obj.etag:
-                return f"etag:{obj.etag}:{obj.size}"
-            return hashlib.sha256(fetch()).hexdigest()
-
-        def load(location: str = obj.location, fetch=fetch, cache: dict = fetched) -> pl.DataFrame:
-            try:
-                return reader(location, source, data=fetch())
-            finally:
-                cache.clear()  # the bytes are parsed; do not hold every file of a source in memory
-
-        owns = {"x_source": source.name, "x_source_file": obj.location}
-        units.append(Unit(obj.location, load, fingerprint, owns, path_partition(_below(obj.location, target))))
-    return units
-
-
-def _below(location: str, target: str) -> str:
-    """The part of a location below the source's own path: a date in the configured folder names no unit."""
-    root = target.split("*", 1)[0].rsplit("/", 1)[0] if "*" in target else target.rstrip("/")
-    if location.startswith(root) and len(location) > len(root):
-        return location[len(root):]
-    return location.rsplit("/", 1)[-1]
-
-
-def _quarantine(db: Warehouse, source: SourceConfig, location: str, checksum: str | None, reason: str,
+def _quarantine(db: Warehouse, source: SourceConfig, key: str, checksum: str | None, reason: str,
                 partition: str | None = None) -> FileResult:
     with db.connect() as con:
-        record(con, source=source.name, kind=source.kind, location=location, checksum=checksum,
+        record(con, source=source.name, kind=source.kind, location=key, checksum=checksum,
                status="quarantined", error=reason)
-    return FileResult(source.name, location, "quarantined", 0, reason, partition)
+    return FileResult(source.name, key, "quarantined", 0, reason, partition)
 
 
 def ingest_state(db: Warehouse, source: SourceConfig) -> dict[str, dict]:
-    """The newest ingest_log entry per location of the source, read in one short connection."""
+    """The newest ingest_log entry per unit key of the source, read in one short connection."""
     with db.connect() as con:
         return {r["location"]: r for r in query(con, sql("ingest_state"), [source.name]).to_dicts()}
+
+
+def moved_candidates(state: dict[str, dict], planned_keys: set[str]) -> dict[str, str]:
+    """checksum -> key of units loaded before that are no longer listed: a new key with one of these checksums
+    is the same file, moved (a renamed folder, a copied project, a config path that changed)."""
+    out: dict[str, str] = {}
+    for key, last in state.items():
+        if key not in planned_keys and last["status"] in LOADED and last["checksum"]:
+            out.setdefault(last["checksum"], key)
+    return out
+
+
+def _rekey(db: Warehouse, source: SourceConfig, old: str, new: str) -> None:
+    """Give a moved file's rows and history its new key, in one transaction."""
+    with db.connect() as con, transaction(con):
+        rekey_rows(con, source.table, source.name, old, new)
+        con.execute(sql("rekey_ingest_log"), [new, source.name, old])
 
 
 def ingest_unit(
@@ -213,6 +132,7 @@ def ingest_unit(
     pricer: Pricer | None = None,
     price_version: str | None = None,
     last: dict | None = None,
+    moved: dict[str, str] | None = None,
     batch: "_Batch | None" = None,
 ) -> FileResult:
     """Fingerprint, fetch and parse the unit with no connection held; then write it in one transaction."""
@@ -220,48 +140,61 @@ def ingest_unit(
     try:
         checksum = unit.fingerprint()
     except TransientError as exc:
-        return FileResult(source.name, unit.location, "failed", 0, exc.message, unit.partition)
+        return FileResult(source.name, unit.key, "failed", 0, exc.message, unit.partition)
     except SourceError as exc:
-        return _quarantine(db, source, unit.location, None, exc.message, unit.partition)
+        return _quarantine(db, source, unit.key, None, exc.message, unit.partition)
 
-    if (
-        checksum is not None
-        and last
-        and last["status"] in ("loaded", "replaced")
-        and last["checksum"] == checksum
-        and last["price_version"] == price_version
-    ):
-        return FileResult(source.name, unit.location, "unchanged", 0, partition=unit.partition)
+    if last is None and checksum is not None and moved and checksum in moved:
+        old = moved.pop(checksum)
+        _rekey(db, source, old, unit.key)
+        last = {**(ingest_state(db, source).get(unit.key) or {}), "location": unit.key}
+        if is_current(last, checksum, price_version):
+            return FileResult(source.name, unit.key, "moved", 0, f"moved from {old}", unit.partition)
+
+    if is_current(last, checksum, price_version):
+        return FileResult(source.name, unit.key, "unchanged", 0, partition=unit.partition)
 
     try:
         frame = unit.load()
         if pricer is not None:
             frame = pricer(frame)
     except TransientError as exc:
-        return FileResult(source.name, unit.location, "failed", 0, exc.message, unit.partition)
+        return FileResult(source.name, unit.key, "failed", 0, exc.message, unit.partition)
     except SourceError as exc:
-        return _quarantine(db, source, unit.location, checksum, exc.message, unit.partition)
+        return _quarantine(db, source, unit.key, checksum, exc.message, unit.partition)
     except Exception as exc:  # a reader bug must not take other files down; say what and where
-        return _quarantine(db, source, unit.location, checksum,
+        return _quarantine(db, source, unit.key, checksum,
                            f"{unit.location}: could not be read ({type(exc).__name__}: {exc})", unit.partition)
 
     if batch is not None:
         batch.add(unit, checksum, frame)
-        return FileResult(source.name, unit.location, "pending", frame.height, partition=unit.partition)
+        return FileResult(source.name, unit.key, "pending", frame.height, partition=unit.partition)
     with db.connect() as con:
         status = _write(con, source, unit, checksum, frame, price_version)
-    return FileResult(source.name, unit.location, status, frame.height, partition=unit.partition)
+    return FileResult(source.name, unit.key, status, frame.height, partition=unit.partition)
 
 
 def _write(con, source: SourceConfig, unit: Unit, checksum: str | None, frame: pl.DataFrame,
            price_version: str | None) -> str:
-    """One unit's rows and its ingest_log entry, in one transaction."""
+    """One unit's rows, its ingest_log entry and the days it changed, in one transaction."""
+    column = TIME_COLUMNS[source.table]
     with transaction(con):
-        status = "replaced" if _ever_loaded(con, source.name, unit.location) else "loaded"
-        replace_rows(con, source.table, frame, where=unit.owns, atomic=False)
-        record(con, source=source.name, kind=source.kind, location=unit.location, checksum=checksum,
+        status = "replaced" if _ever_loaded(con, source.name, unit.key) else "loaded"
+        old = replace_unit_rows(con, source.table, frame, unit.owns, column)
+        new = _days(frame, column)
+        for first, last in {old, new}:
+            if first is not None:
+                con.execute(sql("insert_changed_days"), [source.table, first, last, source.name, unit.key, _now()])
+        record(con, source=source.name, kind=source.kind, location=unit.key, checksum=checksum,
                status=status, rows=frame.height, price_version=price_version)
     return status
+
+
+def _days(frame: pl.DataFrame, column: str) -> tuple[date | None, date | None]:
+    if not frame.height:
+        return None, None
+    lo, hi = frame.select(pl.col(column).min().dt.date().alias("lo"), pl.col(column).max().dt.date().alias("hi")).row(0)
+    return lo, hi
 
 
 # Parsed units wait in memory up to this many rows before one connection writes them (each in its own
@@ -288,7 +221,7 @@ class _Batch:
         statuses = {}
         with self.db.connect() as con:
             for unit, checksum, frame in self.units:
-                statuses[unit.location] = _write(con, self.source, unit, checksum, frame, self.price_version)
+                statuses[unit.key] = _write(con, self.source, unit, checksum, frame, self.price_version)
         self.units, self.rows = [], 0
         return statuses
 
@@ -328,6 +261,7 @@ def ingest_source(
     if not selected:
         return []
     state = ingest_state(db, source)
+    moved = moved_candidates(state, {u.key for u in planned})
     batch = _Batch(db, source, price_version)
     results: list[FileResult] = []
 
@@ -340,12 +274,14 @@ def ingest_source(
     step = max(1, len(selected) // 10)
     for number, unit in enumerate(selected, start=1):
         result = ingest_unit(db, source, unit, pricer=pricer, price_version=price_version,
-                             last=state.get(unit.location), batch=batch)
+                             last=state.get(unit.key), moved=moved, batch=batch)
         results.append(result)
         if result.status == "quarantined":
             log(f"QUARANTINED {result.error}")
         elif result.status == "failed":
             log(f"FAILED (transient, will retry) {result.error}")
+        elif result.status == "moved":
+            log(f"{source.name}: {unit.key} {result.error}: kept its rows")
         if batch.full() or number == len(selected):
             flush()
         if number % step == 0 or number == len(selected):

@@ -1,7 +1,7 @@
 """Connections to the warehouse file, migrations, and the few write patterns the pipeline uses.
 
 One process writes (the pipeline); the dashboard never opens the DuckDB file at all, it reads Parquet
-snapshots that the writer publishes atomically after each table changes (rule 5 in DESIGN.md).
+snapshots that the writer publishes atomically after each table changes (rule 5 in docs/architecture.md).
 
 A DuckDB file has one writer process at a time, and two partitions of an asset may run in two processes at
 once. So the pipeline holds the writer only while it writes (`Warehouse.connect()` around each unit's write),
@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -47,9 +47,17 @@ SNAPSHOT_TABLES = (
 )
 
 
-def sql(name: str) -> str:
-    """Read one of the SQL files under warehouse/sql/ (queries live there, not in Python strings)."""
-    return (SQL_DIR / f"{name}.sql").read_text()
+def sql(name: str, **identifiers: str | Sequence[str]) -> str:
+    """Read one of the SQL files under warehouse/sql/ (queries live there, not in Python strings).
+
+    Values are `?` parameters; only identifiers are filled in here: `{table}`, `{column}`, `{columns}` in the
+    file become quoted names from our own code (a list becomes a comma-separated list), checked by `_ident`.
+    """
+    text = (SQL_DIR / f"{name}.sql").read_text()
+    for key, value in identifiers.items():
+        names = [value] if isinstance(value, str) else list(value)
+        text = text.replace("{" + key + "}", ", ".join(_ident(n) for n in names))
+    return text
 
 
 def _ident(name: str) -> str:
@@ -265,14 +273,16 @@ def replace_rows(
     return _replace(con, table, frame, where, between)
 
 
-def _replace(con, table, frame, where, between) -> int:
+def _replace(con, table, frame, where, between, *, delete: bool = True) -> int:
     clauses = [f"{_ident(k)} IS NOT DISTINCT FROM ?" for k in (where or {})]
     params = list((where or {}).values())
     if between:
         column, start, end = between
         clauses.append(f"{_ident(column)} >= ? AND {_ident(column)} < ?")
         params += [start, end]
-    if clauses:
+    if not delete:
+        pass
+    elif clauses:
         con.execute(f"DELETE FROM {_ident(table)} WHERE {' AND '.join(clauses)}", params)
     else:
         con.execute(f"DELETE FROM {_ident(table)}")
@@ -282,6 +292,38 @@ def _replace(con, table, frame, where, between) -> int:
         con.execute(f"INSERT INTO {_ident(table)} ({names}) SELECT {names} FROM _aispend_incoming")
         con.unregister("_aispend_incoming")
     return frame.height
+
+
+def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+    """Add rows to a table that only grows (alerts_sent), columns matched by name."""
+    if frame.height:
+        con.register("_aispend_incoming", frame.to_arrow())
+        con.execute(f"INSERT INTO {_ident(table)} BY NAME SELECT * FROM _aispend_incoming")
+        con.unregister("_aispend_incoming")
+    return frame.height
+
+
+def replace_unit_rows(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, where: Mapping[str, object], time_column: str
+) -> tuple[date | None, date | None]:
+    """Like `replace_rows` inside the caller's transaction, and say which days the deleted rows sat on
+    (first, last; None when none was deleted): a load records them so the marts over them are rebuilt."""
+    clauses = " AND ".join(f"{_ident(k)} IS NOT DISTINCT FROM ?" for k in where)
+    days = con.execute(
+        f"DELETE FROM {_ident(table)} WHERE {clauses} RETURNING CAST({_ident(time_column)} AS DATE)",
+        list(where.values()),
+    ).fetchall()
+    _replace(con, table, frame, None, None, delete=False)
+    if not days:
+        return None, None
+    found = [d for (d,) in days if d is not None]
+    return (min(found), max(found)) if found else (None, None)
+
+
+def rekey_rows(con: duckdb.DuckDBPyConnection, table: str, source: str, old: str, new: str) -> None:
+    """A moved file's rows take its new key (its location relative to the source's path)."""
+    con.execute(f"UPDATE {_ident(table)} SET x_source_file = ? WHERE x_source = ? AND x_source_file = ?",
+                [new, source, old])
 
 
 def export_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot_dir: str | Path) -> Path:

@@ -1,9 +1,10 @@
-"""Asset checks over the warehouse: invariants (ERROR: a run with one failing is a failed run) and health
-signals (WARN: someone should look, the numbers still stand). Queries live in warehouse/sql/check_*.sql;
-thresholds in the config's `checks:` block. Each result's metadata carries the first offending rows.
+"""Every asset check: invariants (ERROR: a run with one failing is a failed run) and health signals (WARN:
+someone should look, the numbers still stand). Queries live in warehouse/sql/check_*.sql; thresholds in the
+config's `checks:` block. Each result's metadata carries the first offending rows.
 
-`cost_lines:unique_line_ids` and `usage_events:price_coverage` (by requests) stay inline in the assets; the
-checks here are the rest of issue 7's list, and judge the whole table, whatever partition a run loaded.
+Two kinds: checks an asset reports itself (`inline_specs`/`inline_results`: what its own run read, like the
+units it quarantined, or the table it just wrote), and checks that judge the whole table on their own, whatever
+partition a run loaded (the `@asset_check` functions below, listed in ASSET_CHECKS).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import polars as pl
 
 from pipelines.config import AispendConfig
 from pipelines.defs.resources import AispendResource
-from warehouse.db import query, sql
+from pipelines.graph import BY_NAME
+from pipelines.ingest import FileResult
+from warehouse.db import connect_writer, query, sql
 
 ERROR = dg.AssetCheckSeverity.ERROR
 WARN = dg.AssetCheckSeverity.WARN
@@ -51,6 +54,96 @@ def _run(aispend: AispendResource, name: str, params: list | None = None) -> tup
     with aispend.writer() as (config, con):
         return config, query(con, sql(name), params)
 
+
+# --- checks an asset reports itself -------------------------------------------------------------------------
+
+def _quarantine(step: str, config: AispendConfig, results: list[FileResult], con) -> dg.AssetCheckResult:
+    bad = [r.error for r in results if r.status == "quarantined"]
+    return dg.AssetCheckResult(
+        check_name="no_quarantined_input", asset_key=step, passed=not bad, severity=ERROR,
+        description="every file read in this run validated" if not bad else f"{len(bad)} file(s) quarantined",
+        metadata={"quarantined": dg.MetadataValue.md("\n".join(f"- {e}" for e in bad) or "none")},
+    )
+
+
+def _unique_line_ids(step: str, config: AispendConfig, results: list[FileResult], con) -> dg.AssetCheckResult:
+    dupes = query(con, sql("check_duplicate_line_ids"))
+    return dg.AssetCheckResult(
+        check_name="unique_line_ids", asset_key=step, passed=dupes.height == 0, severity=ERROR,
+        metadata={"duplicates": dg.MetadataValue.md(str(dupes.head(10)) if dupes.height else "none")},
+    )
+
+
+def _price_coverage(step: str, config: AispendConfig, results: list[FileResult], con) -> dg.AssetCheckResult:
+    coverage = query(con, sql("price_coverage"))
+    requests = int(coverage["requests"].sum() or 0) if coverage.height else 0
+    unpriced = int(coverage["unpriced_requests"].fill_null(0).sum()) if coverage.height else 0
+    share = 1.0 - unpriced / requests if requests else 1.0
+    threshold = config.checks.min_price_coverage
+    return dg.AssetCheckResult(
+        check_name="price_coverage", asset_key=step, passed=share >= threshold, severity=WARN,
+        metadata={"request_coverage": share, "min_price_coverage": threshold, "requests": requests,
+                  "unpriced_requests": unpriced, "by_source": dg.MetadataValue.md(str(coverage))},
+    )
+
+
+def _accounts_for_all_usage(step: str, config: AispendConfig, results: list[FileResult], con
+                            ) -> dg.AssetCheckResult:
+    sums = query(con, sql("check_roi_matches_usage")).to_dicts()[0]
+    passed = (sums["usage_requests"] == sums["roi_requests"]
+              and abs((sums["usage_cost_usd"] or 0) - (sums["roi_cost_usd"] or 0)) < 1e-6)
+    return dg.AssetCheckResult(check_name="accounts_for_all_usage", asset_key=step, passed=passed, severity=ERROR,
+                               metadata={k: float(v or 0) for k, v in sums.items()})
+
+
+# step -> [(name, description, evaluate)]; every load also reports no_quarantined_input.
+_INLINE = {
+    "cost_lines": [("unique_line_ids", "x_line_id is unique", _unique_line_ids)],
+    "usage_events": [("price_coverage", "Warns when under checks.min_price_coverage of requests have a price "
+                      "(unpriced requests are never $0).", _price_coverage)],
+    "task_roi": [("accounts_for_all_usage", "task_roi holds every request and every priced dollar of usage_events",
+                  _accounts_for_all_usage)],
+}
+_QUARANTINE = ("no_quarantined_input", "A file that fails to parse or validate is quarantined whole; this check "
+               "fails the run.", _quarantine)
+
+
+def _inline(step: str) -> list:
+    return ([_QUARANTINE] if BY_NAME[step].step == "load" else []) + _INLINE.get(step, [])
+
+
+def inline_specs(step: str) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(name, asset=step, description=description) for name, description, _ in _inline(step)]
+
+
+def inline_results(step: str, config: AispendConfig, results: list[FileResult]) -> list[dg.AssetCheckResult]:
+    checks = _inline(step)
+    if not checks:
+        return []
+    con = connect_writer(config.warehouse_path)
+    try:
+        return [evaluate(step, config, results, con) for _, _, evaluate in checks]
+    finally:
+        con.close()
+
+
+def ingest_metadata(results: list[FileResult]) -> dict:
+    """What a load read, for the run's metadata: units by status, rows, and what was quarantined."""
+    if not results:
+        return {}
+    by_status: dict[str, int] = {}
+    for r in results:
+        by_status[r.status] = by_status.get(r.status, 0) + 1
+    quarantined = [r.error for r in results if r.status == "quarantined"]
+    return {
+        "files": len(results),
+        "rows_loaded": sum(r.rows for r in results),
+        **{f"files_{status}": n for status, n in sorted(by_status.items())},
+        "quarantined": dg.MetadataValue.md("\n".join(f"- {e}" for e in quarantined) or "none"),
+    }
+
+
+# --- checks that judge a whole table ------------------------------------------------------------------------
 
 @dg.asset_check(asset="cost_lines", name="one_currency_per_account", blocking=True,
                 description="Every billing account's lines carry one BillingCurrency.")

@@ -9,14 +9,12 @@ A backfill of a range runs as ONE run (`BackfillPolicy.single_run()`): the asset
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 
-from pipelines.config import AispendConfig, load_config
-from pipelines.ingest import Window
+from pipelines.config import AispendConfig
+from pipelines.sources.units import Window
 
 DEFAULT_START = date(2024, 1, 1)
 SINGLE_RUN = dg.BackfillPolicy.single_run()
@@ -34,12 +32,6 @@ def monthly(start: date = DEFAULT_START) -> dg.MonthlyPartitionsDefinition:
 
 def start_date(config: AispendConfig | None) -> date:
     return config.start_date if config is not None else DEFAULT_START
-
-
-def config_from_env() -> AispendConfig | None:
-    """The config AISPEND_CONFIG names, when the file exists (definitions load without one, with defaults)."""
-    path = os.environ.get("AISPEND_CONFIG", "aispend.yaml")
-    return load_config(path) if Path(path).is_file() else None
 
 
 def window(context: dg.AssetExecutionContext) -> Window:

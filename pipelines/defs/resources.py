@@ -3,12 +3,19 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from pipelines.config import AispendConfig, load_config
 from warehouse.db import DEFAULT_WAIT_S, Warehouse, connect_writer
+
+
+@lru_cache(maxsize=4)
+def _cached_config(path: str, mtime_ns: int) -> AispendConfig:
+    return load_config(path)
 
 
 class AispendResource(dg.ConfigurableResource):
@@ -22,7 +29,8 @@ class AispendResource(dg.ConfigurableResource):
     lock_wait_s: float = DEFAULT_WAIT_S
 
     def config(self) -> AispendConfig:
-        return load_config(self.config_path)
+        """The config, read again only when its file changed (one read per run, not one per step)."""
+        return _cached_config(self.config_path, Path(self.config_path).stat().st_mtime_ns)
 
     def warehouse(self, config: AispendConfig | None = None) -> Warehouse:
         """The warehouse opened per write (ingest holds no connection while it fetches and parses)."""

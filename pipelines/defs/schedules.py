@@ -15,11 +15,10 @@ import dagster as dg
 
 from pipelines.defs import partitions
 from pipelines.defs.resources import AispendResource
+from pipelines.graph import DAY, MONTH
+from pipelines.plan import JOBS
 
-# The jobs pipelines/definitions.py defines (a Dagster job holds one partitioning).
-COST_JOB = "cost_lines_job"
-USAGE_JOB = "usage_events_job"
-MARTS_JOB = "everything"
+COST_JOB, USAGE_JOB, MARTS_JOB = JOBS[MONTH], JOBS[DAY], JOBS[None]
 CRON = "0 6 * * *"
 WAREHOUSE_TAG = {"aispend/warehouse": "writer"}
 
@@ -61,8 +60,8 @@ def _daily(name: str, job_name: str, span, description: str) -> dg.ScheduleDefin
 
 
 daily_usage = _daily("daily_usage", USAGE_JOB, usage_days,
-                     "06:00 UTC: usage_events, usage_daily, task_daily for the last two UTC days, one run.")
+                     "06:00 UTC: the daily loads and marts for the last two UTC days, one run.")
 daily_costs = _daily("daily_costs", COST_JOB, billing_months,
-                     "06:00 UTC: cost_lines and spend_daily for last and this billing month, one run.")
+                     "06:00 UTC: the monthly loads and marts for last and this billing month, one run.")
 
 SCHEDULES = [daily_usage, daily_costs]

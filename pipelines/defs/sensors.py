@@ -1,7 +1,8 @@
-"""Sensors: start a run when new CUR manifests or new Bedrock invocation-log objects land in S3.
+"""Sensors: start a run when new objects land in S3 under a source whose kind declares a `Watch` (today: CUR
+manifests, Bedrock invocation-log objects; pipelines/sources/spec.py), and rebuild the marts after ingest runs.
 
-One sensor per `aws_cur` and per `bedrock_invocation_logs` source of the config named by AISPEND_CONFIG (no such
-source, or no config file: no S3 sensor); `marts_after_ingest` rebuilds the marts after ingest runs. Definitions never contact S3 when they load; a tick lists the prefix.
+One sensor per such S3 source of the config (no such source, or no config file: no S3 sensor).
+Definitions never contact S3 when they load; a tick lists the prefix.
 
 The cursor remembers the newest LastModified seen and every object (key -> ETag) written within LOOKBACK of it.
 An object is new when it is not remembered with that ETag and was written at or after (newest - LOOKBACK):
@@ -23,21 +24,15 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from pipelines.config import AispendConfig, SourceConfig
+from pipelines.sources import spec
+from pipelines.sources.spec import Watch
 from pipelines.defs import partitions
-from pipelines.defs.schedules import COST_JOB, MARTS_JOB, USAGE_JOB, WAREHOUSE_TAG
+from pipelines.defs.schedules import MARTS_JOB, WAREHOUSE_TAG
+from pipelines.graph import DAY, GRAPH, MONTH
+from pipelines.plan import JOBS
 
 MIN_INTERVAL_SECONDS = 300
 LOOKBACK = timedelta(minutes=15)
-
-# A billing period's manifest (aws_cur.py reads the newest one per period; per-assembly legacy manifests are
-# written together with the top-level one, so only the top-level one triggers).
-_CUR2_MANIFEST = re.compile(
-    r"/metadata/(?:BILLING_PERIOD|billing_period)=(?P<year>\d{4})-(?P<month>\d{2})/(?:[^/]+/)?[^/]+-Manifest\.json$"
-)
-_LEGACY_MANIFEST = re.compile(r"/(?P<year>\d{4})(?P<month>\d{2})01-\d{8}/[^/]+-Manifest\.json$")
-# Bedrock's S3 delivery: .../BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/<file>
-_LOG_HOUR = re.compile(r"/(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/\d{2}/[^/]+$")
-
 
 @dataclass(frozen=True)
 class S3Object:
@@ -76,18 +71,6 @@ def new_objects(objects: Sequence[S3Object], cursor: Cursor, lookback: timedelta
     return sorted(fresh, key=lambda o: (o.modified, o.location)), Cursor(newest, seen)
 
 
-def cur_period(location: str) -> datetime | None:
-    """The billing month a CUR manifest delivers (None: not a manifest that counts)."""
-    m = _CUR2_MANIFEST.search(location) or _LEGACY_MANIFEST.search(location)
-    return datetime(int(m["year"]), int(m["month"]), 1, tzinfo=timezone.utc) if m else None
-
-
-def log_day(location: str) -> datetime | None:
-    """The UTC day a Bedrock log object holds (its hour folder's date)."""
-    m = _LOG_HOUR.search(location)
-    return datetime(int(m["year"]), int(m["month"]), int(m["day"]), tzinfo=timezone.utc) if m else None
-
-
 def list_s3(source: SourceConfig) -> list[S3Object]:
     """Every object under the source's prefix with its ETag and LastModified (which StoredObject lacks)."""
     from pipelines.storage import S3Storage, split_s3
@@ -103,25 +86,6 @@ def list_s3(source: SourceConfig) -> list[S3Object]:
     return found
 
 
-@dataclass(frozen=True)
-class Watch:
-    """What one kind of source watches for: which objects count, the data date each holds, the run_key."""
-
-    suffix: str
-    data_time: Callable[[str], datetime | None]
-    run_key: Callable[[S3Object], str]
-    description: str
-
-
-WATCHES = {
-    "aws_cur": Watch("new_manifests", cur_period, lambda o: f"{o.location}#{o.etag}",
-                     "A run per billing month whose CUR manifest is new or rewritten (run_key: manifest key + ETag)."),
-    "bedrock_invocation_logs": Watch(
-        "new_logs", log_day, lambda o: o.location,
-        "A run per UTC day with new Bedrock invocation-log objects (run_key: the newest new object key)."),
-}
-
-
 def _partition_key(partitions_def, when: datetime | None) -> str | None:
     if partitions_def is None or when is None:
         return None
@@ -135,8 +99,8 @@ def run_requests(source: SourceConfig, watch: Watch, fresh: Sequence[S3Object], 
     groups: dict[str | None, list[S3Object]] = {}
     for obj in fresh:
         when = watch.data_time(obj.location)
-        if when is None and watch is WATCHES["aws_cur"]:
-            continue  # a data file or a per-assembly manifest: its top-level manifest triggers
+        if when is None and watch.dated_only:
+            continue  # e.g. a data file or a per-assembly manifest: its top-level manifest triggers
         if partitions_def is not None and when is None:
             when = obj.modified
         groups.setdefault(_partition_key(partitions_def, when), []).append(obj)
@@ -144,7 +108,7 @@ def run_requests(source: SourceConfig, watch: Watch, fresh: Sequence[S3Object], 
     for key, objs in sorted(groups.items(), key=lambda kv: kv[0] or ""):
         newest = max(objs, key=lambda o: (o.modified, o.location))
         requests.append(dg.RunRequest(
-            run_key=watch.run_key(newest),
+            run_key=watch.run_key(newest.location, newest.etag),
             partition_key=key,
             tags={**WAREHOUSE_TAG, "aispend/source": source.name, "aispend/new_objects": str(len(objs))},
         ))
@@ -158,7 +122,7 @@ def _sensor_name(source: SourceConfig, watch: Watch) -> str:
 def build_s3_sensor(source: SourceConfig, job_name: str, partitions_def=None, *,
                     lister: Callable[[SourceConfig], list[S3Object]] = list_s3,
                     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING) -> dg.SensorDefinition:
-    watch = WATCHES[source.kind]
+    watch = spec(source.kind).watch
 
     @dg.sensor(name=_sensor_name(source, watch), job_name=job_name, minimum_interval_seconds=MIN_INTERVAL_SECONDS,
                description=f"{source.path}: {watch.description}", default_status=default_status)
@@ -179,7 +143,7 @@ def build_s3_sensor(source: SourceConfig, job_name: str, partitions_def=None, *,
     return _sensor
 
 
-INGEST_JOBS = (COST_JOB, USAGE_JOB)
+INGEST_JOBS = tuple(name for grain, name in JOBS.items() if grain is not None)
 _ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
            dg.DagsterRunStatus.STARTED]
 
@@ -214,10 +178,9 @@ def marts_after_ingest(context: dg.SensorEvaluationContext):
 def sensors_for(config: AispendConfig | None) -> list[dg.SensorDefinition]:
     """A sensor per S3 source of a watched kind, on the partitions the assets use, plus marts_after_ingest."""
     start = partitions.start_date(config)
-    jobs = {"cost_lines": (COST_JOB, partitions.monthly(start)), "usage_events": (USAGE_JOB, partitions.daily(start))}
+    by_grain = {DAY: partitions.daily(start), MONTH: partitions.monthly(start), None: None}
+    jobs = {s.name: (JOBS[s.grain], by_grain[s.grain]) for s in GRAPH if s.step == "load"}
     watched = [s for s in (config.sources if config else [])
-               if s.kind in WATCHES and s.path and s.path.startswith("s3://")]
+               if spec(s.kind).watch is not None and s.path and s.path.startswith("s3://")]
     return [build_s3_sensor(s, *jobs[s.table]) for s in watched] + [marts_after_ingest]
 
-
-SENSORS = sensors_for(partitions.config_from_env())

@@ -1,4 +1,4 @@
-"""How much of each source's usage has a price: unpriced usage is not free (DESIGN rule 3), so say how much.
+"""How much of each source's usage has a price: unpriced usage is not free (rule 3 in docs/architecture.md), so say how much.
 
 Requests count `request_count` (1 per row when missing), so aggregate sources weigh what they stand for.
 Tokens are input + cache read + cache write + output (reasoning is part of output). A row is priced when its

@@ -1,11 +1,11 @@
-"""Price usage events by joining the dated price table: no per-event Python (DESIGN rule 7).
+"""Price usage events by joining the dated price table: no per-event Python (rule 7 in docs/architecture.md).
 
 Everything that depends only on (provider, model, UTC date, price variant) is resolved on the distinct keys of
 the usage, which are few: the standard row in force, the variant row (batch, service tier) or the documented
 variant discount, the provider discount, and the `price_source` text for each long-context tier. That frame is
 joined back to the events, which then only pick a tier from their own token counts and multiply. This needs no
 sort of the events (an as-of join would) and keeps every event even when its model has no price that day.
-Unpriced stays null, never 0 (DESIGN rule 3).
+Unpriced stays null, never 0 (rule 3 in docs/architecture.md).
 
 `price_source` names what was applied, in order: the table's source (`genai-prices 0.2.3` or `override`), the
 variant (`; batch price` = genai-prices' own batch rate, `; batch -50%` = the documented discount, `; priority:

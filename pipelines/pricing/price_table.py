@@ -1,6 +1,6 @@
 """The dated price table: genai-prices' bundled snapshot plus the config's overrides, one row per window.
 
-Pricing is a join against this table (DESIGN rule 7), so it holds, for each (provider, model), the rates in
+Pricing is a join against this table (rule 7 in docs/architecture.md), so it holds, for each (provider, model), the rates in
 force over [valid_from, valid_to) (valid_to null = still in force), with no two rows of a key overlapping.
 The table is small (a few thousand rows), so building it walks genai-prices' objects in plain Python; events
 never are.

@@ -20,21 +20,19 @@ from datetime import datetime
 
 import polars as pl
 
-from pipelines.config import AispendConfig, SourceConfig
-from pipelines.ingest import Unit
+from pipelines.config import SourceConfig
 from pipelines.models import normalize_model
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.api_days import (
+    ApiProvider,
     Biller,
+    Endpoint,
+    api_spec,
     api_cost_lines,
     BUCKET_START,
     Day,
-    admin_key,
     check_tokens,
-    day_units,
-    fetch_pages,
     flatten,
-    make_client,
     refuse_first,
     tokens,
 )
@@ -76,30 +74,13 @@ ZERO_DECIMAL = ["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "
 THREE_DECIMAL = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"]
 
 
-def plan_costs(config: AispendConfig, source: SourceConfig) -> list[Unit]:
-    headers = _headers(source)
-    return day_units(source, lambda day: _load(source, headers, COSTS_PATH, COSTS_GROUP_BY, day, costs_frame))
-
-
-def plan_usage(config: AispendConfig, source: SourceConfig) -> list[Unit]:
-    headers = _headers(source)
-    return day_units(source, lambda day: _load(source, headers, USAGE_PATH, USAGE_GROUP_BY, day, usage_frame))
-
-
-def _headers(source: SourceConfig) -> dict[str, str]:
-    return {"x-api-key": admin_key(source, DEFAULT_KEY_ENV), "anthropic-version": API_VERSION}
-
-
 def _rfc3339(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _load(source: SourceConfig, headers: dict, path: str, group_by: list[str], day: Day, parse) -> pl.DataFrame:
-    params = {"starting_at": _rfc3339(day.start), "ending_at": _rfc3339(day.end), "bucket_width": "1d",
-              "group_by[]": group_by}
-    with make_client(source, DEFAULT_BASE_URL, headers) as client:
-        pages = fetch_pages(client, path, params)
-    return parse(pages, day, source)
+def _params(day: Day, group_by: list[str]) -> dict:
+    return {"starting_at": _rfc3339(day.start), "ending_at": _rfc3339(day.end), "bucket_width": "1d",
+            "group_by[]": group_by}
 
 
 def _bucket_start(bucket: dict) -> datetime | None:
@@ -176,3 +157,13 @@ def usage_frame(pages: list[dict], day: Day, source: SourceConfig) -> pl.DataFra
         pl.lit(day.location).alias("x_source_file"),
     )
     return conform(out, USAGE_EVENTS)
+
+
+ANTHROPIC_API = ApiProvider(base_url=DEFAULT_BASE_URL, key_env=DEFAULT_KEY_ENV,
+                            headers=lambda key: {"x-api-key": key, "anthropic-version": API_VERSION}, params=_params)
+SPECS = [
+    api_spec("anthropic_costs", "cost_lines", ANTHROPIC_API, Endpoint(COSTS_PATH, COSTS_GROUP_BY, costs_frame),
+             "the Anthropic Admin API cost report, day by day, paged, with retries"),
+    api_spec("anthropic_usage", "usage_events", ANTHROPIC_API, Endpoint(USAGE_PATH, USAGE_GROUP_BY, usage_frame),
+             "the Anthropic Admin API usage report (daily buckets per model, workspace, key, service tier)"),
+]

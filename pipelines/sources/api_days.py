@@ -6,12 +6,9 @@ to be one bucket, so the recent days are re-fetched on every run (fingerprint No
 replaced) while days older than `refresh_days` are final (fingerprint `final:<day>`: fetched once, then
 skipped). A day that fails anywhere (HTTP, a malformed page) is refused whole; other days still load.
 
-Options (`source.options`):
-  start_date:   first UTC day to load (ISO date; required)
-  end_date:     last UTC day to load, inclusive (default: today, UTC); later days are not asked for
-  refresh_days: days younger than this many days are re-fetched on every run (default 3)
-  base_url:     the API host (default the provider's public API)
-  max_retries, backoff_s, timeout_s: passed to the HTTP client (defaults 5, 1.0, 60)
+One declaration serves every provider report (`api_spec`): the provider says where its API lives, how it
+takes a day and a grouping, and how the key is sent; the endpoint says its path, grouping and how its pages
+become rows. Options are `ApiOptions` (start_date required; see docs/sources/provider_apis.md).
 
 The admin key comes from the environment variable `source.api_key_env` names (or the provider's default
 variable). It never appears in a location, an error, the warehouse or the logs.
@@ -28,14 +25,33 @@ from typing import Any
 
 import duckdb
 import polars as pl
+from pydantic import Field, model_validator
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.http_client import ApiClient
-from pipelines.ingest import Unit
+from pipelines.sources.spec import SourceOptions, SourceSpec
+from pipelines.sources.units import Unit
 from pipelines.sources.common import first_row
 
 DEFAULT_REFRESH_DAYS = 3
+
+
+class ApiOptions(SourceOptions):
+    start_date: date = Field(description="first UTC day to load")
+    end_date: date | None = Field(default=None, description="last UTC day to load, inclusive (default: today, UTC)")
+    refresh_days: int = Field(default=DEFAULT_REFRESH_DAYS, ge=0,
+                              description="days younger than this are re-fetched on every run")
+    base_url: str | None = Field(default=None, description="the API host (default: the provider's public API)")
+    max_retries: int = Field(default=5, ge=0)
+    backoff_s: float = Field(default=1.0, ge=0)
+    timeout_s: int = Field(default=60, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ApiOptions":
+        if self.end_date is not None and self.start_date > self.end_date:
+            raise ValueError(f"start_date {self.start_date} is after end_date {self.end_date}")
+        return self
 # Columns flatten() adds so a bad value can be traced to its page and result.
 PAGE, ROW, BUCKET_START = "__page", "__row", "__bucket_start"
 
@@ -60,42 +76,13 @@ class Day:
         return self.start + timedelta(days=1)
 
 
-def _option_date(source: SourceConfig, name: str, default: date | None) -> date:
-    value = source.options.get(name)
-    if value is None:
-        if default is None:
-            raise SourceError(f"source {source.name}", f"option {name} is required (an ISO date such as 2026-01-01)")
-        return default
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise SourceError(f"source {source.name}", f"option {name} is not an ISO date: {str(value)[:40]!r}") from None
-
-
-def _option_int(source: SourceConfig, name: str, default: int, minimum: int = 0) -> int:
-    value = source.options.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SourceError(f"source {source.name}", f"option {name} must be a whole number >= {minimum}")
-    return value
-
-
-def _option_float(source: SourceConfig, name: str, default: float) -> float:
-    value = source.options.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise SourceError(f"source {source.name}", f"option {name} must be a number >= 0")
-    return float(value)
-
-
 def plan_days(source: SourceConfig, today: date | None = None) -> list[tuple[Day, bool]]:
     """Every day from start_date to end_date (capped at today), each with whether it is final."""
     today = today or utc_today()
-    start = _option_date(source, "start_date", None)
-    end = min(_option_date(source, "end_date", today), today)
-    refresh = _option_int(source, "refresh_days", DEFAULT_REFRESH_DAYS)
+    options: ApiOptions = source.options
+    start = options.start_date
+    end = min(options.end_date or today, today)
+    refresh = options.refresh_days
     if start > end:
         raise SourceError(f"source {source.name}", f"start_date {start} is after end_date {end} (or today)")
     days = []
@@ -117,13 +104,51 @@ def admin_key(source: SourceConfig, default_env: str) -> str:
 
 
 def make_client(source: SourceConfig, default_base_url: str, headers: dict[str, str]) -> ApiClient:
+    options: ApiOptions = source.options
     return ApiClient(
-        str(source.options.get("base_url") or default_base_url),
+        options.base_url or default_base_url,
         headers,
-        max_retries=_option_int(source, "max_retries", 5),
-        backoff_s=_option_float(source, "backoff_s", 1.0),
-        timeout_s=_option_int(source, "timeout_s", 60, minimum=1),
+        max_retries=options.max_retries,
+        backoff_s=options.backoff_s,
+        timeout_s=options.timeout_s,
     )
+
+
+@dataclass(frozen=True)
+class ApiProvider:
+    """Where a provider's admin API lives and how it takes a key, a day and a grouping."""
+
+    base_url: str
+    key_env: str
+    headers: Callable[[str], dict[str, str]]            # the admin key -> request headers
+    params: Callable[[Day, list[str]], dict[str, Any]]  # a day and the group-by fields -> query parameters
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One report of a provider: its path, what it is grouped by, and how one day's pages become rows."""
+
+    path: str
+    group_by: list[str]
+    parse: Callable[[list[dict], Day, SourceConfig], pl.DataFrame]
+
+
+def api_spec(kind: str, table: str, provider: ApiProvider, endpoint: Endpoint, summary: str,
+             doc: str = "docs/sources/provider_apis.md") -> SourceSpec:
+    """A source kind that reads one report of a provider's admin API, one UTC day per unit."""
+
+    def plan(config, source: SourceConfig) -> list[Unit]:
+        headers = provider.headers(admin_key(source, provider.key_env))
+
+        def load(day: Day) -> pl.DataFrame:
+            with make_client(source, provider.base_url, headers) as client:
+                pages = fetch_pages(client, endpoint.path, provider.params(day, endpoint.group_by))
+            return endpoint.parse(pages, day, source)
+
+        return day_units(source, load)
+
+    return SourceSpec(kind=kind, table=table, summary=summary, doc=doc, options=ApiOptions, plan=plan,
+                      needs_path=False, key_env=provider.key_env)
 
 
 def day_units(source: SourceConfig, load_day: Callable[[Day], pl.DataFrame], today: date | None = None) -> list[Unit]:
@@ -143,7 +168,7 @@ def day_units(source: SourceConfig, load_day: Callable[[Day], pl.DataFrame], tod
             return f"final:{day.day.isoformat()}" if final else None
 
         owns = {"x_source": source.name, "x_source_file": day.location}
-        units.append(Unit(day.location, load, fingerprint, owns, day.day.isoformat()))
+        units.append(Unit(day.location, day.location, load, fingerprint, owns, day.day.isoformat()))
     return units
 
 

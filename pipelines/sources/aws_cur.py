@@ -24,13 +24,14 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import polars as pl
 
 from pipelines.config import AispendConfig, SourceConfig
 from pipelines.errors import SourceError
-from pipelines.ingest import Unit
+from pipelines.sources.spec import SourceSpec, Watch
+from pipelines.sources.units import Unit, relative_key, source_root
 from pipelines.schemas import COST_LINES, conform
 from pipelines.sources import aws_usage_types as ut
 from pipelines.sources.common import ISO_4217, blank_to_null, check, read_table, to_utc
@@ -108,7 +109,8 @@ def plan(config: AispendConfig, source: SourceConfig) -> list[Unit]:
     objects = storage.list(target)
     deliveries = newest_deliveries(objects, lambda obj: _modified(storage, obj), target)
     index = _ObjectIndex(target, objects)
-    return [_unit(storage, source, index, d) for d in deliveries]
+    root = source_root(target)
+    return [_unit(storage, source, index, d, root) for d in deliveries]
 
 
 def newest_deliveries(objects: list[StoredObject], modified, target: str) -> list[Delivery]:
@@ -176,7 +178,7 @@ class _ObjectIndex:
         return None
 
 
-def _unit(storage, source: SourceConfig, index: _ObjectIndex, delivery: Delivery) -> Unit:
+def _unit(storage, source: SourceConfig, index: _ObjectIndex, delivery: Delivery, root: str) -> Unit:
     cache: dict[str, object] = {}
     location = delivery.manifest.location
 
@@ -204,6 +206,7 @@ def _unit(storage, source: SourceConfig, index: _ObjectIndex, delivery: Delivery
         _, files = manifest()
         try:
             frames = [read_file(obj.location, source, storage.read(obj.location), delivery.period_start)
+                      .with_columns(pl.lit(relative_key(obj.location, root)).alias("x_source_file"))
                       for obj in files]
         finally:
             cache.clear()
@@ -214,7 +217,8 @@ def _unit(storage, source: SourceConfig, index: _ObjectIndex, delivery: Delivery
         return out
 
     owns = {"x_source": source.name, "BillingPeriodStart": delivery.period_start}
-    return Unit(location, load, fingerprint, owns, delivery.period_start.strftime("%Y-%m"))
+    return Unit(relative_key(location, root), location, load, fingerprint, owns,
+                delivery.period_start.strftime("%Y-%m"))
 
 
 def _local_stamp(obj: StoredObject) -> str:
@@ -269,7 +273,7 @@ def read_file(path: str, source: SourceConfig, data: bytes, period_start: dateti
 def _focus_file(path: str, source: SourceConfig, data: bytes, period_start: datetime | None) -> pl.DataFrame:
     from pipelines.sources import focus
 
-    out = focus.read(path, source, data=data)
+    out = focus.read(path, source.model_copy(update={"options": focus.FocusOptions()}), data=data)
     if period_start is None:
         return out
     check(out, pl.col("BillingPeriodStart").dt.truncate("1d") != pl.lit(period_start), path,
@@ -569,3 +573,28 @@ def cost_lines(lf: pl.LazyFrame, source_name: str, path: str, period_start: date
         pl.lit(path).alias("x_source_file"),
     )
     return conform(out, COST_LINES)
+
+
+def manifest_period(location: str) -> datetime | None:
+    """The billing month a top-level manifest delivers (None: a data file, or a per-assembly legacy manifest,
+    which is written together with the top-level one)."""
+    key = location.replace("\\", "/")
+    if m := _CUR2_MANIFEST.search(key):
+        return datetime.strptime(m["period"] + "-01", "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    if (m := _LEGACY_MANIFEST.search(key)) and not m["assembly"]:
+        return datetime.strptime(m["start"], "%Y%m%d").replace(day=1, tzinfo=timezone.utc)
+    return None
+
+
+SPEC = SourceSpec(
+    kind="aws_cur",
+    table="cost_lines",
+    summary="AWS CUR 2.0 (Parquet or CSV.gz) and legacy CUR, newest manifest per billing period; a re-delivery "
+            "replaces its period; Bedrock token lines, provisioned throughput, SageMaker and accelerator instances "
+            "recognized",
+    doc="docs/sources/aws_cur.md",
+    plan=plan,
+    watch=Watch("new_manifests", manifest_period, lambda location, etag: f"{location}#{etag}",
+                "A run per billing month whose CUR manifest is new or rewritten (run_key: manifest key + ETag).",
+                dated_only=True),
+)

@@ -17,13 +17,17 @@ with a BOM; Tags are `"k": "v"` pairs without the outer braces. Options:
 
 from __future__ import annotations
 
+from typing import Literal
+
 import duckdb
 import polars as pl
+from pydantic import Field, field_validator
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.schemas import COST_LINES, conform
 from pipelines.sources.ai_lines import with_ai_columns
+from pipelines.sources.spec import FileOptions, SourceSpec
 from pipelines.sources.common import ISO_4217, blank_to_null, check, read_table
 
 COST_VIEWS = ("actual", "amortized")
@@ -61,6 +65,17 @@ KNOWN = [
 _KNOWN = {name.lower(): name for name in KNOWN}
 
 
+class AzureEaOptions(FileOptions):
+    cost_view: Literal["actual", "amortized"] | None = Field(
+        default=None, description="which cost the export holds; default: told by the file name")
+    date_format: str | None = Field(default=None, description="strftime format of the Date columns, e.g. %d/%m/%Y")
+
+    @field_validator("cost_view", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
     view = cost_view(path, source.options)
     raw = _canonical_headers(read_table(path, data, "an Azure EA source", parquet=False))
@@ -70,7 +85,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
         if required not in raw.columns:
             raise SourceError(path, f"missing required column {required}", column=required)
     text = raw.select([blank_to_null(pl.col(c)).alias(c) for c in raw.columns])
-    date_format = source.options.get("date_format")
+    date_format = source.options.date_format
     typed = text.with_columns(
         _number(cost_col).alias("__cost"),
         _number("Quantity").alias("__quantity") if "Quantity" in text.columns else pl.lit(None, pl.Float64).alias("__quantity"),
@@ -89,12 +104,9 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
     return with_ai_columns(conform(out, COST_LINES))
 
 
-def cost_view(path: str, options: dict) -> str:
-    view = options.get("cost_view")
-    if view is not None:
-        if str(view).lower() not in COST_VIEWS:
-            raise SourceError(path, f"option cost_view must be one of {', '.join(COST_VIEWS)}, not {view!r}")
-        return str(view).lower()
+def cost_view(path: str, options: AzureEaOptions) -> str:
+    if options.cost_view is not None:
+        return options.cost_view
     name = path.rsplit("/", 1)[-1].lower()
     found = [v for v in COST_VIEWS if v in name]
     if len(found) != 1:
@@ -268,3 +280,13 @@ def check_tags(frame: pl.DataFrame, path: str) -> None:
         con.close()
     check(frame.select("Tags").with_columns(valid["ok"].alias("__ok")), ~pl.col("__ok"), path,
           "Tags is not a JSON object: {value}", column="Tags")
+
+
+SPEC = SourceSpec(
+    kind="azure_ea",
+    table="cost_lines",
+    summary="Azure EA / MCA cost-details exports, actual or amortized (option `cost_view`)",
+    doc="docs/sources/focus_and_azure.md",
+    options=AzureEaOptions,
+    read=read,
+)

@@ -25,25 +25,33 @@ Options (`source.options`): the keys of `requestMetadata` (the caller's own tags
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import re
 
 import polars as pl
+from pydantic import Field
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.models import normalize_model
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
+from pipelines.sources.spec import FileOptions, SourceSpec, Watch
 from pipelines.sources.common import blank_to_null, parse_utc, read_bytes
 
 PROVIDER = "aws"
 SCHEMA_TYPE = "ModelInvocationLog"
-DEFAULT_OPTIONS = {
-    "task_key": "task",
-    "team_key": "team",
-    "run_id_key": "run_id",
-    "outcome_key": "outcome",
-    "project_key": "project",
-}
+_KEY = r"^\S+$"
+
+
+class BedrockOptions(FileOptions):
+    """The `requestMetadata` keys (the caller's own tags) that name task, team, run, outcome and project."""
+
+    task_key: str = Field(default="task", pattern=_KEY)
+    team_key: str = Field(default="team", pattern=_KEY)
+    run_id_key: str = Field(default="run_id", pattern=_KEY)
+    outcome_key: str = Field(default="outcome", pattern=_KEY)
+    project_key: str = Field(default="project", pattern=_KEY)
 # Token fields as (struct, field): counts are decoded as text and checked, so "12", 12 and 12.0 all work.
 TOKEN_FIELDS = {
     "input_tokens": ("input", "inputTokenCount"),
@@ -92,7 +100,7 @@ def envelope_dtype(record: pl.Struct) -> pl.Struct:
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
-    options = _options(source, path)
+    options = source.options.model_dump(exclude={"pattern"})
     record = record_dtype(list(dict.fromkeys(options.values())))
     objects, unit = _top_level_objects(path, data)
     envelopes = _decode(objects["text"], envelope_dtype(record), path, _where(objects, unit))
@@ -103,14 +111,6 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
         pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file")
     )
     return conform(events, USAGE_EVENTS)
-
-
-def _options(source: SourceConfig, path: str) -> dict[str, str]:
-    options = {**DEFAULT_OPTIONS, **{k: v for k, v in source.options.items() if k in DEFAULT_OPTIONS}}
-    for key, value in options.items():
-        if not isinstance(value, str) or not value:
-            raise SourceError(path, f"option {key} must be a non-empty text (a requestMetadata key)")
-    return options
 
 
 def _text(path: str, data: bytes | None) -> str:
@@ -307,3 +307,25 @@ def _event_columns(options: dict[str, str]) -> list[pl.Expr]:
         pl.when(outcome.is_in(["success", "failure"])).then(outcome).alias("outcome"),
         pl.lit(None, pl.Float64).alias("latency_ms"),
     ]
+
+
+# Bedrock's S3 delivery: .../BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/<file>
+_LOG_HOUR = re.compile(r"/(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/\d{2}/[^/]+$")
+
+
+def log_day(location: str) -> datetime | None:
+    """The UTC day a delivered log object holds (its hour folder's date)."""
+    m = _LOG_HOUR.search(location)
+    return datetime(int(m["year"]), int(m["month"]), int(m["day"]), tzinfo=timezone.utc) if m else None
+
+
+SPEC = SourceSpec(
+    kind="bedrock_invocation_logs",
+    table="usage_events",
+    summary="Bedrock invocation logs from S3 or CloudWatch exports; bodies are never stored",
+    doc="docs/sources/usage_logs.md",
+    options=BedrockOptions,
+    read=read,
+    watch=Watch("new_logs", log_day, lambda location, etag: location,
+                "A run per UTC day with new Bedrock invocation-log objects (run_key: the newest new object key)."),
+)

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
+from pydantic import Field
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.schemas import COST_LINES, conform
 from pipelines.sources.ai_lines import with_ai_columns
+from pipelines.sources.spec import FileOptions, SourceSpec
 from pipelines.sources.common import ISO_4217, blank_to_null, check, read_table, to_utc
 
 REQUIRED = [
@@ -60,6 +62,14 @@ _VENDOR = [c for names in VENDOR_FILLS.values() for c in names] + ["x_ResourceGr
 _KNOWN = {name.lower(): name for name in [*COST_LINES, *ID_COLUMNS, *ALIASES, *_VENDOR]}
 
 
+class FocusOptions(FileOptions):
+    """Used only when the file lacks the column."""
+
+    billing_currency: str | None = Field(default=None, description="currency of every line")
+    provider_name: str | None = Field(default=None, description="ProviderName of every line")
+    id_column: str | None = Field(default=None, description="the column holding the file's own line id")
+
+
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
     raw = _canonical_headers(read_table(path, data, "a FOCUS source"))
     raw = _fill_from_vendor_columns(_apply_defaults(raw, source.options))
@@ -68,7 +78,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
         raise SourceError(path, f"missing required FOCUS column(s): {', '.join(missing)}", column=missing[0])
     typed = raw.with_columns(_typed_columns(raw.schema))
     _validate(raw, typed, path)
-    id_column = source.options.get("id_column") or next((c for c in ID_COLUMNS if c in raw.columns), None)
+    id_column = source.options.id_column or next((c for c in ID_COLUMNS if c in raw.columns), None)
     line_ids = _explicit_ids(raw, id_column, path) if id_column else _content_ids(raw)
     out = typed.with_columns(
         line_ids.alias("x_line_id"),
@@ -110,8 +120,8 @@ def _canonical_headers(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-def _apply_defaults(frame: pl.DataFrame, options: dict) -> pl.DataFrame:
-    defaults = {"BillingCurrency": options.get("billing_currency"), "ProviderName": options.get("provider_name")}
+def _apply_defaults(frame: pl.DataFrame, options: FocusOptions) -> pl.DataFrame:
+    defaults = {"BillingCurrency": options.billing_currency, "ProviderName": options.provider_name}
     add = [pl.lit(str(v)).alias(col) for col, v in defaults.items() if v is not None and col not in frame.columns]
     return frame.with_columns(add) if add else frame
 
@@ -244,3 +254,14 @@ def _map_as_json(col: pl.Expr) -> pl.Expr:
 
 def _passthrough(schema: pl.Schema, names: list[str]) -> list[pl.Expr]:
     return [_text(n, schema).alias(n) if n in schema else pl.lit(None, pl.String).alias(n) for n in names]
+
+
+SPEC = SourceSpec(
+    kind="focus",
+    table="cost_lines",
+    summary="FOCUS 1.0-1.2 exports (AWS, Azure, Google Cloud, OCI), CSV/CSV.gz/Parquet; Azure OpenAI, Vertex AI and "
+            "GPU lines recognized",
+    doc="docs/sources/focus_and_azure.md",
+    options=FocusOptions,
+    read=read,
+)

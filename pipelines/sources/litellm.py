@@ -27,11 +27,13 @@ from __future__ import annotations
 import io
 
 import polars as pl
+from pydantic import Field, StrictBool
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.models import normalize_model, normalize_provider
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
+from pipelines.sources.spec import FileOptions, SourceSpec
 from pipelines.sources.common import blank_to_null, parse_utc, read_bytes
 
 COLUMNS = [
@@ -40,15 +42,19 @@ COLUMNS = [
     "request_tags",
 ]
 REQUIRED = ["startTime", "model", "prompt_tokens", "completion_tokens"]
-DEFAULT_OPTIONS = {
-    "task_tag_prefix": "task:",
-    "task_key": "task",
-    "run_id_key": "run_id",
-    "outcome_key": "outcome",
-    "team_key": "team",
-    "project_key": "project",
-    "prompt_tokens_include_cache_write": True,
-}
+_KEY = r"^\S+$"
+
+
+class LitellmOptions(FileOptions):
+    """Where aispend's tags sit in LiteLLM's request tags and metadata, and how its prompt_tokens count cache."""
+
+    task_tag_prefix: str = Field(default="task:", min_length=1)
+    task_key: str = Field(default="task", pattern=_KEY)
+    run_id_key: str = Field(default="run_id", pattern=_KEY)
+    outcome_key: str = Field(default="outcome", pattern=_KEY)
+    team_key: str = Field(default="team", pattern=_KEY)
+    project_key: str = Field(default="project", pattern=_KEY)
+    prompt_tokens_include_cache_write: StrictBool = True
 STATUS = {"success": "ok", "ok": "ok", "failure": "error", "error": "error", "failed": "error"}
 UNKNOWN_PROVIDER = "unknown"
 # The caller's own keys live in these metadata objects; the first that names a key wins.
@@ -56,7 +62,7 @@ CALLER_METADATA = ["spend_logs_metadata", "requester_metadata"]
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
-    options = _options(source, path)
+    options = source.options.model_dump(exclude={"pattern"})
     frame = _load(path, data).with_columns(
         _unwrapped(pl.col("metadata")).alias("metadata"), _unwrapped(pl.col("request_tags")).alias("request_tags")
     )
@@ -67,17 +73,6 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
     events = frame.lazy().with_columns(_event_columns(options))
     events = events.with_columns(pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file"))
     return conform(events, USAGE_EVENTS).collect()
-
-
-def _options(source: SourceConfig, path: str) -> dict:
-    options = {**DEFAULT_OPTIONS, **{k: v for k, v in source.options.items() if k in DEFAULT_OPTIONS}}
-    for key, value in options.items():
-        if key == "prompt_tokens_include_cache_write":
-            if not isinstance(value, bool):
-                raise SourceError(path, f"option {key} must be true or false")
-        elif not isinstance(value, str) or not value:
-            raise SourceError(path, f"option {key} must be a non-empty text")
-    return options
 
 
 def _load(path: str, data: bytes | None) -> pl.DataFrame:
@@ -344,3 +339,13 @@ def _event_columns(options: dict) -> list[pl.Expr]:
         pl.when(outcome.is_in(["success", "failure"])).then(outcome).alias("outcome"),
         pl.when(latency >= 0).then(latency).alias("latency_ms"),
     ]
+
+
+SPEC = SourceSpec(
+    kind="litellm_spend",
+    table="usage_events",
+    summary="LiteLLM_SpendLogs exports, CSV or JSON",
+    doc="docs/sources/usage_logs.md",
+    options=LitellmOptions,
+    read=read,
+)

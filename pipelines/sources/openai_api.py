@@ -16,21 +16,19 @@ from datetime import datetime, timezone
 
 import polars as pl
 
-from pipelines.config import AispendConfig, SourceConfig
-from pipelines.ingest import Unit
+from pipelines.config import SourceConfig
 from pipelines.models import normalize_model
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.api_days import (
+    ApiProvider,
     Biller,
+    Endpoint,
+    api_spec,
     api_cost_lines,
     BUCKET_START,
     Day,
-    admin_key,
     check_tokens,
-    day_units,
-    fetch_pages,
     flatten,
-    make_client,
     refuse_first,
     tokens,
 )
@@ -61,26 +59,9 @@ USAGE_TOKEN_FIELDS = ["input_tokens", "input_cached_tokens", "output_tokens", "n
 _LINE_ITEM = r"^(.+?),\s*((?:cached\s+)?(?:input|output)\b.*)$"
 
 
-def plan_costs(config: AispendConfig, source: SourceConfig) -> list[Unit]:
-    headers = _headers(source)
-    return day_units(source, lambda day: _load(source, headers, COSTS_PATH, COSTS_GROUP_BY, day, costs_frame))
-
-
-def plan_usage(config: AispendConfig, source: SourceConfig) -> list[Unit]:
-    headers = _headers(source)
-    return day_units(source, lambda day: _load(source, headers, USAGE_PATH, USAGE_GROUP_BY, day, usage_frame))
-
-
-def _headers(source: SourceConfig) -> dict[str, str]:
-    return {"Authorization": f"Bearer {admin_key(source, DEFAULT_KEY_ENV)}"}
-
-
-def _load(source: SourceConfig, headers: dict, path: str, group_by: list[str], day: Day, parse) -> pl.DataFrame:
-    params = {"start_time": int(day.start.timestamp()), "end_time": int(day.end.timestamp()),
-              "bucket_width": "1d", "group_by": group_by}
-    with make_client(source, DEFAULT_BASE_URL, headers) as client:
-        pages = fetch_pages(client, path, params)
-    return parse(pages, day, source)
+def _params(day: Day, group_by: list[str]) -> dict:
+    return {"start_time": int(day.start.timestamp()), "end_time": int(day.end.timestamp()), "bucket_width": "1d",
+            "group_by": group_by}
 
 
 def _bucket_start(bucket: dict) -> datetime | None:
@@ -148,3 +129,13 @@ def usage_frame(pages: list[dict], day: Day, source: SourceConfig) -> pl.DataFra
         pl.lit(day.location).alias("x_source_file"),
     )
     return conform(out, USAGE_EVENTS)
+
+
+OPENAI_API = ApiProvider(base_url=DEFAULT_BASE_URL, key_env=DEFAULT_KEY_ENV,
+                         headers=lambda key: {"Authorization": f"Bearer {key}"}, params=_params)
+SPECS = [
+    api_spec("openai_costs", "cost_lines", OPENAI_API, Endpoint(COSTS_PATH, COSTS_GROUP_BY, costs_frame),
+             "the OpenAI organization Costs API (what OpenAI invoices), day by day, paged, with retries"),
+    api_spec("openai_usage", "usage_events", OPENAI_API, Endpoint(USAGE_PATH, USAGE_GROUP_BY, usage_frame),
+             "the OpenAI organization Usage API (daily buckets per model, project, key, batch, service tier)"),
+]

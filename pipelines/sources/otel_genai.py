@@ -16,11 +16,13 @@ Options (`source.options`): `task_attribute` (default aispend.task), `team_attri
 from __future__ import annotations
 
 import polars as pl
+from pydantic import Field
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.models import normalize_model, normalize_provider
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
+from pipelines.sources.spec import FileOptions, SourceSpec
 from pipelines.sources.common import parse_utc, read_bytes
 
 PROVIDER = ["gen_ai.provider.name", "gen_ai.system"]
@@ -35,14 +37,19 @@ TOKEN_KEYS = [*INPUT, *OUTPUT, CACHE_READ, CACHE_WRITE, REASONING]
 USER = ["user.id", "enduser.id"]
 ERROR_TYPE = "error.type"
 
-DEFAULT_OPTIONS = {
-    "task_attribute": "aispend.task",
-    "team_attribute": "aispend.team",
-    "outcome_attribute": "aispend.outcome",
-    "project_attribute": "aispend.project",
-    "run_id_attribute": "aispend.run_id",
-    "batch_attribute": "aispend.batch",
-}
+_ATTRIBUTE = r"^\S+$"
+
+
+class OtelOptions(FileOptions):
+    """The span attributes that carry aispend's own tags."""
+
+    task_attribute: str = Field(default="aispend.task", pattern=_ATTRIBUTE)
+    team_attribute: str = Field(default="aispend.team", pattern=_ATTRIBUTE)
+    outcome_attribute: str = Field(default="aispend.outcome", pattern=_ATTRIBUTE)
+    project_attribute: str = Field(default="aispend.project", pattern=_ATTRIBUTE)
+    run_id_attribute: str = Field(default="aispend.run_id", pattern=_ATTRIBUTE)
+    batch_attribute: str = Field(default="aispend.batch", pattern=_ATTRIBUTE)
+
 
 # OTel provider names (current and older gen_ai.system values) to genai-prices provider ids.
 OTEL_PROVIDERS = {
@@ -106,7 +113,7 @@ _OTLP = pl.Struct(
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
-    options = {**DEFAULT_OPTIONS, **{k: v for k, v in source.options.items() if k in DEFAULT_OPTIONS}}
+    options = source.options.model_dump(exclude={"pattern"})
     keys = _wanted_keys(options)
     lines = _lines(path, data)
     is_otlp = pl.col("line").str.contains(r'"resourceSpans"\s*:')
@@ -123,7 +130,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
 
 
 def _wanted_keys(options: dict) -> list[str]:
-    own = [options[k] for k in DEFAULT_OPTIONS]
+    own = list(options.values())
     return list(dict.fromkeys([*PROVIDER, *MODEL, REQUEST_ID, *TOKEN_KEYS, *USER, ERROR_TYPE, *own]))
 
 
@@ -342,3 +349,13 @@ def _event_columns(options: dict) -> list[pl.Expr]:
         pl.when(outcome.is_in(["success", "failure"])).then(outcome).alias("outcome"),
         ((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1000.0).alias("latency_ms"),
     ]
+
+
+SPEC = SourceSpec(
+    kind="otel_genai",
+    table="usage_events",
+    summary="OpenTelemetry GenAI spans, old and new attribute names",
+    doc="docs/sources/usage_logs.md",
+    options=OtelOptions,
+    read=read,
+)

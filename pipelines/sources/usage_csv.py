@@ -33,6 +33,7 @@ from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.models import normalize_model, normalize_provider
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
+from pipelines.sources.spec import SourceSpec
 from pipelines.sources.common import blank_to_null, check, parse_utc, read_bytes
 
 REQUIRED = ["timestamp", "provider", "model", "input_tokens", "output_tokens"]
@@ -127,3 +128,12 @@ def _event_columns() -> list[pl.Expr]:
         pl.col("outcome").str.to_lowercase().alias("outcome"),
         _number("latency_ms").alias("latency_ms"),
     ]
+
+
+SPEC = SourceSpec(
+    kind="usage_csv",
+    table="usage_events",
+    summary="a simple documented CSV for anything else",
+    doc="docs/sources/usage_logs.md",
+    read=read,
+)

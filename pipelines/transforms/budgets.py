@@ -1,7 +1,7 @@
 """budget_status: each configured monthly budget against this month's spend and month-end forecast.
 
 Which cost a budget counts is the caller's choice, named in `cost_basis`; the function needs only a daily frame
-(day, provider, team, cost_usd) and never mixes two figures. The pipeline (`steps.build_budget_status`) feeds it
+(day, provider, team, cost_usd) and never mixes two figures. The pipeline (`pipelines/marts.py`, budget_status) feeds it
 ALLOCATED cost (`cost_basis` = 'allocated'): the invoice's AI cost shared to teams by their usage where invoices
 are loaded, the logs' priced cost where they are not, so a budget has a team and is invoice-true. The default
 basis, the logs' priced usage ('priced_usage'), leaves out usage no application logged, non-token AI charges and

@@ -1,5 +1,5 @@
 """The dashboard keeps working while the pipeline writes: pages reload ~30 times while the real pipeline
-(pipelines.steps.run_all on generated demo data) rebuilds and republishes every snapshot in a loop."""
+(pipelines.plan.run_in_process on generated demo data) rebuilds and republishes every snapshot in a loop."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.config import load_config
 from pipelines.demo.generate import generate_demo
-from pipelines.steps import run_all
+from pipelines.plan import run_in_process
 from tests.support.browser import artifacts_dir, chromium, dash_server, open_page
 
 PAGES = ["/", "/tasks", "/models", "/reconciliation", "/waste", "/health"]
@@ -19,13 +19,13 @@ PAGES = ["/", "/tasks", "/models", "/reconciliation", "/waste", "/health"]
 @pytest.mark.slow
 def test_pages_render_while_the_pipeline_publishes(tmp_path):
     config = load_config(generate_demo(tmp_path / "demo", days=14, events_target=5000))
-    run_all(config)  # a first snapshot to serve
+    run_in_process(config)  # a first snapshot to serve
     runs, errors, stop = [], [], threading.Event()
 
     def pipeline_loop():
         while not stop.is_set():
             try:
-                run_all(config)
+                run_in_process(config)
                 runs.append(time.monotonic())
             except Exception as exc:  # the test fails below, with the reason
                 errors.append(repr(exc))

@@ -1,6 +1,6 @@
 """Marts built a few days of events at a time equal the same transforms over all events at once.
 
-The pipeline never holds every event to build a mart: it reads chunks of whole days (steps.day_chunks), a day
+The pipeline never holds every event to build a mart: it reads chunks of whole days (reads.day_chunks), a day
 either side for runs, and adds the chunks' partial sums up. The expected values here come from the pure
 transforms over the whole tables, read with plain SQL; the warehouse holds the demo data plus a run that
 crosses midnight UTC with a failure just before it and the re-attempt just after.
@@ -14,7 +14,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines import steps
+from pipelines import marts, reads
+from pipelines.plan import run_in_process
 from pipelines.config import load_config
 from pipelines.demo import generate_demo
 from pipelines.schemas import USAGE_EVENTS, conform
@@ -61,7 +62,7 @@ def midnight_run(day: date) -> pl.DataFrame:
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("chunked")
     config = load_config(generate_demo(root / "demo", days=10, events_target=3_000, end_date=date(2026, 11, 15)))
-    steps.run_all(config)
+    run_in_process(config)
     con = connect_writer(config.warehouse_path)
     replace_rows(con, "usage_events", midnight_run(date(2026, 11, 10)), where={"x_source_file": "midnight"})
     yield con, config
@@ -73,15 +74,8 @@ def everything(con) -> tuple[pl.LazyFrame, pl.LazyFrame]:
 
 
 def build_all(con, config) -> dict[str, pl.DataFrame]:
-    return {
-        "usage_daily": steps.build_usage_daily(con),
-        "allocated_cost": steps.build_allocated_cost(con),
-        "task_daily": steps.build_task_daily(con),
-        "reconciliation": steps.build_reconciliation(con),
-        "model_whatif": steps.build_model_whatif(con, config),
-        "waste": steps.build_waste(con, config),
-        "anomalies": steps.build_anomalies(con),
-    }
+    names = ["usage_daily", "allocated_cost", "task_daily", "reconciliation", "model_whatif", "waste", "anomalies"]
+    return {name: marts.build(con, config, name) for name in names}
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +84,8 @@ def one_day_chunks(warehouse):
     spans two chunks."""
     con, config = warehouse
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(steps, "MAX_CHUNK_EVENTS", 50)
-        n_chunks = len(steps.day_chunks(con, steps.span(con, "usage_events", "event_time")))
+        patch.setattr(reads, "MAX_CHUNK_EVENTS", 50)
+        n_chunks = len(reads.day_chunks(con, reads.span(con, "usage_events", "event_time")))
         built = build_all(con, config)
     return built, n_chunks
 
@@ -140,13 +134,13 @@ def test_run_across_midnight_counts_once_on_its_first_day_and_its_retry_on_the_n
 
 def test_chunks_cover_the_window_whole_days_within_the_limit(warehouse):
     con, _ = warehouse
-    window = steps.span(con, "usage_events", "event_time")
+    window = reads.span(con, "usage_events", "event_time")
     per_day = dict(con.execute("SELECT event_time::DATE, count(*) FROM usage_events GROUP BY 1").fetchall())
     for limit in (1, 50, 400, 10**9):
-        parts = steps.day_chunks(con, window, max_rows=limit)
+        parts = reads.day_chunks(con, window, max_rows=limit)
         assert parts[0][0] == window[0] and parts[-1][1] == window[1]
         assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))  # contiguous, no gap, no overlap
         for start, end in parts:
             held = sum(n for d, n in per_day.items() if start <= d < end)
             assert held <= limit or (end - start).days == 1
-    assert len(steps.day_chunks(con, window, max_rows=10**9)) == 1
+    assert len(reads.day_chunks(con, window, max_rows=10**9)) == 1

@@ -98,7 +98,7 @@ RUN = textwrap.dedent("""
 def test_two_partition_ranges_in_parallel(tmp_path):
     from pipelines.config import load_config
     from pipelines.demo import generate_demo
-    from pipelines.steps import load_prices
+    from pipelines.loads import load_prices
 
     root = tmp_path / "demo"
     config = generate_demo(root, days=6, events_target=3000, end_date=date(2026, 11, 6))

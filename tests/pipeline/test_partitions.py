@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest import in_window, partition_period, path_partition
+from pipelines.sources.units import in_window, partition_period, path_partition
 
 REPO = Path(__file__).resolve().parents[2]
 END = date(2026, 11, 5)  # demo days 2026-10-27 .. 2026-11-05: two billing months
@@ -220,7 +220,8 @@ def test_transient_failure_is_not_quarantined_and_others_load(tmp_path):
     import polars as pl
 
     from pipelines.config import SourceConfig
-    from pipelines.ingest import Unit, ingest_source
+    from pipelines.ingest import ingest_source
+    from pipelines.sources.units import Unit
     from pipelines.storage import TransientError
     from pipelines.errors import SourceError
     from warehouse.db import Warehouse
@@ -245,7 +246,7 @@ def test_transient_failure_is_not_quarantined_and_others_load(tmp_path):
     def bad() -> pl.DataFrame:
         raise SourceError("bad", "not a number", row=3, column="input_tokens")
 
-    units = [Unit(name, load, lambda: None, {"x_source": "logs", "x_source_file": name}, "2026-11-02")
+    units = [Unit(name, name, load, lambda: None, {"x_source": "logs", "x_source_file": name}, "2026-11-02")
              for name, load in [("good", good), ("flaky", flaky), ("bad", bad)]]
     db = Warehouse(tmp_path / "wh.duckdb")
     results = {r.location: r.status for r in ingest_source(db, source, lambda: units)}

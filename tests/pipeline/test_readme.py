@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipelines.config import KNOWN_KINDS, load_config
+from pipelines.config import load_config
+from pipelines.sources import kinds
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -23,4 +24,4 @@ def test_sources_table_lists_every_kind():
     table = README[README.index("### Sources"):README.index("### How your logs")]
     listed = set(re.findall(r"`([a-z_]+)`", "\n".join(line.split("|")[1] for line in table.splitlines()
                                                      if line.startswith("| `"))))
-    assert listed == KNOWN_KINDS
+    assert listed == kinds()

@@ -205,7 +205,7 @@ def test_matches_calc_price_on_random_sample(prices):
     assert mismatches.height == 0, mismatches
 
 
-# --- long context, batch, service tiers, discounts, aliases (issue 4) -------------------------------------
+# --- long context, batch, service tiers, discounts, aliases -----------------------------------------------
 
 from pipelines.config import ModelAlias, ProviderDiscount  # noqa: E402
 from pipelines.pricing import apply_model_aliases, price_coverage, pricing_version, price_table_version  # noqa: E402

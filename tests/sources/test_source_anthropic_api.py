@@ -13,13 +13,8 @@ import pytest
 
 from pipelines.models import canonical_model
 from pipelines.sources import api_days
-from pipelines.steps import (
-    build_task_daily,
-    build_usage_daily,
-    load_cost_lines,
-    load_prices,
-    load_usage_events,
-)
+from pipelines.loads import load_prices, load_table
+from pipelines.marts import build
 from tests.support.fake_provider_api import ANTHROPIC_COSTS, ANTHROPIC_USAGE, FakeProviderApi, api_config
 from warehouse.db import connect_writer
 
@@ -91,7 +86,7 @@ def day_of(request) -> date:
 def test_costs_are_cents_divided_exactly(tmp_path, api):
     cfg = config(tmp_path, api)
     con = connect_writer(cfg.warehouse_path)
-    assert sorted(r.status for r in load_cost_lines(con, cfg)) == ["loaded"] * 3
+    assert sorted(r.status for r in load_table(con, cfg, "cost_lines")) == ["loaded"] * 3
 
     cents = [Decimal(c["amount"]) for rows in COSTS.values() for c in rows]
     dollars = sum(cents) / 100  # 1507.283 cents -> $15.07283
@@ -129,7 +124,7 @@ def test_usage_tokens_and_no_request_count(tmp_path, api):
     cfg = config(tmp_path, api, "anthropic_usage")
     con = connect_writer(cfg.warehouse_path)
     load_prices(con, cfg)
-    assert sorted(r.status for r in load_usage_events(con, cfg)) == ["loaded"] * 3
+    assert sorted(r.status for r in load_table(con, cfg, "usage_events")) == ["loaded"] * 3
 
     rows = [u for day in USAGE.values() for u in day]
     got = con.sql("SELECT count(*), sum(request_count), sum(input_tokens), sum(cache_read_tokens), "
@@ -150,8 +145,8 @@ def test_usage_tokens_and_no_request_count(tmp_path, api):
                    "wrkspc_b", "standard", 800, 100)
 
     # the marts take rows without a request count: tokens and cost counted, no division by zero requests
-    build_usage_daily(con)
-    build_task_daily(con)
+    build(con, cfg, "usage_daily")
+    build(con, cfg, "task_daily")
     daily = con.sql("SELECT sum(requests), sum(input_tokens), round(sum(cost_usd), 12) FROM usage_daily").fetchone()
     total = con.sql("SELECT sum(input_tokens), round(sum(cost_usd), 12) FROM usage_events").fetchone()
     assert daily == (0, *total) and total[1] > 0
@@ -160,10 +155,10 @@ def test_usage_tokens_and_no_request_count(tmp_path, api):
 def test_second_run_skips_final_days_and_refetches_recent(tmp_path, api):
     cfg = config(tmp_path, api)
     con = connect_writer(cfg.warehouse_path)
-    load_cost_lines(con, cfg)
+    load_table(con, cfg, "cost_lines")
     before = con.sql("SELECT count(*), sum(BilledCost) FROM cost_lines").fetchone()
     calls = len(api.calls())
-    results = load_cost_lines(con, cfg)
+    results = load_table(con, cfg, "cost_lines")
     assert [r.status for r in results] == ["unchanged", "unchanged", "replaced"]
     assert {day_of(r) for r in api.calls()[calls:]} == {D3}
     assert con.sql("SELECT count(*), sum(BilledCost) FROM cost_lines").fetchone() == before
@@ -173,7 +168,7 @@ def test_malformed_amount_quarantines_that_day_only(tmp_path, api):
     api.data[ANTHROPIC_COSTS][D3] = [cost("12,50", "output_tokens")]
     cfg = config(tmp_path, api)
     con = connect_writer(cfg.warehouse_path)
-    results = {r.location: r for r in load_cost_lines(con, cfg)}
+    results = {r.location: r for r in load_table(con, cfg, "cost_lines")}
     assert [r.status for r in results.values()] == ["loaded", "loaded", "quarantined"]
     assert results["anthropic_costs:2026-11-03"].error == (
         "anthropic_costs:2026-11-03 page 1, row 1, column 'amount': not a decimal amount: '12,50'")
@@ -185,7 +180,7 @@ def test_bad_token_count_is_refused(tmp_path, api):
     cfg = config(tmp_path, api, "anthropic_usage")
     con = connect_writer(cfg.warehouse_path)
     load_prices(con, cfg)
-    results = {r.location: r for r in load_usage_events(con, cfg)}
+    results = {r.location: r for r in load_table(con, cfg, "usage_events")}
     assert results["anthropic_usage:2026-11-01"].error == (
         "anthropic_usage:2026-11-01 page 1, row 2, column 'uncached_input_tokens': "
         "not a token count (a whole number >= 0): '-3'")
@@ -196,7 +191,7 @@ def test_overloaded_and_rate_limited_then_ok(tmp_path, api):
     api.fail(ANTHROPIC_COSTS, 429, times=1, retry_after="0")
     cfg = config(tmp_path, api)
     con = connect_writer(cfg.warehouse_path)
-    assert sorted(r.status for r in load_cost_lines(con, cfg)) == ["loaded"] * 3
+    assert sorted(r.status for r in load_table(con, cfg, "cost_lines")) == ["loaded"] * 3
     assert [r.status for r in api.calls()][:3] == [529, 429, 200]
 
 
@@ -207,7 +202,7 @@ def test_key_never_reaches_ingest_log_or_logs(tmp_path, api, monkeypatch, caplog
     messages: list[str] = []
     cfg = config(tmp_path, api)
     con = connect_writer(cfg.warehouse_path)
-    results = load_cost_lines(con, cfg, log=messages.append)
+    results = load_table(con, cfg, "cost_lines", log=messages.append)
     assert [r.status for r in results] == ["quarantined"] * 3
     assert "HTTP 401" in results[0].error and "invalid x-api-key" in results[0].error
     assert len(api.calls()) == 3  # a 401 is not retried
@@ -223,7 +218,7 @@ def test_daily_aggregate_is_not_priced_as_one_long_context_request(tmp_path, api
     cfg = api_config(tmp_path, "anthropic_usage", api.url, KEY_ENV, start_date="2026-11-01", end_date="2026-11-01")
     con = connect_writer(cfg.warehouse_path)
     load_prices(con, cfg)
-    load_usage_events(con, cfg)
+    load_table(con, cfg, "usage_events")
     base = con.sql("SELECT u.input_tokens * p.input_usd_per_mtok / 1e6 FROM usage_events u JOIN prices p "
                    "ON p.provider = u.provider AND p.model = u.model AND p.price_variant = 'standard' "
                    "AND p.valid_from <= u.event_time::DATE AND (p.valid_to IS NULL OR u.event_time::DATE < p.valid_to)"

@@ -18,7 +18,7 @@ import pytest
 
 from pipelines.config import AispendConfig, SourceConfig
 from pipelines.sources import aws_usage_types as ut
-from pipelines.steps import load_cost_lines
+from pipelines.loads import load_table
 from warehouse.db import connect_writer, query
 
 BUCKET = "billing"
@@ -212,7 +212,7 @@ def test_s3_restatement_replaces_the_period_and_reruns_change_nothing(tmp_path, 
 
     config = cur_config(tmp_path, f"s3://{BUCKET}/{PREFIX}", s3.endpoint_url)
     con = connect_writer(config.warehouse_path)
-    first = load_cost_lines(con, config)
+    first = load_table(con, config, "cost_lines")
     assert statuses(first) == {"2026-09": "loaded", "2026-10": "loaded"}
     got = period_totals(con)
     for period, files in {"2026-09": [local / "sep.csv.gz"], "2026-10": [local / "oct1.parquet"]}.items():
@@ -228,14 +228,14 @@ def test_s3_restatement_replaces_the_period_and_reruns_change_nothing(tmp_path, 
     s3.put(BUCKET, keys[0], oct2a)
     s3.put(BUCKET, keys[1], oct2b)
     s3.put(BUCKET, manifest_key("2026-10"), manifest("2026-10", keys))
-    second = load_cost_lines(con, config)
+    second = load_table(con, config, "cost_lines")
     assert statuses(second) == {"2026-09": "unchanged", "2026-10": "replaced"}
     got = period_totals(con)
     n, billed = sql_totals([local / "oct2a.parquet", local / "oct2b.csv.gz"])
     assert got["2026-10"][0] == n == 4 and got["2026-10"][1] == pytest.approx(billed) == pytest.approx(206.19)
     assert got["2026-09"][1] == pytest.approx(sql_totals([local / "sep.csv.gz"])[1])
 
-    third = load_cost_lines(con, config)
+    third = load_table(con, config, "cost_lines")
     assert {r.status for r in third} == {"unchanged"}
     assert period_totals(con) == got
     log = query(con, "SELECT status, count(*) AS n FROM ingest_log GROUP BY 1 ORDER BY 1").rows()
@@ -253,7 +253,7 @@ def october_loaded(tmp_path):
     (root / manifest_key("2026-10")).write_bytes(manifest("2026-10", [key]))
     config = cur_config(tmp_path, str(root / PREFIX))
     con = connect_writer(config.warehouse_path)
-    assert statuses(load_cost_lines(con, config)) == {"2026-10": "loaded"}
+    assert statuses(load_table(con, config, "cost_lines")) == {"2026-10": "loaded"}
     return root, config, con
 
 
@@ -343,7 +343,7 @@ def test_bad_delivery_is_quarantined_and_the_period_keeps_its_rows(october_loade
         reason = f"the manifest lists a data file that is not there: s3://{BUCKET}/{key}"
     (root / manifest_key("2026-10")).write_bytes(manifest("2026-10", [key]))
 
-    results = load_cost_lines(con, config)
+    results = load_table(con, config, "cost_lines")
     assert [r.status for r in results] == ["quarantined"]
     error = query(con, "SELECT error FROM ingest_log WHERE status = 'quarantined'")["error"][0]
     assert reason in error
@@ -367,7 +367,7 @@ def test_only_the_newest_manifest_of_a_period_counts(tmp_path):
         os.utime(m, (stamp, stamp))
     config = cur_config(tmp_path, str(root / PREFIX))
     con = connect_writer(config.warehouse_path)
-    results = load_cost_lines(con, config)
+    results = load_table(con, config, "cost_lines")
     assert len(results) == 1 and "/e2/" in results[0].location
     assert period_totals(con)["2026-10"][1] == pytest.approx(0.55)
 
@@ -380,7 +380,7 @@ def test_two_exports_under_one_source_are_refused(tmp_path):
         m.write_bytes(b'{"dataFiles": []}')
     config = cur_config(tmp_path, str(root))
     con = connect_writer(config.warehouse_path)
-    results = load_cost_lines(con, config)
+    results = load_table(con, config, "cost_lines")
     assert [r.status for r in results] == ["quarantined"] and "more than one export" in results[0].error
 
 
@@ -401,9 +401,10 @@ def test_legacy_sample_totals_per_line_item_type_match_duckdb(tmp_path, samples_
         "reportKeys": [f"reports/acme-cur/20231101-20231201/{current}/acme-cur-1.csv.gz"]}))
     config = cur_config(tmp_path, str(root / "reports"))
     con = connect_writer(config.warehouse_path)
-    results = load_cost_lines(con, config)
+    results = load_table(con, config, "cost_lines")
     assert [(r.status, r.rows) for r in results] == [("loaded", 1281)]
-    assert results[0].location == str(period / "acme-cur-Manifest.json")
+    # a unit is named by where it sits below the source's path: the same file wherever the project lives
+    assert results[0].location == "acme-cur/20231101-20231201/acme-cur-Manifest.json"
 
     expected = duckdb.sql(
         """SELECT "lineItem/LineItemType" AS t, count(*) AS n, sum("lineItem/UnblendedCost"::DOUBLE) AS c
@@ -488,5 +489,5 @@ def test_aws_focus_export_layout_is_read_as_focus(tmp_path):
     m.write_text(json.dumps({"dataFiles": [f"s3://somewhere/{key}"]}))
     config = cur_config(tmp_path, str(root / "focus"))
     con = connect_writer(config.warehouse_path)
-    assert [(r.status, r.rows) for r in load_cost_lines(con, config)] == [("loaded", 2)]
+    assert [(r.status, r.rows) for r in load_table(con, config, "cost_lines")] == [("loaded", 2)]
     assert period_totals(con) == {"2026-10": (2, 1.5, 1.0)}

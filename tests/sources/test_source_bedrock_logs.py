@@ -26,7 +26,7 @@ from pipelines.config import AispendConfig, SourceConfig
 from pipelines.errors import SourceError
 from pipelines.models import normalize_model
 from pipelines.schemas import USAGE_EVENTS
-from pipelines.sources import bedrock_logs, reader
+from pipelines.sources import bedrock_logs, spec
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "usage" / "bedrock_invocations.jsonl"
 MARKER = "PROMPT-MARKER-7f3a9c"
@@ -72,7 +72,7 @@ def _check(frame: pl.DataFrame, path: str, expected=EXPECTED) -> None:
 
 
 def test_registry_names_bedrock():
-    assert reader("bedrock_invocation_logs") is bedrock_logs.read
+    assert spec("bedrock_invocation_logs").read is bedrock_logs.read
 
 
 def test_json_lines_fixture():
@@ -182,7 +182,7 @@ def test_truncated_gzip_is_refused():
 
 
 def _ingest(tmp_path: Path, source: SourceConfig, caplog) -> tuple[list, list[str], Path]:
-    from pipelines.steps import load_prices, load_usage_events
+    from pipelines.loads import load_prices, load_table
     from warehouse.db import connect_writer
 
     config = AispendConfig(warehouse=str(tmp_path / "wh" / "aispend.duckdb"), sources=[source], base_dir=str(tmp_path))
@@ -191,8 +191,8 @@ def _ingest(tmp_path: Path, source: SourceConfig, caplog) -> tuple[list, list[st
     try:
         with caplog.at_level(logging.DEBUG):
             load_prices(con, config, messages.append)
-            first = load_usage_events(con, config, messages.append)
-            second = load_usage_events(con, config, messages.append)
+            first = load_table(con, config, "usage_events", messages.append)
+            second = load_table(con, config, "usage_events", messages.append)
     finally:
         con.close()
     messages.append(caplog.text)
@@ -245,7 +245,9 @@ def test_s3_delivery_layout_through_moto(tmp_path, s3, caplog):
     results, messages, warehouse = _ingest(tmp_path, source, caplog)
 
     assert [r.status for r in results] == ["loaded"] * 3 + ["unchanged"] * 3
-    assert all(r.location.startswith(f"s3://acme-logs/{prefix}/") for r in results)
+    # keys below the source's prefix (s3://acme-logs/team-logs/AWSLogs/)
+    assert all(f"s3://acme-logs/team-logs/AWSLogs/{r.location}".startswith(f"s3://acme-logs/{prefix}/")
+               for r in results)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         by_file = con.sql("SELECT x_source_file, count(*), sum(input_tokens), sum(output_tokens) FROM usage_events "

@@ -11,9 +11,10 @@ import polars as pl
 import pytest
 
 from pipelines.config import SourceConfig
+from tests.support.builders import with_options
 from pipelines.errors import SourceError
 from pipelines.schemas import COST_LINES
-from pipelines.sources import reader, focus
+from pipelines.sources import focus, spec
 
 SOURCE = SourceConfig(name="focus_test", kind="focus", path="unused")
 HEADER = "Id,BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ProviderName"
@@ -30,7 +31,7 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
 
 
 def test_readers_registry_names_focus():
-    assert reader("focus") is focus.read
+    assert spec("focus").read is focus.read
 
 
 def test_sample_totals_match_duckdb(samples_dir):
@@ -117,7 +118,7 @@ def test_spec_scenarios(samples_dir, name, billed, effective, rows):
     # The worked examples carry no currency or provider: refused as they are, loaded when the source says them.
     with pytest.raises(SourceError, match="BillingCurrency"):
         focus.read(path, SOURCE)
-    source = SOURCE.model_copy(update={"options": {"billing_currency": "USD", "provider_name": "Example"}})
+    source = with_options(SOURCE, {"billing_currency": "USD", "provider_name": "Example"})
     frame = focus.read(path, source)
     assert frame.height == rows
     assert frame["BilledCost"].sum() == pytest.approx(billed)
@@ -129,7 +130,7 @@ def test_spec_scenarios(samples_dir, name, billed, effective, rows):
 
 
 def test_unused_commitment_literal_null_is_null(samples_dir):
-    source = SOURCE.model_copy(update={"options": {"billing_currency": "USD", "provider_name": "Example"}})
+    source = with_options(SOURCE, {"billing_currency": "USD", "provider_name": "Example"})
     frame = focus.read(str(samples_dir / "focus-spec" / "commitment_discount_usage_scenario_3.csv"), source)
     assert frame["ConsumedQuantity"].to_list() == [1.0, None]
 

@@ -28,7 +28,7 @@ from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.models import normalize_model
 from pipelines.schemas import USAGE_EVENTS
-from pipelines.sources import litellm, reader
+from pipelines.sources import litellm, spec
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "usage" / "litellm_spend_logs.csv"
 MARKER = "LITELLM-PROMPT-MARKER-51c2"
@@ -84,7 +84,7 @@ def _check(frame: pl.DataFrame, path: str) -> None:
 
 
 def test_registry_names_litellm():
-    assert reader("litellm_spend") is litellm.read
+    assert spec("litellm_spend").read is litellm.read
 
 
 def test_csv_export():

@@ -14,7 +14,7 @@ import pytest
 
 from pipelines.models import canonical_model
 from pipelines.sources import api_days
-from pipelines.steps import load_cost_lines, load_prices, load_usage_events
+from pipelines.loads import load_prices, load_table
 from tests.support.fake_provider_api import OPENAI_COSTS, OPENAI_USAGE, FakeProviderApi, api_config
 from warehouse.db import connect_writer
 
@@ -74,9 +74,9 @@ def api(monkeypatch):
         yield server
 
 
-def config(tmp_path, api, kind="openai_costs"):
-    return api_config(tmp_path, kind, api.url, KEY_ENV, start_date="2026-11-01", end_date="2026-11-03",
-                      refresh_days=1)
+def config(tmp_path, api, kind="openai_costs", **options):
+    chosen = {"start_date": "2026-11-01", "end_date": "2026-11-03", "refresh_days": 1, **options}
+    return api_config(tmp_path, kind, api.url, KEY_ENV, **{k: v for k, v in chosen.items() if v is not None})
 
 
 def day_of(request) -> date:
@@ -86,7 +86,7 @@ def day_of(request) -> date:
 def test_costs_totals_and_columns(tmp_path, api):
     cfg = config(tmp_path, api)
     con = connect_writer(cfg.warehouse_path)
-    results = load_cost_lines(con, cfg)
+    results = load_table(con, cfg, "cost_lines")
     assert sorted(r.status for r in results) == ["loaded"] * 3
 
     expected_total = sum(Decimal(str(c["amount"]["value"])) for rows in COSTS.values() for c in rows)
@@ -121,11 +121,11 @@ def test_costs_totals_and_columns(tmp_path, api):
 def test_second_run_skips_final_days_and_refetches_recent(tmp_path, api):
     cfg = config(tmp_path, api)
     con = connect_writer(cfg.warehouse_path)
-    load_cost_lines(con, cfg)
+    load_table(con, cfg, "cost_lines")
     before = con.sql("SELECT count(*), sum(BilledCost) FROM cost_lines").fetchone()
     first_calls = len(api.calls())
 
-    results = load_cost_lines(con, cfg)
+    results = load_table(con, cfg, "cost_lines")
     assert {r.location: r.status for r in results} == {
         "openai_costs:2026-11-01": "unchanged", "openai_costs:2026-11-02": "unchanged",
         "openai_costs:2026-11-03": "replaced"}
@@ -137,7 +137,7 @@ def test_usage_tokens_normalized_and_priced(tmp_path, api):
     cfg = config(tmp_path, api, "openai_usage")
     con = connect_writer(cfg.warehouse_path)
     load_prices(con, cfg)
-    results = load_usage_events(con, cfg)
+    results = load_table(con, cfg, "usage_events")
     assert sorted(r.status for r in results) == ["loaded"] * 3
 
     rows = [u for day in USAGE.values() for u in day]
@@ -177,7 +177,7 @@ def test_malformed_page_quarantines_that_day_only(tmp_path, api):
     api.data[OPENAI_COSTS][D2] = [*good, cost("twelve dollars", "gpt-4o-2024-08-06, output", "p")]
     cfg = config(tmp_path, api)
     con = connect_writer(cfg.warehouse_path)
-    results = {r.location: r for r in load_cost_lines(con, cfg)}
+    results = {r.location: r for r in load_table(con, cfg, "cost_lines")}
     assert {k: r.status for k, r in results.items()} == {
         "openai_costs:2026-11-01": "loaded", "openai_costs:2026-11-02": "quarantined",
         "openai_costs:2026-11-03": "loaded"}
@@ -193,7 +193,7 @@ def test_malformed_page_quarantines_that_day_only(tmp_path, api):
 def test_unknown_currency_is_refused(tmp_path, api):
     api.data[OPENAI_COSTS][D3] = [cost(1.0, "gpt-4o, input", "p", currency="dollars")]
     cfg = config(tmp_path, api)
-    results = {r.location: r for r in load_cost_lines(connect_writer(cfg.warehouse_path), cfg)}
+    results = {r.location: r for r in load_table(connect_writer(cfg.warehouse_path), cfg, "cost_lines")}
     assert "column 'amount.currency': unknown currency 'dollars'" in results["openai_costs:2026-11-03"].error
 
 
@@ -203,7 +203,7 @@ def test_rate_limits_and_server_errors_are_ridden_out(tmp_path, api):
     api.fail(OPENAI_COSTS, 500, times=1, when=on_d1)
     cfg = config(tmp_path, api)
     con = connect_writer(cfg.warehouse_path)
-    assert sorted(r.status for r in load_cost_lines(con, cfg)) == ["loaded"] * 3
+    assert sorted(r.status for r in load_table(con, cfg, "cost_lines")) == ["loaded"] * 3
     assert [r.status for r in api.calls() if day_of(r) == D1] == [429, 500, 200, 200]
     assert con.sql("SELECT count(*) FROM cost_lines").fetchone()[0] == 7
 
@@ -212,7 +212,7 @@ def test_missing_key_names_the_variable(tmp_path, api, monkeypatch):
     monkeypatch.delenv(KEY_ENV)
     cfg = config(tmp_path, api)
     con = connect_writer(cfg.warehouse_path)
-    [result] = load_cost_lines(con, cfg)
+    [result] = load_table(con, cfg, "cost_lines")
     assert result.status == "quarantined" and f"environment variable {KEY_ENV} is not set" in result.error
     assert api.calls() == []
 
@@ -222,10 +222,10 @@ def test_key_never_reaches_ingest_log_or_logs(tmp_path, api, monkeypatch, caplog
     messages: list[str] = []
     cfg = config(tmp_path, api)
     con = connect_writer(cfg.warehouse_path)
-    load_cost_lines(con, cfg, log=messages.append)  # the right key
+    load_table(con, cfg, "cost_lines", log=messages.append)  # the right key
     wrong = "sk-admin-WRONG-0123456789abcdef"
     monkeypatch.setenv(KEY_ENV, wrong)
-    results = load_cost_lines(con, cfg, log=messages.append)  # D3 is re-fetched with a rejected key
+    results = load_table(con, cfg, "cost_lines", log=messages.append)  # D3 is re-fetched with a rejected key
     assert [r.status for r in results if r.status != "unchanged"] == ["quarantined"]
     assert "HTTP 401" in results[-1].error and "Incorrect API key provided" in results[-1].error
     ingest_log = str(con.sql("SELECT * FROM ingest_log").fetchall())
@@ -235,16 +235,21 @@ def test_key_never_reaches_ingest_log_or_logs(tmp_path, api, monkeypatch, caplog
 
 
 @pytest.mark.parametrize("options, reason", [
-    ({"start_date": None}, "option start_date is required"),
-    ({"start_date": "1 Nov 2026"}, "option start_date is not an ISO date"),
-    ({"refresh_days": -1}, "option refresh_days must be a whole number >= 0"),
-    ({"start_date": "2026-11-05", "end_date": "2026-11-09"}, "start_date 2026-11-05 is after end_date 2026-11-04"),
+    ({"start_date": None}, "start_date: Field required"),
+    ({"start_date": "1 Nov 2026"}, "start_date: Input should be a valid date"),
+    ({"refresh_days": -1}, "refresh_days: Input should be greater than or equal to 0"),
+    ({"end_date": "2026-10-01"}, "start_date 2026-11-01 is after end_date 2026-10-01"),
+    ({"refresh_dayz": 3}, "refresh_dayz: Extra inputs are not permitted"),
 ])
-def test_bad_options_refuse_the_source_before_any_request(tmp_path, api, options, reason):
-    cfg = config(tmp_path, api)
-    cfg.sources[0].options.update(options)
-    if options.get("start_date", "") is None:
-        del cfg.sources[0].options["start_date"]
-    [result] = load_cost_lines(connect_writer(cfg.warehouse_path), cfg)
-    assert result.status == "quarantined" and reason in result.error
+def test_bad_options_refuse_the_config_before_any_request(tmp_path, api, options, reason):
+    with pytest.raises(ValueError, match=reason) as raised:
+        config(tmp_path, api, **options)
+    assert "source my_openai_costs (kind openai_costs): options" in str(raised.value)
+    assert api.calls() == []
+
+
+def test_a_start_after_today_refuses_the_source_before_any_request(tmp_path, api):
+    cfg = config(tmp_path, api, start_date="2026-11-05", end_date="2026-11-09")
+    [result] = load_table(connect_writer(cfg.warehouse_path), cfg, "cost_lines")
+    assert result.status == "quarantined" and "start_date 2026-11-05 is after end_date 2026-11-04" in result.error
     assert api.calls() == []

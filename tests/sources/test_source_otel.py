@@ -13,10 +13,11 @@ import polars as pl
 import pytest
 
 from pipelines.config import SourceConfig
+from tests.support.builders import with_options
 from pipelines.errors import SourceError
 from pipelines.models import normalize_model
 from pipelines.schemas import USAGE_EVENTS
-from pipelines.sources import reader, otel_genai
+from pipelines.sources import otel_genai, spec
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "sources" / "otel_mixed.jsonl"
 SOURCE = SourceConfig(name="otel_test", kind="otel_genai", path="unused")
@@ -71,7 +72,7 @@ def _check_fixture_rows(frame: pl.DataFrame, path: str) -> None:
 
 
 def test_registry_names_otel():
-    assert reader("otel_genai") is otel_genai.read
+    assert spec("otel_genai").read is otel_genai.read
 
 
 def test_both_shapes_old_and_new_names():
@@ -94,7 +95,7 @@ def test_attribute_names_come_from_options(tmp_path):
     path = tmp_path / "opts.json"
     path.write_text(json.dumps(record) + "\n")
     options = {"task_attribute": "app.job", "team_attribute": "app.squad", "outcome_attribute": "app.verdict"}
-    frame = otel_genai.read(str(path), SOURCE.model_copy(update={"options": options}))
+    frame = otel_genai.read(str(path), with_options(SOURCE, options))
     assert frame.select("task", "team", "outcome", "run_id").row(0) == ("triage", "blue", "failure", "t1")
 
 

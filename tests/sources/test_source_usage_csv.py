@@ -17,7 +17,7 @@ from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.models import normalize_model
 from pipelines.schemas import USAGE_EVENTS
-from pipelines.sources import reader, usage_csv
+from pipelines.sources import usage_csv, spec
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "usage" / "usage_simple.csv"
 SOURCE = SourceConfig(name="manual", kind="usage_csv", path="unused")
@@ -55,7 +55,7 @@ EXPECTED = [
 
 
 def test_registry_names_usage_csv():
-    assert reader("usage_csv") is usage_csv.read
+    assert spec("usage_csv").read is usage_csv.read
 
 
 def test_fixture_rows():

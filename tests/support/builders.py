@@ -40,3 +40,10 @@ def usage_events(rows: list[dict], **defaults) -> pl.LazyFrame:
 def tasks(rows: list[dict], **defaults) -> pl.LazyFrame:
     return conform(pl.LazyFrame([{**_TASK, **defaults, **r} for r in rows], infer_schema_length=None,
                                 schema_overrides={"eligible_models": pl.List(pl.String)}), TASKS)
+
+
+def with_options(source, options: dict):
+    """The same source with other options, checked by the kind's options model as a config would be."""
+    from pipelines.config import SourceConfig
+
+    return SourceConfig.model_validate({**source.model_dump(exclude={"options"}), "options": options})

@@ -16,7 +16,8 @@ import pytest
 
 from dashboard import data
 from dashboard.snapshot_sync import SnapshotSync
-from pipelines import steps
+from pipelines.plan import run_in_process
+from pipelines.snapshots import publish
 from pipelines.cli import start_snapshot_sync
 from pipelines.config import PublishConfig, load_config
 from pipelines.demo import generate_demo
@@ -53,7 +54,7 @@ def published(s3, tmp_path):
     config = load_config(generate_demo(tmp_path / "demo", days=7, events_target=1500, end_date=date(2026, 11, 15)))
     config = config.model_copy(update={"publish": PublishConfig(uri=f"s3://{BUCKET}/{PREFIX}/",
                                                                 endpoint_url=s3.endpoint_url, region=s3.region)})
-    steps.run_all(config)
+    run_in_process(config)
     return config
 
 
@@ -101,7 +102,7 @@ def test_a_run_publishes_every_snapshot_and_sync_mirrors_them(s3, published, tmp
     try:
         con.execute("DELETE FROM allocated_cost WHERE rowid % 2 = 0")
         remaining = con.execute("SELECT count(*) FROM allocated_cost").fetchone()[0]
-        steps.publish(con, config, "allocated_cost")
+        publish(con, config, "allocated_cost")
     finally:
         con.close()
     assert 0 < remaining < expected[0]

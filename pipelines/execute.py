@@ -1,0 +1,85 @@
+"""Running one step of the graph over the warehouse, with or without Dagster.
+
+A Dagster asset (pipelines/defs/assets.py) and the in-process runner the tests use (pipelines/plan.py) both call
+`run_step`; it loads or builds, publishes the dashboard's snapshot of what it wrote, and returns what happened.
+Loads hold the warehouse only while they write each unit; the other steps hold it for their build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import polars as pl
+
+from pipelines import loads, marts
+from pipelines.alerts import send_due_alerts
+from pipelines.config import AispendConfig
+from pipelines.graph import BY_NAME, loaded_tables
+from pipelines.ingest import FileResult, Log
+from pipelines.planning import mark_built, utc_today
+from pipelines.reads import ALL_DAYS
+from pipelines.snapshots import publish
+from pipelines.sources.units import Window
+from warehouse.db import Warehouse, connect_writer
+
+
+class TransientFailure(Exception):
+    """Some units could not be fetched (S3 or network trouble); everything else loaded. Worth a retry."""
+
+
+class StepFailure(Exception):
+    """A step that must not go on: its input was refused (a bad task catalog)."""
+
+
+@dataclass
+class StepResult:
+    frame: pl.DataFrame | None = None              # what a mart or catalog step wrote
+    results: list[FileResult] = field(default_factory=list)  # what a load read, unit by unit
+
+
+def partition_bounds(config: AispendConfig, today: date | None = None) -> Window:
+    """The days partitions exist for: the config's start_date through today (UTC)."""
+    return config.start_date, (today or utc_today()) + timedelta(days=1)
+
+
+def run_step(name: str, config: AispendConfig, window: Window | None = None, log: Log = lambda m: None,
+             *, wait_s: float | None = None) -> StepResult:
+    """Run step `name` (over `window`'s days when it is partitioned and a window is given)."""
+    step = BY_NAME[name]
+    options = {} if wait_s is None else {"wait_s": wait_s}
+    if step.step == "load":
+        db = Warehouse(config.warehouse_path, **options)
+        results = loads.load_table(db, config, name, log, window)
+        with db.connect() as con:
+            publish(con, config)
+        failed = [r for r in results if r.status == "failed"]
+        if failed:
+            listed = "; ".join(r.error or r.location for r in failed[:5])
+            raise TransientFailure(f"{len(failed)} unit(s) failed transiently and were not loaded: {listed}")
+        return StepResult(results=results)
+    con = connect_writer(config.warehouse_path, **options)
+    try:
+        if step.step == "prices":
+            frame, _ = loads.load_prices(con, config, log)
+        elif step.step == "tasks":
+            result = loads.load_tasks(con, config, log)
+            publish(con, config, name)
+            if result is not None and result.status == "quarantined":
+                raise StepFailure(result.error)
+            return StepResult(results=[result] if result else [])
+        elif step.step == "alerts":
+            return StepResult(frame=send_due_alerts(con, config, log))
+        else:
+            frame = marts.build(con, config, name, window, on_written=_caught_up(name, config, window))
+        publish(con, config, name)
+        return StepResult(frame=frame)
+    finally:
+        con.close()
+
+
+def _caught_up(name: str, config: AispendConfig, window: Window | None):
+    """For a mart built by days: record, with its rows, that it has rebuilt the changes its window covered."""
+    if BY_NAME[name].grain is None:
+        return None
+    return lambda con: mark_built(con, name, loaded_tables(name), window or ALL_DAYS, partition_bounds(config))

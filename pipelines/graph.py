@@ -1,0 +1,94 @@
+"""The pipeline's graph, declared once: every step, what it depends on, and how it is partitioned.
+
+Dagster's assets (pipelines/defs/assets.py), its jobs, schedules and sensors, the run plan of `aispend run`
+(pipelines/plan.py) and the tests all read this list; nothing else writes the order down. A step is one of:
+- `prices`, `tasks`: the dated price table and the task catalog, reloaded every run;
+- `load`: every source whose kind feeds the step's table (pipelines/sources/), by the step's partitions;
+- `mart`: one transform of pipelines/marts.py (`MARTS[name]`), rebuilt whole or, partitioned, by its days;
+- `alerts`: budget and anomaly alerts posted to the configured webhooks.
+Adding a mart is its transform, its entry in pipelines/marts.py and one line here (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+INGEST, MARTS = "ingest", "marts"
+DAY, MONTH = "day", "month"
+
+
+def _sum(column: str) -> Callable[[pl.DataFrame], dict]:
+    return lambda frame: {column: float(frame[column].sum() or 0) if frame.height else 0.0}
+
+
+def _count(column: str, label: str) -> Callable[[pl.DataFrame], dict]:
+    return lambda frame: {label: int(frame[column].sum() or 0) if frame.height else 0}
+
+
+def _none(frame: pl.DataFrame) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    step: str                      # prices | tasks | load | mart | alerts
+    deps: tuple[str, ...]
+    description: str
+    grain: str | None = None       # day | month | None (rebuilt whole)
+    summary: Callable[[pl.DataFrame], dict] = _none
+    around: tuple[str, ...] = ()   # deps read a day either side of the step's days (runs across midnight)
+
+    @property
+    def group(self) -> str:
+        return INGEST if self.step in ("prices", "tasks", "load") else MARTS
+
+
+GRAPH: tuple[Step, ...] = (
+    Step("prices", "prices", (), "Dated model prices: genai-prices' bundled table plus config overrides."),
+    Step("tasks", "tasks", (), "The task catalog: what a run of each task is worth in people's time."),
+    Step("cost_lines", "load", (), "Every billed line from the cost sources, in FOCUS 1.2 columns. Partitioned by "
+         "billing month: a run reads the month units of its months, the day units inside them, and undated files.",
+         MONTH),
+    Step("usage_events", "load", ("prices",), "One row per model request from the usage logs, priced with the "
+         "price in force on its date. Partitioned by UTC day: a run reads the day units of its days (and undated "
+         "files).", DAY),
+    Step("spend_daily", "mart", ("cost_lines",), "Billed and effective cost per day, provider, service, model.",
+         MONTH, _sum("billed_cost")),
+    Step("usage_daily", "mart", ("usage_events",), "Requests, tokens and priced cost per day, provider, model, "
+         "task, team.", DAY, _sum("cost_usd")),
+    Step("allocated_cost", "mart", ("cost_lines", "usage_daily"), "Billed AI cost allocated to tasks and teams by "
+         "their priced usage per provider, model and day.", None, _sum("billed_cost_usd")),
+    Step("task_daily", "mart", ("usage_events", "allocated_cost"), "Runs, outcomes, priced and allocated cost per "
+         "day, task, team.", DAY, _sum("runs"), around=("usage_events",)),
+    Step("task_roi", "mart", ("task_daily", "tasks"), "Per task: runs, successes, AI cost, human cost avoided, "
+         "review cost, net savings, ROI.", None, _sum("net_savings_usd")),
+    Step("reconciliation", "mart", ("cost_lines", "usage_events"), "Logs against invoices per provider, model and "
+         "month or day, the gap in named parts.", None, _sum("difference_usd")),
+    Step("model_whatif", "mart", ("usage_events", "tasks", "prices"), "Each task's real token mix repriced on "
+         "alternative models.", None, _sum("savings_usd")),
+    Step("waste", "mart", ("usage_events", "cost_lines", "tasks", "prices"), "Spend on failures, retries, "
+         "interactive work that could be batch, missed caching, idle capacity.", None, _sum("cost_usd")),
+    Step("anomalies", "mart", ("usage_daily",), "Daily spend per provider, model and team against a robust "
+         "baseline.", None, _count("is_anomaly", "anomalies")),
+    Step("budget_status", "mart", ("allocated_cost",), "Each configured budget this month: actual, forecast, "
+         "thresholds.", None, lambda frame: {"over_or_warning": int(frame.filter(pl.col("status") != "ok").height)}),
+    Step("spend_forecast", "mart", ("allocated_cost",), "Month-end forecast with a range, per total, provider and "
+         "team."),
+    Step("alerts_sent", "alerts", ("budget_status", "anomalies"), "Budget and anomaly alerts posted to the "
+         "configured webhooks; never the same alert twice."),
+)
+
+BY_NAME: dict[str, Step] = {s.name: s for s in GRAPH}
+
+
+def loaded_tables(name: str) -> list[str]:
+    """The source-fed tables a step reads from, directly or through other steps: a change to their rows on a day
+    means the step's rows of that day may change."""
+    step = BY_NAME[name]
+    if step.step == "load":
+        return [name]
+    return sorted({t for dep in step.deps for t in loaded_tables(dep)})

@@ -1,0 +1,239 @@
+"""How each mart is built from the warehouse: a pure transform (pipelines/transforms/) over the reads it names.
+
+Two shapes cover every mart:
+- `Whole`: a small rollup read and rebuilt whole (task_roi from task_daily, budgets from allocated cost);
+- `Chunked`: a mart over events or bill lines, read a chunk of whole days at a time (pipelines/reads.py), each
+  chunk's partial result kept, then either written as is (per-day marts) or combined once (marts whose rows
+  span days, like what-if and reconciliation). A chunk of a mart that counts runs reads a day either side
+  (`margin`) so a run crossing midnight is whole and counted once, on its first day.
+`build(con, config, name, window)` runs one, writes it in one transaction (only the window's days when the mart
+is day-windowed, recording that it caught up with the changes it covered) and returns the frame.
+The graph (pipelines/graph.py) wires each mart to the assets it depends on, in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from pipelines.config import AispendConfig
+from pipelines.reads import (
+    ai_cost_lines, day_chunks, hull, in_days, kept, margin, rows_in, span, whole,
+)
+from pipelines.sources.units import Window
+from pipelines.transforms.allocate import allocated_cost_from, weights_from_daily
+from pipelines.transforms.anomalies import anomalies, spend_by_day_from_daily
+from pipelines.transforms.budgets import budget_status
+from pipelines.transforms.forecast import forecast_month_end
+from pipelines.transforms.reconcile import combine_log_sides, daily_months, log_side, reconcile, scoped_lines
+from pipelines.transforms.roi import task_daily, task_roi
+from pipelines.transforms.spend import spend_daily
+from pipelines.transforms.usage import usage_daily
+from pipelines.transforms.waste import waste
+from pipelines.transforms.whatif import model_whatif_from, thresholds, whatif_partials
+from warehouse.db import query, replace_rows, sql, transaction
+from warehouse.schema import empty
+
+ALLOCATED_BASIS = "allocated"
+NO_DAYS: Window = (date.min, date.min)
+USAGE = ("usage_events", "event_time")
+BILL = ("cost_lines", "ChargePeriodStart")
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a transform may read: one warehouse connection, the config, and named reads over it.
+
+    `once` keeps what every chunk of one build shares (the bill's AI lines, the price table) to one read.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    config: AispendConfig
+    shared: dict = field(default_factory=dict)
+
+    def once(self, key: str, make: Callable[[], object]):
+        if key not in self.shared:
+            self.shared[key] = make()
+        return self.shared[key]
+
+    def events(self, mart: str, window: Window) -> pl.LazyFrame:
+        """Usage events in the window, only the columns `mart` reads (EVENT_COLUMNS)."""
+        return rows_in(self.con, *USAGE, window, EVENT_COLUMNS[mart])
+
+    def rows(self, table: str, column: str, window: Window) -> pl.LazyFrame:
+        return rows_in(self.con, table, column, window)
+
+    def table(self, name: str) -> pl.LazyFrame:
+        return whole(self.con, name)
+
+    def ai_lines(self, window: Window | None = None) -> pl.LazyFrame:
+        return ai_cost_lines(self.con, window)
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A rollup rebuilt whole from small tables."""
+
+    transform: Callable[[Reads], pl.LazyFrame | pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class Chunked:
+    """A mart over chunks of whole days.
+
+    `chunk(reads, days)` builds one chunk's partial result (a frame, or a tuple of frames collected together);
+    `combine(reads, partials)` turns the kept partials into the mart (None: the partials are the mart's rows,
+    per day). `over` is what the chunks count rows of; `spans` what a full rebuild covers (default `over`).
+    `clip` drops rows outside the chunk's days (a chunk that read a margin around them).
+    """
+
+    chunk: Callable[[Reads, Window], pl.LazyFrame | tuple[pl.LazyFrame, ...]]
+    combine: Callable[[Reads, list], pl.LazyFrame] | None = None
+    over: tuple[str, str] = USAGE
+    spans: tuple[tuple[str, str], ...] = ()
+    clip: bool = False
+
+
+# The usage_events columns each mart's transform reads: a chunk of events holds only these (run and request
+# ids, the widest, only where runs are counted). A transform that starts reading another column fails loudly
+# (ColumnNotFoundError) in the tests until it is added here.
+_TOKENS = ["input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens"]
+_RUNS = ["event_time", "task", "team", "run_id", "request_id", "outcome", "status", "request_count", "cost_usd"]
+EVENT_COLUMNS = {
+    "usage_daily": ["event_time", "provider", "model", "task", "team", "status", "request_count", "cost_usd",
+                    *_TOKENS, "reasoning_tokens"],
+    "task_daily": _RUNS,
+    "reconciliation": ["event_time", "provider", "model", "request_count", "cost_usd", *_TOKENS],
+    "model_whatif": [*_RUNS, "provider", "model", *_TOKENS, "is_batch", "service_tier"],
+    "waste": [*_RUNS, "provider", "model", *_TOKENS, "is_batch", "service_tier"],
+}
+
+
+def _reconciliation_lines(r: Reads) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    def make():
+        lines = scoped_lines(r.ai_lines()).collect().lazy()
+        return lines, daily_months(lines).collect().lazy()
+
+    return r.once("reconciliation_lines", make)
+
+
+def _reconciliation_chunk(r: Reads, days: Window) -> pl.LazyFrame:
+    return log_side(r.events("reconciliation", days), _reconciliation_lines(r)[1])
+
+
+def _reconciliation(r: Reads, partials: list[pl.DataFrame]) -> pl.LazyFrame:
+    lines, months = _reconciliation_lines(r)
+    logs = combine_log_sides(pl.concat(partials).lazy()) if partials else log_side(
+        r.events("reconciliation", NO_DAYS), months)
+    return reconcile(lines, months, logs)
+
+
+def _small(r: Reads, name: str) -> pl.LazyFrame:
+    """A small table every chunk of a build uses, read once per build."""
+    return r.once(name, lambda: r.table(name))
+
+
+def _whatif_chunk(r: Reads, days: Window) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    bounds = r.once("thresholds", lambda: thresholds(_small(r, "prices")))
+    return whatif_partials(r.events("model_whatif", margin(days)), bounds, days)
+
+
+def _whatif(r: Reads, partials: list[tuple[pl.DataFrame, pl.DataFrame]]) -> pl.LazyFrame:
+    prices = _small(r, "prices")
+    if partials:
+        mix, runs = (pl.concat([p[i] for p in partials]).lazy() for i in (0, 1))
+    else:
+        mix, runs = whatif_partials(r.events("model_whatif", NO_DAYS), thresholds(prices))
+    return model_whatif_from(mix, runs, r.table("tasks"), prices, r.config.prices.discounts)
+
+
+def _waste_chunk(r: Reads, days: Window) -> pl.LazyFrame:
+    return waste(r.events("waste", margin(days)), r.ai_lines(days), _small(r, "tasks"), _small(r, "prices"),
+                 r.config.prices.discounts)
+
+
+def _allocated_daily(r: Reads) -> tuple[pl.LazyFrame, date | None]:
+    """Daily AI cost per provider and team on the allocated basis, and the newest day it has.
+
+    Budgets and forecasts count allocated cost: invoice-true where invoices are loaded, the logs' priced cost
+    where they are not, and with teams, so one figure serves finance and team budgets alike.
+    """
+    frame = query(r.con, sql("allocated_daily"))
+    return frame.lazy(), (frame["day"].max() if frame.height else None)
+
+
+def _budget_status(r: Reads) -> pl.LazyFrame | pl.DataFrame:
+    daily, as_of = _allocated_daily(r)
+    if as_of is None or not r.config.budgets:
+        return empty("budget_status")
+    return budget_status(r.config.budgets, daily, as_of, cost_basis=ALLOCATED_BASIS)
+
+
+def _spend_forecast(r: Reads) -> pl.LazyFrame | pl.DataFrame:
+    daily, as_of = _allocated_daily(r)
+    return empty("spend_forecast") if as_of is None else forecast_month_end(daily, as_of)
+
+
+MARTS: dict[str, Whole | Chunked] = {
+    "spend_daily": Chunked(lambda r, days: spend_daily(r.rows(*BILL, days)), over=BILL),
+    "usage_daily": Chunked(lambda r, days: usage_daily(r.events("usage_daily", days))),
+    "allocated_cost": Whole(lambda r: allocated_cost_from(r.ai_lines(), weights_from_daily(r.table("usage_daily")))),
+    "task_daily": Chunked(lambda r, days: task_daily(r.events("task_daily", margin(days)),
+                                                     r.rows("allocated_cost", "day", days)),
+                          spans=(USAGE, ("allocated_cost", "day")), clip=True),
+    "task_roi": Whole(lambda r: task_roi(r.table("task_daily"), r.table("tasks"))),
+    "reconciliation": Chunked(_reconciliation_chunk, _reconciliation),
+    "model_whatif": Chunked(_whatif_chunk, _whatif),
+    "waste": Chunked(_waste_chunk, spans=(USAGE, BILL), clip=True),
+    "anomalies": Whole(lambda r: anomalies(spend_by_day_from_daily(r.table("usage_daily")))),
+    "budget_status": Whole(_budget_status),
+    "spend_forecast": Whole(_spend_forecast),
+}
+
+
+def _collect(frame: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+
+
+def _partial(built, days: Window, clip: bool):
+    """One chunk's result, collected and copied out of the chunk's memory."""
+    if isinstance(built, tuple):
+        return tuple(kept(f) for f in pl.collect_all(list(built)))
+    if clip:
+        built = built.filter(in_days("day", days))
+    return kept(_collect(built))
+
+
+def build_chunked(r: Reads, mart: Chunked, window: Window | None) -> pl.DataFrame:
+    """Build a chunked mart over `window` (every day its inputs span when None)."""
+    target = window if window is not None else hull(*(span(r.con, *t) for t in (mart.spans or (mart.over,))))
+    parts = day_chunks(r.con, target, *mart.over) if target else []
+    partials = [_partial(mart.chunk(r, days), days, mart.clip) for days in parts]
+    if mart.combine is not None:
+        return _collect(mart.combine(r, partials))
+    return pl.concat(partials, how="vertical_relaxed") if partials else None
+
+
+def build(con: duckdb.DuckDBPyConnection, config: AispendConfig, name: str, window: Window | None = None,
+          on_written: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> pl.DataFrame:
+    """Build mart `name` (only `window`'s days when given) and write it in one transaction.
+
+    `on_written` runs in that transaction after the rows are in (the run plan records what the build covered).
+    """
+    mart = MARTS[name]
+    r = Reads(con, config)
+    frame = _collect(mart.transform(r)) if isinstance(mart, Whole) else build_chunked(r, mart, window)
+    if frame is None:
+        frame = empty(name)
+    with transaction(con):
+        if isinstance(mart, Chunked) and mart.combine is None and window is not None:
+            replace_rows(con, name, frame, between=("day", *window), atomic=False)
+        else:
+            replace_rows(con, name, frame, atomic=False)
+        if on_written is not None:
+            on_written(con)
+    return frame

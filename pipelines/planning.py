@@ -1,0 +1,89 @@
+"""What a run has to do: the units that are new or changed, and the days each mart still owes.
+
+Read before a run or a stage, from ingest_log and changed_days, reading no data file: unit fingerprints are
+compared with the newest ingest_log entry (`ingest.is_current`, the one skip rule), and a mart's days are every
+change recorded in the tables it reads since its last build. Both states are written in the same transactions
+as the rows they describe, so a run killed anywhere leaves the next one a complete list (docs/operations.md,
+"After a crash").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import duckdb
+
+from pipelines.config import AispendConfig
+from pipelines.errors import SourceError
+from pipelines.ingest import ingest_state, is_current
+from pipelines.loads import pricing_for
+from pipelines.sources import plan_units, spec
+from pipelines.sources.units import Window, partition_period
+from warehouse.db import Warehouse, as_warehouse, sql
+
+
+@dataclass
+class Pending:
+    """A table's new or changed units: the partitions of dated ones, and the undated ones (read by any run)."""
+
+    partitions: set[str] = field(default_factory=set)
+    undated: list[str] = field(default_factory=list)
+
+    def window(self) -> Window | None:
+        periods = [partition_period(p) for p in self.partitions]
+        return (min(s for s, _ in periods), max(e for _, e in periods)) if periods else None
+
+    def __bool__(self) -> bool:
+        return bool(self.partitions or self.undated)
+
+
+def pending_units(db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConfig, table: str) -> Pending:
+    """Plan every source of a table and compare fingerprints with ingest_log, reading no data file.
+
+    A unit is pending when it is new, changed, always re-read (fingerprint None, e.g. recent API days),
+    quarantined last time, or (usage) priced with another price table. A unit whose fingerprint cannot be
+    taken (a missing file) is pending too: its own run will quarantine it and say why.
+    """
+    db = as_warehouse(db)
+    version = pricing_for(db, config, table)[1]
+    out = Pending()
+    for source in config.sources:
+        if spec(source.kind).table != table:
+            continue
+        try:
+            units = plan_units(config, source)
+        except SourceError:
+            out.undated.append(source.name)  # the run will quarantine the source and say why
+            continue
+        state = ingest_state(db, source)
+        for unit in units:
+            try:
+                checksum = unit.fingerprint()
+            except SourceError:
+                checksum = None
+            if is_current(state.get(unit.key), checksum, version):
+                continue
+            if unit.partition is None:
+                out.undated.append(unit.key)
+            else:
+                out.partitions.add(unit.partition)
+    return out
+
+
+def stale_days(con: duckdb.DuckDBPyConnection, mart: str, tables: list[str]) -> Window | None:
+    """The days `mart` has to rebuild: every change to `tables` recorded since its last build."""
+    first, last, _ = con.execute(sql("stale_days"), [mart, tables]).fetchone()
+    if first is None:
+        return None
+    return first, date.fromordinal(last.toordinal() + 1)
+
+
+def mark_built(con: duckdb.DuckDBPyConnection, mart: str, tables: list[str], window: Window, bounds: Window) -> None:
+    """Record that `mart` rebuilt `window` (in the caller's transaction, with the mart's rows): the changes it
+    covered, and those outside the partitions (`bounds`, which no run rebuilds), are no longer owed."""
+    con.execute(sql("mark_built"), [mart, tables, window[0], window[1], bounds[0], bounds[1]])
+
+
+def utc_today() -> date:
+    return datetime.now(timezone.utc).date()

@@ -1,0 +1,134 @@
+"""Units: what is loaded or refused whole (a file, a billing period's delivery, an API day), and how one is named.
+
+A unit's `key` is where it sits relative to its source's `path` (`2026-10/focus.csv`, `openai_costs:2026-11-01`),
+so the same file is the same file wherever the project folder lives: a moved or copied checkout re-reads
+nothing and doubles nothing. Its `location` is where it is read from (a path or an s3:// URI), for messages.
+A unit names the day ("YYYY-MM-DD") or month ("YYYY-MM") it holds when its key carries one, so a partition
+run reads only the units of its window (docs/architecture.md, "Units and partitions").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from pipelines.sources.spec import PATH_DATES, PathDate
+from pipelines.storage import StoredObject, storage_for
+
+if TYPE_CHECKING:
+    from pipelines.config import AispendConfig, SourceConfig
+    from pipelines.sources.spec import SourceSpec
+
+Window = tuple[date, date]  # [start, end): the dates a partition run covers
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing that is loaded or refused whole.
+
+    `fingerprint` identifies the content cheaply (sha256 of the bytes, S3 ETags, a manifest's checksum) so an
+    unchanged unit is skipped; None means "always read". `owns` says which rows the unit replaces.
+    `partition` is the day or month the unit holds; None when it names no date (such a unit is read by every
+    partition run; unchanged, it is skipped at the cost of a checksum).
+    """
+
+    key: str
+    location: str
+    load: Callable[[], pl.DataFrame]
+    fingerprint: Callable[[], str | None]
+    owns: dict[str, object]
+    partition: str | None = None
+
+
+def path_partition(key: str, shapes: tuple[PathDate, ...] = PATH_DATES) -> str | None:
+    """The day or month a key names ("2024-09-10", "2024-09"), or None when it names none.
+
+    Shapes are tried in order; a match that is not a real date (month 13, a run of digits in an id) is ignored.
+    """
+    for shape in shapes:
+        for m in reversed(list(shape.pattern.finditer(key))):
+            year, month = int(m.group(1)), int(m.group(2))
+            try:
+                if shape.grain == "day":
+                    return date(year, month, int(m.group(3))).isoformat()
+                if 1970 <= year <= 2200:
+                    return date(year, month, 1).isoformat()[:7]
+            except ValueError:
+                continue
+    return None
+
+
+def partition_period(partition: str) -> Window:
+    """The dates a partition key covers, end exclusive: a day, or a calendar month."""
+    if len(partition) == 7:
+        start = date.fromisoformat(partition + "-01")
+        return start, (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    day = date.fromisoformat(partition)
+    return day, day + timedelta(days=1)
+
+
+def in_window(partition: str | None, window: Window | None) -> bool:
+    """Whether a partition run over `window` reads a unit: undated units always, dated ones that overlap.
+
+    Overlap rather than "same grain": a month unit of a daily-partitioned table (a monthly usage export) is
+    read by the days of its month, and an API day of a monthly-partitioned table by its month.
+    """
+    if window is None or partition is None:
+        return True
+    start, end = partition_period(partition)
+    return start < window[1] and window[0] < end
+
+
+def source_root(target: str) -> str:
+    """The folder (or s3:// prefix) a source's path names: a glob's fixed part, a file's folder."""
+    target = target.replace("\\", "/")
+    if "*" in target or "?" in target or "[" in target:
+        head = target.split("*", 1)[0].split("?", 1)[0].split("[", 1)[0]
+        return head.rsplit("/", 1)[0]
+    return target.rstrip("/")
+
+
+def relative_key(location: str, root: str) -> str:
+    """Where an object sits below its source's root (`2026/10/a.json.gz`); the file name when it is the root."""
+    location = location.replace("\\", "/")
+    if location.startswith(root + "/"):
+        return location[len(root) + 1:]
+    return location.rsplit("/", 1)[-1]
+
+
+def file_units(config: AispendConfig, source: SourceConfig, spec: SourceSpec) -> list[Unit]:
+    """Every object the source's path names, local or on S3, each owning the rows it wrote."""
+    target = config.resolve(source.path)
+    root = source_root(target)
+    storage = storage_for(target, source.endpoint_url, source.region)
+    reader = spec.read
+    units = []
+    for obj in storage.list(target, source.options.pattern):
+        fetched: dict[str, bytes] = {}
+        key = relative_key(obj.location, root)
+
+        def fetch(location: str = obj.location, cache: dict = fetched) -> bytes:
+            if location not in cache:
+                cache[location] = storage.read(location)
+            return cache[location]
+
+        def fingerprint(obj: StoredObject = obj, fetch=fetch) -> str:
+            if obj.etag:
+                return f"etag:{obj.etag}:{obj.size}"
+            return hashlib.sha256(fetch()).hexdigest()
+
+        def load(location: str = obj.location, key: str = key, fetch=fetch, cache: dict = fetched) -> pl.DataFrame:
+            try:
+                frame = reader(location, source, data=fetch())
+            finally:
+                cache.clear()  # the bytes are parsed; do not hold every file of a source in memory
+            return frame.with_columns(pl.lit(key, pl.String).alias("x_source_file"))
+
+        owns = {"x_source": source.name, "x_source_file": key}
+        units.append(Unit(key, obj.location, load, fingerprint, owns, path_partition(key, spec.path_dates)))
+    return units

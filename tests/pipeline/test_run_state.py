@@ -1,0 +1,105 @@
+"""What a run owes survives the run: marts rebuilt after a load that was never followed by them, and a project
+moved to another folder re-reads nothing (docs/operations.md, "After a crash" and "A moved folder").
+
+Each case is compared with an uninterrupted run of the same files into a fresh warehouse.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import duckdb
+import pytest
+
+from pipelines.config import load_config
+from pipelines.demo.generate import generate_demo
+from pipelines.execute import run_step
+from pipelines.plan import run_in_process
+from pipelines.planning import stale_days
+
+MARTS = ["spend_daily", "usage_daily", "task_daily", "allocated_cost", "task_roi", "reconciliation",
+         "model_whatif", "waste", "anomalies"]
+
+
+def totals(config) -> dict:
+    con = duckdb.connect(str(config.warehouse_path), read_only=True)
+    try:
+        out = {"cost_lines": con.sql("SELECT count(*), round(sum(BilledCost), 6) FROM cost_lines").fetchone(),
+               "usage_events": con.sql("SELECT count(*), round(sum(cost_usd), 6) FROM usage_events").fetchone()}
+        for mart in MARTS:
+            out[mart] = con.sql(f"SELECT count(*) FROM {mart}").fetchone()[0]
+        out["spend_daily_billed"] = con.sql("SELECT round(sum(billed_cost), 6) FROM spend_daily").fetchone()[0]
+        out["usage_daily_cost"] = con.sql("SELECT round(sum(cost_usd), 6) FROM usage_daily").fetchone()[0]
+        out["task_daily_allocated"] = con.sql("SELECT round(sum(allocated_cost_usd), 6) FROM task_daily").fetchone()[0]
+        return out
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("state")
+    return generate_demo(root / "demo", days=6, events_target=1_500, end_date=date(2026, 11, 15))
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(demo, tmp_path_factory):
+    copy = tmp_path_factory.mktemp("whole") / "demo"
+    shutil.copytree(demo.parent, copy)
+    config = load_config(copy / "aispend.yaml")
+    run_in_process(config)
+    return totals(config)
+
+
+def fresh(demo, tmp_path):
+    shutil.copytree(demo.parent, tmp_path / "demo")
+    return load_config(tmp_path / "demo" / "aispend.yaml")
+
+
+def test_loads_without_their_marts_are_rebuilt_by_the_next_run(demo, tmp_path, uninterrupted):
+    config = fresh(demo, tmp_path)
+    for step in ("prices", "tasks", "cost_lines", "usage_events"):  # then the process "dies"
+        run_step(step, config)
+    con = duckdb.connect(str(config.warehouse_path))
+    assert stale_days(con, "usage_daily", ["usage_events"]) is not None
+    con.close()
+    run_in_process(config)                 # nothing new to load: only the owed marts
+    assert totals(config) == uninterrupted
+    con = duckdb.connect(str(config.warehouse_path))
+    assert stale_days(con, "usage_daily", ["usage_events"]) is None
+    assert stale_days(con, "task_daily", ["cost_lines", "usage_events"]) is None
+    con.close()
+
+
+def test_a_moved_project_reads_nothing_again(demo, tmp_path, uninterrupted):
+    config = fresh(demo, tmp_path)
+    run_in_process(config)
+    moved = tmp_path / "elsewhere" / "demo"
+    moved.parent.mkdir()
+    shutil.move(tmp_path / "demo", moved)
+    config = load_config(moved / "aispend.yaml")
+    results = run_in_process(config)
+    assert {r.status for r in results} <= {"unchanged"}
+    assert totals(config) == uninterrupted
+
+
+def test_units_recorded_by_absolute_path_take_their_relative_key_without_loading_twice(demo, tmp_path,
+                                                                                      uninterrupted):
+    """A warehouse written before units were named relative to their source's path keeps its rows."""
+    config = fresh(demo, tmp_path)
+    run_in_process(config)
+    root = str(tmp_path / "demo")
+    con = duckdb.connect(str(config.warehouse_path))
+    for table, folder in (("cost_lines", "billing"), ("usage_events", "logs/otel")):
+        con.execute(f"UPDATE {table} SET x_source_file = ? || '/' || x_source_file", [f"{root}/{folder}"])
+    con.execute("UPDATE ingest_log SET location = ? || '/' || location WHERE source = 'billing'", [f"{root}/billing"])
+    con.execute("UPDATE ingest_log SET location = ? || '/' || location WHERE source = 'app_logs'",
+                [f"{root}/logs/otel"])
+    con.close()
+    results = run_in_process(config)
+    assert {r.status for r in results if r.source != "task_catalog"} == {"moved"}
+    assert totals(config) == uninterrupted
+    con = duckdb.connect(str(config.warehouse_path), read_only=True)
+    assert con.sql("SELECT count(*) FROM usage_events WHERE x_source_file LIKE '/%'").fetchone()[0] == 0
+    con.close()

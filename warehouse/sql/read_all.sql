@@ -1,0 +1,2 @@
+-- A whole (small) table, only the columns a mart reads.
+SELECT {columns} FROM {table}
