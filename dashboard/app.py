@@ -83,9 +83,3 @@ def _filters_for(snap, query: dict):
         return data.Filters(data.Period(date.today(), date.today()))  # tables that need no period still export
     return filters_from_query(bounds, query)[0]
 
-
-def serve(snapshot_dir: str | Path, host: str = "127.0.0.1", port: int = 8050, debug: bool = False, **options) -> None:
-    """Serve through gunicorn (see dashboard.server); `workers=0` for Flask's development server."""
-    from dashboard.server import serve as serve_wsgi
-
-    serve_wsgi(snapshot_dir, host, port, debug=debug, **options)
