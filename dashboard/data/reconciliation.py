@@ -14,7 +14,8 @@ def reconciliation(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:
     """Invoice against logs per provider and month, over the days of the period (a month billed as one period
     counts whole when the period touches it)."""
     p = f.period
-    return read(snapshot_dir, "reconciliation", "reconciliation", [p.start, p.end, p.start, p.end, f.provider, f.provider])
+    params = [p.start, p.end, p.start, p.end, f.provider, f.provider]
+    return read(snapshot_dir, "reconciliation", "reconciliation", params)
 
 
 def unattributed(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:

@@ -54,7 +54,8 @@ def usage_summary(
 
     The priced cost counts priced requests only; unpriced ones are not $0, they are outside the figure.
     """
-    return read(snapshot_dir, "usage_summary", "usage_daily", [period.start, period.end, team, team, provider, provider])
+    params = [period.start, period.end, team, team, provider, provider]
+    return read(snapshot_dir, "usage_summary", "usage_daily", params)
 
 
 def forecast(snapshot_dir: str | Path, provider: str | None = None, team: str | None = None) -> pl.DataFrame:

@@ -126,7 +126,8 @@ class Page:
         view = current_view(query)
         if view is None:
             return no_data(self.title)
-        header = [title_row(self.id, self.title, view.filters.period), filter_bar(self.id, self.path, view, self.choices)]
+        header = [title_row(self.id, self.title, view.filters.period),
+                  filter_bar(self.id, self.path, view, self.choices)]
         return html.Div([*header, *body(view)], className="page")
 
     def register_filter_callback(self, app: dash.Dash) -> None:
