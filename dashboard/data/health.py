@@ -12,12 +12,12 @@ from dashboard.data.snapshots import read
 
 def sources(snapshot_dir: str | Path) -> pl.DataFrame:
     """Per config source: files read (their latest attempt), quarantined, rows loaded, last load (UTC)."""
-    return read(snapshot_dir, "sources", "ingest_log")
+    return read(snapshot_dir, ("latest_ingest", "sources"), "ingest_log")
 
 
 def quarantined(snapshot_dir: str | Path) -> pl.DataFrame:
     """Files whose latest attempt was refused, with the reason (a file fixed and re-read leaves this list)."""
-    return read(snapshot_dir, "quarantined", "ingest_log")
+    return read(snapshot_dir, ("latest_ingest", "quarantined"), "ingest_log")
 
 
 def coverage(snapshot_dir: str | Path, period: Period) -> pl.DataFrame:

@@ -13,9 +13,6 @@ from pathlib import Path
 from dashboard.data.snapshots import read
 
 DEFAULT_PERIOD_DAYS = 30
-# Where the days with data are read, in order: billed spend, then the request logs (no invoices loaded yet), then
-# the task runs.
-DAILY_MARTS = ("spend_daily", "usage_daily", "task_daily")
 
 
 @dataclass(frozen=True)
@@ -49,12 +46,10 @@ class Filters:
 
 
 def day_range(snapshot_dir: str | Path) -> tuple[date, date] | None:
-    """First and last day with data in the first of DAILY_MARTS that has any; None before the first run."""
-    for table in DAILY_MARTS:
-        frame = read(snapshot_dir, "day_range", table, [table])
-        if frame.height and frame["last_day"][0] is not None:
-            return frame["first_day"][0], frame["last_day"][0]
-    return None
+    """First and last day with data: billed spend, else the request logs, else the task runs; None before the
+    first run."""
+    found = read(snapshot_dir, "day_range", ("spend_daily", "usage_daily", "task_daily"))
+    return (found["first_day"][0], found["last_day"][0]) if found.height else None
 
 
 def default_period(snapshot_dir: str | Path, days: int = DEFAULT_PERIOD_DAYS) -> Period | None:

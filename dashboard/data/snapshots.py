@@ -2,15 +2,15 @@
 
 The dashboard never opens the warehouse file (the pipeline may be writing it): it reads the Parquet snapshots that
 `warehouse.db.export_snapshot` replaces atomically, one file per table (docs/dashboard.md, "Serving and workers").
-A query is a file under dashboard/sql/ that names the tables it reads (`FROM usage_daily`); `read` binds each
-name, for the length of one statement, to:
+A query is a file under dashboard/sql/ that names the tables it reads (`FROM usage_daily`). `read` puts a WITH
+clause in front of it that binds each name, for that one statement, to:
 
-- the snapshot file itself, pinned open (see `_pinned`), so a republish mid-query cannot mix two versions;
-- or, while a snapshot is not published yet, an empty frame with the table's columns (warehouse/schema.py, read
-  off the migrations): the same SQL then gives the result's columns and types with no rows, so pages say
-  "No data yet" instead of failing, and no result's schema is written down twice.
+- the snapshot file itself, pinned open (see `_pinned`) and read with `read_parquet(?)`, so a republish mid-query
+  cannot mix two versions; a column the file lacks (an older pipeline wrote it) reads as NULL, never as an error;
+- or, while the snapshot is not published yet, an empty frame with the table's columns (warehouse/schema.py, read
+  off the migrations). When none of a query's snapshots is published, the result is the same SQL's columns and
+  types with no rows: pages say "No data yet" instead of failing, and no result's schema is written down twice.
 
-A snapshot from an older pipeline that lacks a newer column reads it as NULL (unknown), never as an error.
 Results are cached per process, keyed by the files' inode, size and mtime, so a republished file misses at once.
 """
 
@@ -59,31 +59,32 @@ def read(
     params: Sequence = (),
     frames: Frames | None = None,
 ) -> pl.DataFrame:
-    """Run the query over the current snapshots of `tables`, the names its SQL reads; `?` takes `params`.
+    """Run `query` over the current snapshots of `tables` (the names its SQL reads); its `?` take `params`.
 
-    `query` is one SQL file's name, or several run as one statement (a shared WITH clause first). When a
-    snapshot is missing the result has the query's columns and no rows. `frames` is called only on a cache miss.
+    `query` is a SQL file's name, or several: each but the last is a named sub-query (WITH <file name> AS (...))
+    that the later ones read, its `?` before theirs in `params`. `frames` is called only on a cache miss.
     """
     names = (query,) if isinstance(query, str) else tuple(query)
     tables = (tables,) if isinstance(tables, str) else tuple(tables)
     params = list(params)
-    stamp = snapshot_stamp(snapshot_dir, tables)
-    if stamp is None:
+    stamps = tuple(_stamp(snapshot_file(snapshot_dir, t)) for t in tables)
+    if all(s is None for s in stamps):
         return _empty_result(names, tables, params, frames)
-    hit = _lookup((names, str(snapshot_dir), stamp, tuple(params)))
+    hit = _lookup((names, str(snapshot_dir), stamps, tuple(params)))
     if hit is not None:
         return hit
-    with _pinned([snapshot_file(snapshot_dir, t) for t in tables]) as (paths, pinned_stamp):
-        if pinned_stamp is None:  # unpublished between the stat and the open
+    with _pinned([snapshot_file(snapshot_dir, t) for t in tables]) as pinned:
+        stamps = tuple(stamp for _, stamp in pinned)
+        if all(s is None for s in stamps):  # unpublished between the stat and the open
             return _empty_result(names, tables, params, frames)
-        key = (names, str(snapshot_dir), pinned_stamp, tuple(params))
-        return cached(key, lambda: _run(names, params, dict(zip(tables, paths)), frames))
+        key = (names, str(snapshot_dir), stamps, tuple(params))
+        return cached(key, lambda: _run(names, params, dict(zip(tables, pinned)), frames))
 
 
 def _empty_result(names: tuple[str, ...], tables: tuple[str, ...], params: list, frames: Frames | None):
-    """The query over empty tables of the migrations' schema, with no rows (an aggregate over nothing has one)."""
-    empty = {t: schema.empty(t) for t in tables}
-    return cached(("empty", names), lambda: _run(names, params, empty, frames).clear())
+    """The query with every table empty, less the one row an aggregate over nothing still returns."""
+    unpublished = {t: (None, None) for t in tables}
+    return cached(("empty", names), lambda: _run(names, params, unpublished, frames).clear())
 
 
 # --- the per-process result cache -----------------------------------------------------------------------
@@ -138,7 +139,8 @@ def _connection() -> duckdb.DuckDBPyConnection:
     """This thread's connection (a forked worker makes its own: the pid is part of the key).
 
     One in-memory connection per thread: opening one costs 15-20 ms, more than most queries here. It keeps no
-    views or tables between statements; `_run` binds the table names and drops them again.
+    state between statements: a statement binds its table names in its own WITH clause, and the frames `_run`
+    registers for it are unregistered after it.
     """
     con = getattr(_local, "con", None)
     if con is None or _local.pid != os.getpid():
@@ -151,40 +153,52 @@ def _connection() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _run(names: tuple[str, ...], params: list, tables: dict[str, str | pl.DataFrame], frames: Frames | None):
-    """Bind each table name to its file (a path) or to a frame, add `frames`, run the statement, unbind."""
-    # First: computing the frames runs queries of its own on this thread's connection, which bind and unbind names.
-    extra = frames() if frames else {}
+def _run(names: tuple[str, ...], params: list, tables: dict[str, tuple], frames: Frames | None) -> pl.DataFrame:
+    """One statement: a WITH clause that binds each table to its pinned file or, while unpublished (path None), to
+    an empty frame of its columns; then the sub-queries and the query of `names`.
+
+    Identifiers written into the statement are the code's own table and file names; values only go through `?`.
+    """
+    # First: computing the frames runs queries of its own on this thread's connection.
+    registered = dict(frames()) if frames else {}
+    bindings, paths = [], []
+    for table, (path, stamp) in tables.items():
+        if path is None:
+            registered[table] = schema.empty(table)
+            continue
+        source = "SELECT * FROM read_parquet(?)"
+        missing = [c for c in schema.table_schema(table) if c not in _file_columns(path, stamp)]
+        if missing:  # one row of typed NULLs beside every row of the file
+            registered[f"{table}_missing_columns"] = schema.empty(table).select(missing).clear(1)
+            source += f' CROSS JOIN "{table}_missing_columns"'
+        bindings.append(f'"{table}" AS ({source})')
+        paths.append(path)
+    bindings += [f'"{name}" AS (\n{sql(name)}\n)' for name in names[:-1]]
+    statement = ("WITH " + ",\n".join(bindings) + "\n" if bindings else "") + sql(names[-1])
     con = _connection()
-    statement = "\n".join(sql(name) for name in names)
-    bound: dict[str, object] = {}  # also keeps the Arrow data DuckDB scans alive until the statement has run
+    arrow: dict[str, object] = {}  # kept alive until the statement has run: DuckDB scans it in place
     try:
-        for table, source in tables.items():
-            bound[table] = _parquet(con, table, source) if isinstance(source, str) else source.to_arrow()
-            con.register(table, bound[table])
-        for name, frame in extra.items():
-            bound[name] = frame.to_arrow()
-            con.register(name, bound[name])
+        for name, frame in registered.items():
+            arrow[name] = frame.to_arrow()
+            con.register(name, arrow[name])
         # execute(...).pl(), not sql(..., params=...).pl(): the latter converted a 68k-row result ~15x slower.
-        return con.execute(statement, params).pl()
+        return con.execute(statement, [*paths, *params]).pl()
     finally:
-        for name in bound:
+        for name in arrow:
             con.unregister(name)
 
 
-def _parquet(con: duckdb.DuckDBPyConnection, table: str, path: str) -> duckdb.DuckDBPyRelation:
-    """The snapshot file as the table, with any column the file lacks (an older pipeline wrote it) as NULL."""
-    relation = con.read_parquet(path)
-    missing = [c for c in schema.table_schema(table) if c not in relation.columns]
-    if not missing:
-        return relation
-    nulls = con.from_arrow(schema.empty(table).select(missing).clear(1).to_arrow())  # one row of typed NULLs
-    return relation.cross(nulls)
+def _file_columns(path: str, stamp: tuple) -> list[str]:
+    """The columns of one published version of a snapshot file (read once per version, per process)."""
+    described = cached(("columns", stamp), lambda: _connection().execute(
+        "DESCRIBE SELECT * FROM read_parquet(?)", [path]).pl())
+    return described["column_name"].to_list()
 
 
 @contextmanager
-def _pinned(files: list[Path]) -> Iterator[tuple[list[str], tuple | None]]:
-    """Open the snapshot files and yield paths that name exactly the opened files, with their stamp.
+def _pinned(files: list[Path]) -> Iterator[list[tuple[str | None, tuple | None]]]:
+    """Open the snapshot files; yield for each a path that names exactly the opened file, and its stamp ((None,
+    None) for a file not published).
 
     The pipeline replaces a snapshot (os.replace) whenever it publishes, and DuckDB opens a file more than
     once in one query (binding reads the schema, execution the row groups); reading by name could join the
@@ -194,15 +208,18 @@ def _pinned(files: list[Path]) -> Iterator[tuple[list[str], tuple | None]]:
     """
     fds: list[int] = []
     try:
+        pinned: list[tuple[str | None, tuple | None]] = []
         for path in files:
             try:
-                fds.append(os.open(path, os.O_RDONLY))
+                fd = os.open(path, os.O_RDONLY)
             except FileNotFoundError:
-                yield [], None
-                return
-        stamp = tuple((st.st_ino, st.st_size, st.st_mtime_ns) for st in map(os.fstat, fds))
-        paths = [str(_PROC_FD / str(fd)) for fd in fds] if _PROC_FD.is_dir() else [str(f) for f in files]
-        yield paths, stamp
+                pinned.append((None, None))
+                continue
+            fds.append(fd)
+            st = os.fstat(fd)
+            name = str(_PROC_FD / str(fd)) if _PROC_FD.is_dir() else str(path)
+            pinned.append((name, (st.st_ino, st.st_size, st.st_mtime_ns)))
+        yield pinned
     finally:
         for fd in fds:
             os.close(fd)

@@ -3,7 +3,7 @@ anomalies.
 
 Invoices name who billed ('Amazon Web Services'), logs the genai-prices id ('aws'). Every page filters by the id:
 the invoice side is mapped with the pipeline's own rule (`invoice_provider`), once per snapshot, and joined in
-SQL (dashboard/sql/with_spend.sql).
+SQL (dashboard/sql/spend.sql).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _provider_map(snapshot_dir: str | Path) -> pl.DataFrame:
 
 
 def _spend(snapshot_dir: str | Path, query: str, params: list) -> pl.DataFrame:
-    return read(snapshot_dir, ("with_spend", query), "spend_daily", params,
+    return read(snapshot_dir, ("spend", query), "spend_daily", params,
                 frames=lambda: {"provider_map": _provider_map(snapshot_dir)})
 
 

@@ -1,6 +1,6 @@
 """Waste: spend that bought nothing (recorded) apart from what a lever would have saved (estimated).
 
-Every query starts from the same filtered rows (dashboard/sql/with_waste_in_view.sql).
+Every query reads the same filtered rows (dashboard/sql/waste_in_view.sql).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dashboard.data.snapshots import read
 def _waste(snapshot_dir: str | Path, query: str, f: Filters, *more) -> pl.DataFrame:
     p = f.period
     params = [p.start, p.end, f.provider, f.provider, f.team, f.team, f.task, f.task, *more]
-    return read(snapshot_dir, ("with_waste_in_view", query), "waste", params)
+    return read(snapshot_dir, ("waste_in_view", query), "waste", params)
 
 
 def waste_summary(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:

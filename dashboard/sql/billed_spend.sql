@@ -1,4 +1,4 @@
--- After with_spend.sql. Billed (cash) cost per billing currency and its AI part; never summed
+-- Reads spend (spend.sql). Billed (cash) cost per billing currency and its AI part; never summed
 -- across currencies. Parameters: first day, last day, provider id (NULL: all) twice.
 SELECT billing_currency,
        sum(billed_cost)                                  AS billed_cost,

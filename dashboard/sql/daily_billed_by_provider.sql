@@ -1,4 +1,4 @@
--- After with_spend.sql. Billed cost per day and provider id in one currency.
+-- Reads spend (spend.sql). Billed cost per day and provider id in one currency.
 -- Parameters: first day, last day, currency, provider id (NULL: all) twice.
 SELECT day, provider_id AS provider, sum(billed_cost) AS billed_cost
 FROM spend

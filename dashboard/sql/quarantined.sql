@@ -1,5 +1,5 @@
--- Files whose latest attempt was refused, with the reason (a file fixed and read again leaves this list).
+-- Reads latest_ingest (latest_ingest.sql). Files whose latest attempt was refused, with the reason.
 SELECT source, kind, location, error, loaded_at
-FROM ingest_log
-QUALIFY row_number() OVER (PARTITION BY source, location ORDER BY loaded_at DESC) = 1 AND status = 'quarantined'
+FROM latest_ingest
+WHERE status = 'quarantined'
 ORDER BY loaded_at DESC, source, location

@@ -1,5 +1,5 @@
--- After with_waste_in_view.sql. Where waste happens, largest first; the last parameter is the number of rows
--- (NULL: all of them, for the CSV).
+-- Reads waste_in_view (waste_in_view.sql). Where waste happens, largest first; the last parameter is the number
+-- of rows (NULL: all of them, for the CSV).
 SELECT category, is_estimate, provider, model, task, team,
        CAST(sum(requests) AS BIGINT) AS requests,
        sum(affected_cost_usd)        AS affected_cost_usd,

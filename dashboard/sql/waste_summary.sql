@@ -1,4 +1,4 @@
--- After with_waste_in_view.sql. Waste and estimated savings per category.
+-- Reads waste_in_view (waste_in_view.sql). Waste and estimated savings per category.
 SELECT category, is_estimate, any_value(explanation) AS explanation,
        CAST(sum(requests) AS BIGINT) AS requests,
        sum(affected_cost_usd)        AS affected_cost_usd,

@@ -245,3 +245,16 @@ def test_a_column_an_older_snapshot_lacks_reads_as_null(snapshot, tmp_path):
     got, want = data.waste_summary(older, f), data.waste_summary(snapshot, f)
     assert got["explanation"].null_count() == got.height == 2
     assert_frame_equal(got.drop("explanation"), want.drop("explanation"))
+
+
+def test_the_period_falls_back_from_invoices_to_logs_to_task_runs(snapshot, tmp_path):
+    # Each daily mart cut to its own days; the first one published gives the range (invoices can arrive last).
+    days = {"spend_daily": (date(2026, 3, 1), date(2026, 3, 10)), "usage_daily": (date(2026, 2, 1), date(2026, 2, 20)),
+            "task_daily": (date(2026, 1, 5), date(2026, 1, 6))}
+    for published in (("spend_daily", "usage_daily", "task_daily"), ("usage_daily", "task_daily"), ("task_daily",)):
+        folder = tmp_path / published[0]
+        folder.mkdir()
+        for table in published:
+            cut = pl.read_parquet(snapshot / f"{table}.parquet").filter(pl.col("day").is_between(*days[table]))
+            cut.write_parquet(folder / f"{table}.parquet")
+        assert data.day_range(folder) == days[published[0]]

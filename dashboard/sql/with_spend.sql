@@ -1,8 +1,0 @@
--- The WITH clause the billed-spend queries start with: `spend` is spend_daily with each line's genai-prices
--- provider id, from provider_map (the pipeline's own rule applied to spend_keys.sql; dashboard/data/spend.py).
-WITH spend AS (
-    SELECT s.*, coalesce(m.provider_id, '(no provider)') AS provider_id
-    FROM spend_daily s
-    LEFT JOIN provider_map m
-      ON s.provider IS NOT DISTINCT FROM m.ProviderName AND s.service_name IS NOT DISTINCT FROM m.ServiceName
-)
