@@ -7,15 +7,14 @@ snapshot from the pipeline shows on the next page load without a restart.
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import dash
 from dash import dcc, html
 
 from dashboard import auth as dashboard_auth
-from dashboard import data, ids, tables
-from dashboard.pages import SNAPSHOT_DIR_KEY, filters_from_query
+from dashboard import ids, tables
+from dashboard.pages import SNAPSHOT_DIR_KEY, filters_for_download
 from dashboard.pages import snapshot_dir as current_snapshot_dir
 
 HERE = Path(__file__).resolve().parent
@@ -66,7 +65,7 @@ def create_app(snapshot_dir: str | Path, auth: dashboard_auth.AuthSettings | Non
         register = getattr(sys.modules.get(page["module"]), "register_callbacks", None)
         if register is not None:
             register(app)
-    tables.register_callbacks(app, current_snapshot_dir, _filters_for)
+    tables.register_callbacks(app, current_snapshot_dir, filters_for_download)
     # Render the index once now: Dash registers its script paths while rendering it, and a gunicorn worker
     # forked before that would refuse the first script request it gets ("not a registered library").
     dashboard_auth.install(app.server, auth or dashboard_auth.AuthSettings())
@@ -75,17 +74,3 @@ def create_app(snapshot_dir: str | Path, auth: dashboard_auth.AuthSettings | Non
     app.server.test_client().get("/", environ_base=warm_up)
     return app
 
-
-def _filters_for(snap, query: dict):
-    """The filters a CSV download applies: the same reading of the URL as the page's layout."""
-    bounds = data.day_range(snap)
-    if bounds is None:
-        return data.Filters(data.Period(date.today(), date.today()))  # tables that need no period still export
-    return filters_from_query(bounds, query)[0]
-
-
-def serve(snapshot_dir: str | Path, host: str = "127.0.0.1", port: int = 8050, debug: bool = False, **options) -> None:
-    """Serve through gunicorn (see dashboard.server); `workers=0` for Flask's development server."""
-    from dashboard.server import serve as serve_wsgi
-
-    serve_wsgi(snapshot_dir, host, port, debug=debug, **options)

@@ -1,7 +1,8 @@
 """Charts and number formats for the pages.
 
 Plotly graph objects, not plotly express: express needs numpy (not installed) and its lazy imports made the
-first figure take 25-30 s here. Every chart title names the cost figure and currency it shows (DESIGN rule 4).
+first figure take 25-30 s here. Every chart title names the cost figure and currency it shows (docs/dashboard.md).
+Figures take frames already queried (dashboard.data) and never read data themselves.
 """
 
 from __future__ import annotations

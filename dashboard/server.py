@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from dashboard.app import create_app
 from dashboard.auth import AuthSettings
 
 DEFAULT_THREADS = 4
@@ -37,8 +38,6 @@ def serve(
     debug: bool = False,
 ) -> None:
     """Serve until stopped. workers=0: Flask's single-process development server (with `debug`)."""
-    from dashboard.app import create_app
-
     auth = auth or AuthSettings()
     for line in auth.validate(host):
         print(line, file=sys.stderr, flush=True)

@@ -3,9 +3,9 @@ shared with the run pod.
 
 Every pass lists `<uri>/*.parquet` and downloads only the objects whose ETag changed since the last pass, each
 into a temp file in the cache folder that then replaces the old copy (os.replace). The data layer
-(dashboard/data.py) pins a snapshot by descriptor and keys its cache on the file's inode, size and mtime, so a
-replaced file is read afresh and a query under way finishes on the version it opened. A failed pass is logged
-and changes nothing it did not finish: the last good files keep serving.
+(dashboard/data/snapshots.py) pins a snapshot by descriptor and keys its cache on the file's inode, size and
+mtime, so a replaced file is read afresh and a query under way finishes on the version it opened. A failed pass
+is logged and changes nothing it did not finish: the last good files keep serving.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import dash
 import polars as pl
@@ -104,7 +103,11 @@ def csv_text(frame: pl.DataFrame) -> str:
     return frame.write_csv()
 
 
-def register_callbacks(app: dash.Dash, snapshot_dir: Callable[[], Path], filters_for: Callable) -> None:
+def register_callbacks(
+    app: dash.Dash, snapshot_dir: Callable[[], Path], filters_for: Callable[[Path, str | None], data.Filters | None]
+) -> None:
+    """The CSV download of every table: `filters_for(snapshot_dir, address query string)` reads the filters back."""
+
     @app.callback(
         Output({"type": ids.CSV_DOWNLOAD, "table": MATCH}, "data"),
         Input({"type": ids.CSV_BUTTON, "table": MATCH}, "n_clicks"),
@@ -117,8 +120,7 @@ def register_callbacks(app: dash.Dash, snapshot_dir: Callable[[], Path], filters
         name = dash.ctx.triggered_id["table"]
         table = TABLES[name]
         snap = snapshot_dir()
-        query = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
-        filters = filters_for(snap, query)
+        filters = filters_for(snap, search)
         if filters is None:
             return dash.no_update
         frame = table.build(snap, filters)

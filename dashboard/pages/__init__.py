@@ -1,4 +1,4 @@
-"""What every page shares: where the snapshot is, the period from the URL, the filter bar and its callback.
+"""What every page shares: where the snapshot is, the view the URL asks for, the filter bar and its callback.
 
 Filters live in the URL query string (`start`, `end`, `provider`, `team`, `task`) so a view can be shared by
 copying the address. Controls never hold state of their own: a change rewrites the query string and Dash's
@@ -8,6 +8,8 @@ CSV download calls the same builder with the filters read back from the URL: the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -15,10 +17,17 @@ from urllib.parse import parse_qs, urlencode
 import dash
 from dash import Input, Output, State, dcc, html
 
-from dashboard import data, ids
+from dashboard import data, figures, ids
+from dashboard.components import no_data, title_row
 
 SNAPSHOT_DIR_KEY = "AISPEND_SNAPSHOT_DIR"
 PRESET_DAYS = (7, 30, 90)
+# The dropdown filters a page may offer: the URL key, its label, and its options from the snapshot.
+CHOICES = {
+    "provider": ("Provider", lambda snap: figures.provider_options(data.providers(snap))),
+    "team": ("Team", data.teams),
+    "task": ("Task", data.task_names),
+}
 
 
 def snapshot_dir() -> Path:
@@ -62,52 +71,73 @@ def search(period: data.Period | None = None, **choices: str | None) -> str:
     return "?" + urlencode(params) if params else ""
 
 
-def period_label(period: data.Period) -> str:
-    same_year = period.start.year == period.end.year
-    start = period.start.strftime("%-d %b" if same_year else "%-d %b %Y")
-    days = "1 day" if period.days == 1 else f"{period.days} days"
-    return f"{start} – {period.end.strftime('%-d %b %Y')} ({days})"
-
-
-def no_data(page_title: str) -> html.Div:
-    return html.Div(
-        [
-            html.H1(page_title),
-            html.Div(
-                [
-                    html.H2("No data yet"),
-                    html.P(["Run ", html.Code("aispend run --config aispend.yaml"), " to load your sources; "
-                            "this page fills in as soon as the pipeline publishes its first snapshot."]),
-                    html.P(["Or try ", html.Code("aispend demo"), " for realistic example data."],
-                           className="muted"),
-                ],
-                id=ids.EMPTY,
-                className="empty",
-            ),
-        ],
-        className="page",
-    )
-
-
-CHOICE_LABELS = {"provider": "Provider", "team": "Team", "task": "Task"}
+def query_of(search_string: str | None) -> dict[str, str]:
+    """An address's query string as the keyword arguments Dash hands a page's `layout` (the last value wins)."""
+    return {k: v[-1] for k, v in parse_qs((search_string or "").lstrip("?")).items()}
 
 
 def filters_from_query(bounds: tuple[date, date], query: dict) -> tuple[data.Filters, str | None]:
     period, note = resolve_period(bounds, query.get("start"), query.get("end"))
-    picked = {k: (str(query[k]) if query.get(k) else None) for k in CHOICE_LABELS}
+    picked = {k: (str(query[k]) if query.get(k) else None) for k in CHOICES}
     return data.Filters(period, **picked), note
 
 
-def filter_bar(
-    page: str,
-    path: str,
-    filters: data.Filters,
-    bounds: tuple[date, date],
-    choices: dict[str, list],
-    note: str | None,
-) -> html.Div:
-    """Date range, quick presets and one dropdown per entry of `choices` (key -> options, each a value or a
-    {label, value} dict); the page's callback turns changes into a new URL."""
+def filters_for_download(snap: Path, search_string: str | None) -> data.Filters:
+    """The filters a CSV download applies: the same reading of the address as the page's layout."""
+    bounds = data.day_range(snap)
+    if bounds is None:
+        return data.Filters(data.Period(date.today(), date.today()))  # tables that need no period still export
+    return filters_from_query(bounds, query_of(search_string))[0]
+
+
+@dataclass(frozen=True)
+class View:
+    """What one page load shows: the snapshot folder, the days with data, and the filters the URL asks for
+    (`note` says when the URL's dates could not be read)."""
+
+    snap: Path
+    bounds: tuple[date, date]
+    filters: data.Filters
+    note: str | None
+
+
+def current_view(query: dict) -> View | None:
+    """The view a page's `layout(**query)` renders; None before the pipeline has published any data."""
+    snap = snapshot_dir()
+    bounds = data.day_range(snap)
+    if bounds is None:
+        return None
+    filters, note = filters_from_query(bounds, query)
+    return View(snap, bounds, filters, note)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page with the filter bar: its id prefix (ids.py), path, title, and dropdowns (keys of CHOICES)."""
+
+    id: str
+    path: str
+    title: str
+    choices: tuple[str, ...]
+
+    def render(self, query: dict, body: Callable[[View], list]) -> html.Div:
+        """What `layout(**query)` returns: the title, the filter bar, then `body(view)`; "No data yet" before the
+        pipeline's first snapshot."""
+        view = current_view(query)
+        if view is None:
+            return no_data(self.title)
+        header = [title_row(self.id, self.title, view.filters.period),
+                  filter_bar(self.id, self.path, view, self.choices)]
+        return html.Div([*header, *body(view)], className="page")
+
+    def register_filter_callback(self, app: dash.Dash) -> None:
+        register_filter_callback(app, self.id, self.choices)
+
+
+def filter_bar(page: str, path: str, view: View, choices: tuple[str, ...]) -> html.Div:
+    """Date range, quick presets and one dropdown per key of `choices`; the page's callback (see
+    `register_filter_callback`) turns changes into a new URL."""
+    filters, bounds = view.filters, view.bounds
     period = filters.period
     kept = {k: getattr(filters, k) for k in choices}
     presets = [
@@ -125,19 +155,19 @@ def filter_bar(
     dropdowns = [
         html.Div(
             [
-                html.Label(CHOICE_LABELS[key], htmlFor=ids.choice(page, key)),
+                html.Label(CHOICES[key][0], htmlFor=ids.choice(page, key)),
                 dcc.Dropdown(
                     id=ids.choice(page, key),
-                    options=options,
+                    options=CHOICES[key][1](view.snap),
                     value=getattr(filters, key),
-                    placeholder=f"All {CHOICE_LABELS[key].lower()}s",
+                    placeholder=f"All {CHOICES[key][0].lower()}s",
                     clearable=True,
                     className="dropdown",
                 ),
             ],
             className="control",
         )
-        for key, options in choices.items()
+        for key in choices
     ]
     return html.Div(
         [
@@ -158,29 +188,29 @@ def filter_bar(
             ),
             html.Div(presets, id=ids.scoped(page, ids.PRESETS), className="presets"),
             *dropdowns,
-            html.P(note, id=ids.scoped(page, ids.PERIOD_NOTE), className="note warn") if note else None,
+            html.P(view.note, id=ids.scoped(page, ids.PERIOD_NOTE), className="note warn") if view.note else None,
         ],
         className="filters",
     )
 
 
-def register_filter_callback(app: dash.Dash, page: str, choice_keys: list[str]) -> None:
+def register_filter_callback(app: dash.Dash, page: str, choices: tuple[str, ...]) -> None:
     """Write the page's controls into the URL; the page router then re-renders from the new query string."""
 
     @app.callback(
         Output(ids.URL, "search", allow_duplicate=True),
         Input(ids.scoped(page, ids.DATES), "start_date"),
         Input(ids.scoped(page, ids.DATES), "end_date"),
-        *[Input(ids.choice(page, key), "value") for key in choice_keys],
+        *[Input(ids.choice(page, key), "value") for key in choices],
         State(ids.URL, "search"),
         prevent_initial_call=True,
     )
     def _to_url(start_date, end_date, *rest):
-        *choices, current = rest
+        *values, current = rest
         first, last = _day(start_date), _day(end_date)
         if first is None or last is None:  # half-picked range: wait for the second date
             return dash.no_update
-        picked = dict(zip(choice_keys, choices))
+        picked = dict(zip(choices, values))
         wanted = search(data.Period(min(first, last), max(first, last)), **picked)
         if wanted == (current or "") or _same_view(current, first, last, picked):
             return dash.no_update
@@ -197,22 +227,7 @@ def _same_view(current: str | None, first: date, last: date, picked: dict) -> bo
     bounds = data.day_range(snapshot_dir())
     if bounds is None:
         return False
-    query = {k: v[-1] for k, v in parse_qs((current or "").lstrip("?")).items()}
-    shown, _ = filters_from_query(bounds, query)
+    shown, _ = filters_from_query(bounds, query_of(current))
     wanted = data.Filters(data.Period(min(first, last), max(first, last)),
                           **{k: v or None for k, v in picked.items()})
     return all(getattr(shown, k) == getattr(wanted, k) for k in ("period", *picked))
-
-
-def title_row(page: str, title: str, period: data.Period | None, extra=None) -> html.Div:
-    label = html.Span(period_label(period), id=ids.scoped(page, ids.PERIOD_LABEL), className="period") if period else None
-    return html.Div([html.H1(title), label, extra], className="title-row")
-
-
-def missing(what: str) -> html.Div:
-    """A friendly note where one snapshot is not there yet (the rest of the page still renders)."""
-    return html.Div(
-        [html.Strong("No data yet. "), f"{what} appears after the pipeline publishes it (",
-         html.Code("aispend run --config aispend.yaml"), ")."],
-        className="empty small-empty",
-    )

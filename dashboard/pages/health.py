@@ -6,7 +6,8 @@ import dash
 from dash import html
 
 from dashboard import data, figures, ids, tables
-from dashboard.pages import filters_from_query, missing, no_data, snapshot_dir, title_row
+from dashboard.components import missing, no_data, title_row
+from dashboard.pages import filters_from_query, snapshot_dir
 from dashboard.tables import Column, Table
 
 PATH = "/health"

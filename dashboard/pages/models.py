@@ -3,36 +3,30 @@
 from __future__ import annotations
 
 import dash
-from dash import dcc, html
+from dash import html
 
 from dashboard import data, figures, ids, tables
-from dashboard.pages import filter_bar, filters_from_query, missing, no_data, register_filter_callback, snapshot_dir, title_row
+from dashboard.components import graph_panel, missing
 from dashboard.model_tables import MODEL_USAGE, WHATIF
+from dashboard.pages import Page, View
 
-PATH = "/models"
-TITLE = "Models"
+PAGE = Page(ids.MODELS, "/models", "Models", ("provider", "team", "task"))
 
-dash.register_page(__name__, path=PATH, name=TITLE, title="aispend: models", order=2)
+dash.register_page(__name__, path=PAGE.path, name=PAGE.title, title="aispend: models", order=2)
 
 
 def layout(**query) -> html.Div:
-    snap = snapshot_dir()
-    bounds = data.day_range(snap)
-    if bounds is None:
-        return no_data(TITLE)
-    filters, note = filters_from_query(bounds, query)
+    return PAGE.render(query, _body)
+
+
+def _body(view: View) -> list:
+    snap, filters = view.snap, view.filters
     models = data.model_usage(snap, filters)
-    choices = {"provider": figures.provider_options(data.providers(snap)), "team": data.teams(snap),
-               "task": data.task_names(snap)}
     body = [
-        title_row(ids.MODELS, TITLE, filters.period),
-        filter_bar(ids.MODELS, PATH, filters, bounds, choices, note),
         html.Div(
             [
-                html.Div(dcc.Graph(id=ids.chart(ids.MODELS, "rate"), figure=figures.usd_per_mtok(models),
-                                   config={"displaylogo": False, "responsive": True}), className="panel"),
-                html.Div(dcc.Graph(id=ids.chart(ids.MODELS, "mix"), figure=figures.token_mix(models),
-                                   config={"displaylogo": False, "responsive": True}), className="panel"),
+                graph_panel(ids.chart(ids.MODELS, "rate"), figures.usd_per_mtok(models)),
+                graph_panel(ids.chart(ids.MODELS, "mix"), figures.token_mix(models)),
             ],
             className="two-up",
         ),
@@ -45,8 +39,7 @@ def layout(**query) -> html.Div:
     if data.has_snapshot(snap, "model_whatif"):
         whatif = data.whatif(snap, filters)
         body += [
-            html.Div(dcc.Graph(id=ids.chart(ids.MODELS, "whatif"), figure=figures.whatif_bars(whatif),
-                               config={"displaylogo": False, "responsive": True}), className="panel"),
+            graph_panel(ids.chart(ids.MODELS, "whatif"), figures.whatif_bars(whatif)),
             tables.render(WHATIF, whatif, None,
                           "Each task's own tokens repriced at the other model's price on the day they were used "
                           "(priced usage, USD, over everything loaded, not only this period). The observed "
@@ -54,8 +47,8 @@ def layout(**query) -> html.Div:
         ]
     else:
         body.append(missing("The what-if table (model_whatif)"))
-    return html.Div(body, className="page")
+    return body
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    register_filter_callback(app, ids.MODELS, ["provider", "team", "task"])
+    PAGE.register_filter_callback(app)

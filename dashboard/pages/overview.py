@@ -4,45 +4,33 @@ from __future__ import annotations
 
 import dash
 import polars as pl
-from dash import dcc, html
+from dash import html
 
 from dashboard import data, figures, ids, tables
-from dashboard.pages import (filter_bar, filters_from_query, missing, no_data, register_filter_callback,
-                             snapshot_dir, title_row)
+from dashboard.components import card, cards, graph_panel, missing
+from dashboard.pages import Page, View
 from dashboard.tables import Column, Table
 
-PATH = "/"
-TITLE = "Overview"
+PAGE = Page(ids.OVERVIEW, "/", "Overview", ("provider", "team"))
 
-dash.register_page(__name__, path=PATH, name=TITLE, title="aispend: overview", order=0)
-
-
-def _card(label: str, value: str, value_id: str, detail: list | str | None = None, tone: str = "") -> html.Div:
-    return html.Div(
-        [
-            html.Div(label, className="card-label"),
-            html.Div(value, id=value_id, className="card-value"),
-            html.Div(detail, className="card-detail") if detail else None,
-        ],
-        className=f"card {tone}".strip(),
-    )
+dash.register_page(__name__, path=PAGE.path, name=PAGE.title, title="aispend: overview", order=0)
 
 
 def _billed_cards(current: pl.DataFrame, previous: pl.DataFrame, period: data.Period) -> list[html.Div]:
     """One headline per billing currency (currencies are never added), each with the AI share and the change."""
     if current.height == 0:
-        return [_card("Billed spend", figures.money(0.0), ids.billed_value("USD"), "no billed lines in this period")]
+        return [card("Billed spend", figures.money(0.0), "no billed lines in this period",
+                     value_id=ids.billed_value("USD"))]
     before = dict(zip(previous["billing_currency"].to_list(), previous["billed_cost"].to_list()))
-    cards = []
+    out = []
     for row in current.iter_rows(named=True):  # one row per currency
         currency, billed, ai = row["billing_currency"], row["billed_cost"], row["ai_billed_cost"]
         prior = before.get(currency)
         delta = figures.change(billed, prior)
-        cards.append(
-            _card(
-                "Billed spend" if not cards else f"Billed spend, {currency}",
+        out.append(
+            card(
+                "Billed spend" if not out else f"Billed spend, {currency}",
                 figures.money(billed, currency),
-                ids.billed_value(currency),
                 [
                     html.Span(f"billed (cash), {currency}"),
                     html.Span(
@@ -53,42 +41,40 @@ def _billed_cards(current: pl.DataFrame, previous: pl.DataFrame, period: data.Pe
                         className="delta",
                     ),
                 ],
-                tone="headline" if not cards else "",
+                value_id=ids.billed_value(currency),
+                tone="headline" if not out else "",
             )
         )
-        if len(cards) == 1:
+        if len(out) == 1:
             share = ai / billed if billed else None
-            cards.append(
-                _card(
+            out.append(
+                card(
                     "AI share of billed spend",
                     figures.percent(share),
-                    ids.AI_SHARE_VALUE,
                     f"{figures.money(ai, currency)} of {figures.money(billed, currency)} is AI services and compute",
+                    value_id=ids.AI_SHARE_VALUE,
                 )
             )
-    return cards
+    return out
 
 
 def _usage_cards(usage: pl.DataFrame) -> list[html.Div]:
     if usage.height == 0 or not usage["requests"][0]:
-        return [_card("Requests logged", "—", ids.REQUESTS_VALUE, "no request logs in this period")]
+        return [card("Requests logged", "—", "no request logs in this period", value_id=ids.REQUESTS_VALUE)]
     row = usage.row(0, named=True)
     unpriced = row["unpriced_requests"]
     return [
-        _card("Requests logged", figures.count(row["requests"]), ids.REQUESTS_VALUE, "from the application logs"),
-        _card(
-            "Priced cost from logs",
-            figures.money(row["priced_cost_usd"]),
-            ids.PRICED_COST_VALUE,
-            "USD, tokens × list prices, priced requests only",
-        ),
-        _card(
+        card("Requests logged", figures.count(row["requests"]), "from the application logs",
+             value_id=ids.REQUESTS_VALUE),
+        card("Priced cost from logs", figures.money(row["priced_cost_usd"]),
+             "USD, tokens × list prices, priced requests only", value_id=ids.PRICED_COST_VALUE),
+        card(
             "Price coverage",
             figures.percent(row["price_coverage"]),
-            ids.COVERAGE_VALUE,
             f"{figures.count(unpriced)} requests have no known price; they are NOT counted as $0"
             if unpriced
             else "every request in the period has a price",
+            value_id=ids.COVERAGE_VALUE,
             tone="warn" if unpriced else "",
         ),
     ]
@@ -128,17 +114,18 @@ ANOMALIES = tables.register(Table(
 def _forecast_cards(snap, filters: data.Filters) -> list[html.Div]:
     fc = data.forecast(snap, filters.provider, filters.team)
     if fc.height == 0:
-        return [_card("Month-end forecast", "—", ids.FORECAST_VALUE, "no forecast yet (needs the spend_forecast mart)")]
+        return [card("Month-end forecast", "—", "no forecast yet (needs the spend_forecast mart)",
+                     value_id=ids.FORECAST_VALUE)]
     row = fc.row(0, named=True)
     scope = figures.provider_label(filters.provider) if filters.provider else filters.team or "all AI spend"
     return [
-        _card(
+        card(
             f"Month-end forecast, {row['month'].strftime('%B %Y')}",
             figures.money(row["forecast_usd"]),
-            ids.FORECAST_VALUE,
             [html.Span(f"allocated AI cost, USD, {scope}"),
              html.Span(f"range {figures.money(row['forecast_low_usd'])} – {figures.money(row['forecast_high_usd'])}"),
              html.Span(f"{figures.money(row['actual_usd'])} spent to {row['as_of']:%-d %b}", className="delta")],
+            value_id=ids.FORECAST_VALUE,
             tone="headline",
         )
     ]
@@ -147,29 +134,28 @@ def _forecast_cards(snap, filters: data.Filters) -> list[html.Div]:
 def _savings_card(snap, filters: data.Filters) -> html.Div:
     tasks = data.task_table(snap, filters.period, filters.team)
     if tasks.height == 0:
-        return _card("Net savings from AI", "—", ids.NET_SAVINGS_VALUE, "no task runs in this period")
+        return card("Net savings from AI", "—", "no task runs in this period", value_id=ids.NET_SAVINGS_VALUE)
     net = tasks["allocated_net_savings_usd"].sum()
     unknown = tasks["allocated_net_savings_usd"].null_count()
     detail = ["USD: people's time avoided − allocated AI cost − review time"]
     if unknown:
         detail.append(f"{unknown} task(s) with unknown cost left out")
-    return _card("Net savings from AI", figures.money(net), ids.NET_SAVINGS_VALUE, detail,
-                 tone="headline" if net >= 0 else "warn")
+    return card("Net savings from AI", figures.money(net), detail, value_id=ids.NET_SAVINGS_VALUE,
+                tone="headline" if net >= 0 else "warn")
 
 
 def layout(**query) -> html.Div:
-    snap = snapshot_dir()
-    bounds = data.day_range(snap)
-    if bounds is None:
-        return no_data(TITLE)
-    filters, note = filters_from_query(bounds, query)
+    return PAGE.render(query, _body)
+
+
+def _body(view: View) -> list:
+    snap, filters = view.snap, view.filters
     period, provider = filters.period, filters.provider
     current = data.billed_spend(snap, period, provider)
     previous = data.billed_spend(snap, period.previous(), provider)
     currency = current["billing_currency"][0] if current.height else "USD"
     daily = data.daily_billed_by_provider(snap, period, currency, provider)
     usage = data.usage_summary(snap, period, filters.team, provider)
-    choices = {"provider": figures.provider_options(data.providers(snap)), "team": data.teams(snap)}
     budgets = (tables.render(BUDGETS, data.budgets(snap, filters), "Budgets this month",
                              "Allocated AI cost (the invoice where loaded, else priced logs), USD, against each configured monthly budget.")
                if data.has_snapshot(snap, "budget_status") else missing("Budget status"))
@@ -177,35 +163,26 @@ def layout(**query) -> html.Div:
                                "Days whose priced usage cost (USD) broke from the usual for that provider, model "
                                "and team (robust median baseline).")
                  if data.has_snapshot(snap, "anomalies") else missing("Anomalies"))
-    return html.Div(
-        [
-            title_row(ids.OVERVIEW, TITLE, period),
-            filter_bar(ids.OVERVIEW, PATH, filters, bounds, choices, note),
-            html.H2("Invoices"),
-            html.Div(_billed_cards(current, previous, period), id=ids.BILLED_CARDS, className="cards"),
-            html.Div(
-                dcc.Graph(id=ids.SPEND_CHART, figure=figures.spend_by_provider(daily, currency),
-                          config={"displaylogo": False, "responsive": True}),
-                className="panel",
-            ),
-            html.P("The invoices carry no team: the team filter applies to the request logs, budgets and savings.",
-                   className="note") if filters.team else None,
-            html.H2("This month and the return on AI"),
-            html.Div(_forecast_cards(snap, filters) + [_savings_card(snap, filters)], className="cards"),
-            budgets,
-            anomalies,
-            html.H2(["Request logs"]),
-            html.Div(_usage_cards(usage), className="cards"),
-            html.P(
-                "Billed cost is cash as invoiced; amortized (effective) cost is never added to it. Priced cost is "
-                "what the logged tokens cost at list prices, so it can differ from the invoices. Allocated cost "
-                "is the invoice's AI cost shared out to tasks and teams by their usage.",
-                className="note",
-            ),
-        ],
-        className="page",
-    )
+    return [
+        html.H2("Invoices"),
+        cards(_billed_cards(current, previous, period), row_id=ids.BILLED_CARDS),
+        graph_panel(ids.SPEND_CHART, figures.spend_by_provider(daily, currency)),
+        html.P("The invoices carry no team: the team filter applies to the request logs, budgets and savings.",
+               className="note") if filters.team else None,
+        html.H2("This month and the return on AI"),
+        cards(_forecast_cards(snap, filters) + [_savings_card(snap, filters)]),
+        budgets,
+        anomalies,
+        html.H2(["Request logs"]),
+        cards(_usage_cards(usage)),
+        html.P(
+            "Billed cost is cash as invoiced; amortized (effective) cost is never added to it. Priced cost is "
+            "what the logged tokens cost at list prices, so it can differ from the invoices. Allocated cost "
+            "is the invoice's AI cost shared out to tasks and teams by their usage.",
+            className="note",
+        ),
+    ]
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    register_filter_callback(app, ids.OVERVIEW, ["provider", "team"])
+    PAGE.register_filter_callback(app)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dash
-from dash import dcc, html
+from dash import html
 
 from dashboard import data, figures, ids, tables
-from dashboard.pages import filter_bar, filters_from_query, missing, no_data, register_filter_callback, snapshot_dir, title_row
+from dashboard.components import card, cards, graph_panel, missing
+from dashboard.pages import Page, View
 from dashboard.tables import Column, Table
 
-PATH = "/reconciliation"
-TITLE = "Reconciliation"
+PAGE = Page(ids.RECONCILIATION, "/reconciliation", "Reconciliation", ("provider",))
 
-dash.register_page(__name__, path=PATH, name=TITLE, title="aispend: reconciliation", order=3)
+dash.register_page(__name__, path=PAGE.path, name=PAGE.title, title="aispend: reconciliation", order=3)
 
 RECON = tables.register(Table(
     "reconciliation",
@@ -59,59 +59,48 @@ BASIS_NOTES = ("no_usage: billed model usage no logged request matches; unknown_
                "not_model_usage: GPU compute, provisioned throughput, other AI services; credit: credits.")
 
 
+def _cards(recon) -> html.Div:
+    billed, logged = recon["billed_cost_usd"].sum(), recon["logged_cost_usd"].sum()
+    return cards([
+        card("Billed for model usage", figures.money(billed), "USD, billed (cash), usage lines and AI credits",
+             value_id=ids.scoped(ids.RECONCILIATION, "billed"), tone="headline"),
+        card("Priced from the logs", figures.money(logged), "USD, logged tokens × list prices",
+             value_id=ids.scoped(ids.RECONCILIATION, "logged")),
+        card("Difference", figures.money(billed - logged),
+             figures.percent((billed - logged) / billed) + " of the bill" if billed else "nothing billed",
+             tone="warn" if billed and abs(billed - logged) > 0.05 * abs(billed) else ""),
+    ])
+
+
 def layout(**query) -> html.Div:
-    snap = snapshot_dir()
-    bounds = data.day_range(snap)
-    if bounds is None:
-        return no_data(TITLE)
-    filters, note = filters_from_query(bounds, query)
-    body = [
-        title_row(ids.RECONCILIATION, TITLE, filters.period),
-        filter_bar(ids.RECONCILIATION, PATH, filters, bounds,
-                   {"provider": figures.provider_options(data.providers(snap))}, note),
-    ]
+    return PAGE.render(query, _body)
+
+
+def _body(view: View) -> list:
+    snap, filters = view.snap, view.filters
     if data.has_snapshot(snap, "reconciliation"):
         recon = data.reconciliation(snap, filters)
-        billed, logged = recon["billed_cost_usd"].sum(), recon["logged_cost_usd"].sum()
-        body += [
-            html.Div(
-                [
-                    html.Div([html.Div("Billed for model usage", className="card-label"),
-                              html.Div(figures.money(billed), className="card-value",
-                                       id=ids.scoped(ids.RECONCILIATION, "billed")),
-                              html.Div("USD, billed (cash), usage lines and AI credits", className="card-detail")],
-                             className="card headline"),
-                    html.Div([html.Div("Priced from the logs", className="card-label"),
-                              html.Div(figures.money(logged), className="card-value",
-                                       id=ids.scoped(ids.RECONCILIATION, "logged")),
-                              html.Div("USD, logged tokens × list prices", className="card-detail")],
-                             className="card"),
-                    html.Div([html.Div("Difference", className="card-label"),
-                              html.Div(figures.money(billed - logged), className="card-value"),
-                              html.Div(figures.percent((billed - logged) / billed) + " of the bill" if billed else
-                                       "nothing billed", className="card-detail")],
-                             className="card warn" if billed and abs(billed - logged) > 0.05 * abs(billed) else "card"),
-                ],
-                className="cards",
-            ),
-            html.Div(dcc.Graph(id=ids.chart(ids.RECONCILIATION, "bars"), figure=figures.reconciliation_bars(recon),
-                               config={"displaylogo": False, "responsive": True}), className="panel"),
+        invoices = [
+            _cards(recon),
+            graph_panel(ids.chart(ids.RECONCILIATION, "bars"), figures.reconciliation_bars(recon)),
             tables.render(RECON, recon, "Invoice against logs, by provider and month",
                           "USD. The difference is split into parts that add up to it exactly: credits, the "
                           "invoice's discount below list, models the logs could not price, tokens missing from "
                           "the logs or from the invoice, and what is left unexplained."),
         ]
     else:
-        body.append(missing("Reconciliation"))
-    body.append(html.H2("Spend no task explains"))
-    body.append(tables.render(UNATTRIBUTED, data.unattributed(snap, filters), None,
-                              "Allocated AI cost (USD) that went to no task. " + BASIS_NOTES)
-                if data.has_snapshot(snap, "allocated_cost") else missing("Allocated cost"))
-    body.append(html.H2("Requests without a price"))
-    body.append(tables.render(UNPRICED, data.unpriced(snap, filters), None,
-                              "Their cost is unknown, not $0: add a price override in aispend.yaml to count them."))
-    return html.Div(body, className="page")
+        invoices = [missing("Reconciliation")]
+    return [
+        *invoices,
+        html.H2("Spend no task explains"),
+        tables.render(UNATTRIBUTED, data.unattributed(snap, filters), None,
+                      "Allocated AI cost (USD) that went to no task. " + BASIS_NOTES)
+        if data.has_snapshot(snap, "allocated_cost") else missing("Allocated cost"),
+        html.H2("Requests without a price"),
+        tables.render(UNPRICED, data.unpriced(snap, filters), None,
+                      "Their cost is unknown, not $0: add a price override in aispend.yaml to count them."),
+    ]
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    register_filter_callback(app, ids.RECONCILIATION, ["provider"])
+    PAGE.register_filter_callback(app)

@@ -7,14 +7,14 @@ import dash
 from dash import dcc, html
 
 from dashboard import data, figures, ids, tables
-from dashboard.pages import filter_bar, filters_from_query, no_data, register_filter_callback, snapshot_dir, title_row
+from dashboard.components import card, cards, graph_panel
 from dashboard.model_tables import MODEL_USAGE, WHATIF
+from dashboard.pages import Page, View, search
 from dashboard.tables import Column, Table
 
-PATH = "/tasks"
-TITLE = "Tasks"
+PAGE = Page(ids.TASKS, "/tasks", "Tasks", ("team", "task"))
 
-dash.register_page(__name__, path=PATH, name=TITLE, title="aispend: tasks", order=1)
+dash.register_page(__name__, path=PAGE.path, name=PAGE.title, title="aispend: tasks", order=1)
 
 
 def _task_rows(snap, filters: data.Filters):
@@ -41,9 +41,7 @@ TASKS_TABLE = tables.register(Table(
 
 
 def _task_link(row: dict, filters: data.Filters) -> html.Td:
-    from dashboard.pages import search
-
-    href = PATH + search(filters.period, team=filters.team, task=row["task"])
+    href = PAGE.path + search(filters.period, team=filters.team, task=row["task"])
     name = [dcc.Link(row["task"], href=href, className="task-name")]
     if row["description"]:
         name.append(html.Div(row["description"], className="task-desc"))
@@ -70,23 +68,14 @@ def _summary(tasks) -> html.Div:
     net = tasks["allocated_net_savings_usd"].sum()
     losing = tasks.filter(tasks["loses_money"].fill_null(False)).height
     unpriced = tasks["unpriced_requests"].sum()
-    return html.Div(
-        [
-            html.Div([html.Div("Net savings, all tasks", className="card-label"),
-                      html.Div(figures.money(net), className="card-value", id=ids.scoped(ids.TASKS, "net")),
-                      html.Div("USD on allocated cost, tasks with a known cost", className="card-detail")],
-                     className="card headline"),
-            html.Div([html.Div("Tasks losing money", className="card-label"),
-                      html.Div(str(losing), className="card-value"),
-                      html.Div("AI cost plus review time exceed the people's time saved", className="card-detail")],
-                     className="card warn" if losing else "card"),
-            html.Div([html.Div("Unpriced requests", className="card-label"),
-                      html.Div(figures.count(unpriced), className="card-value"),
-                      html.Div("left out of the logs' AI cost (not counted as $0)", className="card-detail")],
-                     className="card warn" if unpriced else "card"),
-        ],
-        className="cards",
-    )
+    return cards([
+        card("Net savings, all tasks", figures.money(net), "USD on allocated cost, tasks with a known cost",
+             value_id=ids.scoped(ids.TASKS, "net"), tone="headline"),
+        card("Tasks losing money", str(losing), "AI cost plus review time exceed the people's time saved",
+             tone="warn" if losing else ""),
+        card("Unpriced requests", figures.count(unpriced), "left out of the logs' AI cost (not counted as $0)",
+             tone="warn" if unpriced else ""),
+    ])
 
 
 def _drill(snap, filters: data.Filters) -> list:
@@ -96,8 +85,7 @@ def _drill(snap, filters: data.Filters) -> list:
     out = [
         html.H2(["Task ", html.Code(task), html.Span(" models, trend and cost per success", className="muted small")],
                 id=ids.scoped(ids.TASKS, "drill")),
-        html.Div(dcc.Graph(id=ids.chart(ids.TASKS, "trend"), figure=figures.task_trend(trend, task),
-                           config={"displaylogo": False, "responsive": True}), className="panel"),
+        graph_panel(ids.chart(ids.TASKS, "trend"), figures.task_trend(trend, task)),
         tables.render(MODEL_USAGE, models, f"Models used by {task}",
                       "Priced cost from the logs (USD); effective rate = priced cost ÷ priced tokens."),
     ]
@@ -108,29 +96,23 @@ def _drill(snap, filters: data.Filters) -> list:
 
 
 def layout(**query) -> html.Div:
-    snap = snapshot_dir()
-    bounds = data.day_range(snap)
-    if bounds is None:
-        return no_data(TITLE)
-    filters, note = filters_from_query(bounds, query)
+    return PAGE.render(query, _body)
+
+
+def _body(view: View) -> list:
+    snap, filters = view.snap, view.filters
     tasks = data.task_table(snap, filters.period, filters.team)
-    body = [
-        title_row(ids.TASKS, TITLE, filters.period),
-        filter_bar(ids.TASKS, PATH, filters, bounds, {"team": data.teams(snap), "task": data.task_names(snap)}, note),
-    ]
     if tasks.height == 0:
-        body.append(html.Div("No task runs in this period.", className="empty"))
-        return html.Div(body, className="page")
-    body += [
+        return [html.Div("No task runs in this period.", className="empty")]
+    body = [
         _summary(tasks),
-        html.Div(dcc.Graph(id=ids.TASK_CHART, figure=figures.net_savings_bars(tasks),
-                           config={"displaylogo": False, "responsive": True}), className="panel"),
+        graph_panel(ids.TASK_CHART, figures.net_savings_bars(tasks)),
     ]
     if filters.task:
         body += _drill(snap, filters)
     body.append(task_table(tasks, filters))
-    return html.Div(body, className="page")
+    return body
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    register_filter_callback(app, ids.TASKS, ["team", "task"])
+    PAGE.register_filter_callback(app)

@@ -4,16 +4,17 @@ caching would have saved. Recorded spend and estimated savings are shown apart a
 from __future__ import annotations
 
 import dash
-from dash import dcc, html
+from dash import html
 
 from dashboard import data, figures, ids, tables
-from dashboard.pages import filter_bar, filters_from_query, missing, no_data, register_filter_callback, snapshot_dir, title_row
+from dashboard.components import card, cards, graph_panel, missing
+from dashboard.pages import Page, View
 from dashboard.tables import Column, Table
 
-PATH = "/waste"
-TITLE = "Waste"
+PAGE = Page(ids.WASTE, "/waste", "Waste", ("provider", "team", "task"))
+DETAIL_ROWS = 50
 
-dash.register_page(__name__, path=PATH, name=TITLE, title="aispend: waste", order=4)
+dash.register_page(__name__, path=PAGE.path, name=PAGE.title, title="aispend: waste", order=4)
 
 
 def _category(value):
@@ -52,53 +53,36 @@ DETAIL = tables.register(Table(
 ))
 
 
-def _card(label, value, detail, value_id, tone=""):
-    return html.Div([html.Div(label, className="card-label"), html.Div(value, className="card-value", id=value_id),
-                     html.Div(detail, className="card-detail")], className=f"card {tone}".strip())
-
-
 def layout(**query) -> html.Div:
-    snap = snapshot_dir()
-    bounds = data.day_range(snap)
-    if bounds is None:
-        return no_data(TITLE)
-    filters, note = filters_from_query(bounds, query)
-    choices = {"provider": figures.provider_options(data.providers(snap)), "team": data.teams(snap),
-               "task": data.task_names(snap)}
-    body = [title_row(ids.WASTE, TITLE, filters.period), filter_bar(ids.WASTE, PATH, filters, bounds, choices, note)]
+    return PAGE.render(query, _body)
+
+
+def _body(view: View) -> list:
+    snap, filters = view.snap, view.filters
     if not data.has_snapshot(snap, "waste"):
-        body.append(missing("Waste"))
-        return html.Div(body, className="page")
+        return [missing("Waste")]
     summary = data.waste_summary(snap, filters)
     spent = summary.filter(~summary["is_estimate"])["cost_usd"].sum()
     estimates = summary.filter(summary["is_estimate"])
     best = estimates.sort("cost_usd", descending=True, nulls_last=True).head(1)
-    body += [
-        html.Div(
-            [
-                _card("Spend that bought nothing", figures.money(spent),
-                      "USD recorded: priced failed requests and retries, billed idle capacity",
-                      ids.scoped(ids.WASTE, "spent"), "warn" if spent else ""),
-                _card("Largest avoidable saving (estimate)",
-                      figures.money(best["cost_usd"][0]) if best.height else "—",
-                      (_category(best["category"][0]) + "; estimates overlap, never add them") if best.height
-                      else "no estimate for these filters", ids.scoped(ids.WASTE, "estimate"), "headline"),
-            ],
-            className="cards",
-        ),
-        html.Div(dcc.Graph(id=ids.chart(ids.WASTE, "daily"), figure=figures.waste_daily(data.waste_daily(snap, filters)),
-                           config={"displaylogo": False, "responsive": True}), className="panel"),
+    return [
+        cards([
+            card("Spend that bought nothing", figures.money(spent),
+                 "USD recorded: priced failed requests and retries, billed idle capacity",
+                 value_id=ids.scoped(ids.WASTE, "spent"), tone="warn" if spent else ""),
+            card("Largest avoidable saving (estimate)",
+                 figures.money(best["cost_usd"][0]) if best.height else "—",
+                 (_category(best["category"][0]) + "; estimates overlap, never add them") if best.height
+                 else "no estimate for these filters", value_id=ids.scoped(ids.WASTE, "estimate"), tone="headline"),
+        ]),
+        graph_panel(ids.chart(ids.WASTE, "daily"), figures.waste_daily(data.waste_daily(snap, filters))),
         tables.render(SUMMARY, summary, "By category",
                       "USD. 'spent' is money already paid for nothing; 'estimate' is what a lever would have saved "
                       "on work that was done. Unpriced requests count in Requests with an unknown cost (not $0)."),
         tables.render(DETAIL, data.waste_detail(snap, filters, limit=DETAIL_ROWS), "Where it happens",
                       f"The {DETAIL_ROWS} largest by waste or saving, USD; the CSV has every row."),
     ]
-    return html.Div(body, className="page")
-
-
-DETAIL_ROWS = 50
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    register_filter_callback(app, ids.WASTE, ["provider", "team", "task"])
+    PAGE.register_filter_callback(app)

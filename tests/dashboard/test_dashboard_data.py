@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 
 from dashboard import data
 from tests.support.snapshots import LAST_DAY, write_snapshot
+from warehouse.schema import table_schema
 
 
 def sql_one(statement: str, params: list) -> tuple:
@@ -148,7 +149,7 @@ def test_missing_snapshot_gives_empty_frames(tmp_path):
     assert data.billed_spend(empty, period).height == 0
     assert data.daily_billed_by_provider(empty, period, "USD").height == 0
     assert data.usage_summary(empty, period).height == 0
-    assert data.task_table(empty, period).columns == data.TASK_TABLE_COLUMNS
+    assert data.task_table(empty, period).columns == list(table_schema("task_roi"))  # the mart's columns
     assert data.task_table(empty, period).height == 0
     assert data.providers(empty) == [] and data.teams(empty) == []
     f = data.Filters(period)
@@ -188,3 +189,72 @@ def test_cache_follows_a_new_snapshot(tmp_path):
     export_snapshot(con, "usage_daily", snap)
     con.close()
     assert data.usage_summary(snap, period)["requests"][0] == 2 * before
+
+
+def every_query(period: data.Period) -> dict:
+    """Each query the pages call, with filters that find rows in the hand-made snapshot."""
+    f = data.Filters(period)
+    drill = data.Filters(period, task="summarize_ticket")
+    return {
+        "billed_spend": lambda s: data.billed_spend(s, period),
+        "daily_billed_by_provider": lambda s: data.daily_billed_by_provider(s, period, "USD"),
+        "usage_summary": lambda s: data.usage_summary(s, period),
+        "forecast": lambda s: data.forecast(s),
+        "budgets": lambda s: data.budgets(s, f),
+        "anomalies": lambda s: data.anomalies(s, f),
+        "task_table": lambda s: data.task_table(s, period),
+        "task_trend": lambda s: data.task_trend(s, drill),
+        "model_usage": lambda s: data.model_usage(s, f),
+        "whatif": lambda s: data.whatif(s, f),
+        "reconciliation": lambda s: data.reconciliation(s, f),
+        "unattributed": lambda s: data.unattributed(s, f),
+        "unpriced": lambda s: data.unpriced(s, f),
+        "waste_summary": lambda s: data.waste_summary(s, f),
+        "waste_detail": lambda s: data.waste_detail(s, f),
+        "waste_daily": lambda s: data.waste_daily(s, f),
+        "sources": data.sources,
+        "quarantined": data.quarantined,
+        "coverage": lambda s: data.coverage(s, period),
+    }
+
+
+def test_a_missing_snapshot_gives_the_published_columns_and_types(snapshot, tmp_path):
+    # Empty results are the same SQL over empty tables typed by the migrations (warehouse/schema.py): no result's
+    # schema is written down anywhere, and a page gets the same columns and dtypes before the first run.
+    for name, query in every_query(data.Period(date(2026, 3, 2), LAST_DAY)).items():
+        published, missing = query(snapshot), query(tmp_path / "no-snapshot-yet")
+        assert published.height > 0, name  # the hand-made data reaches every query
+        assert missing.height == 0, name
+        assert missing.schema == published.schema, name
+
+
+def test_the_task_table_has_the_task_roi_marts_columns_and_types(snapshot):
+    got = data.task_table(snapshot, data.Period(date(2026, 3, 2), LAST_DAY))
+    assert dict(got.schema) == table_schema("task_roi")
+
+
+def test_a_column_an_older_snapshot_lacks_reads_as_null(snapshot, tmp_path):
+    older = tmp_path / "older-snapshot"
+    older.mkdir()
+    for path in snapshot.glob("*.parquet"):
+        frame = pl.read_parquet(path)
+        if path.stem == "waste":
+            frame = frame.drop("explanation")  # as if a pipeline from before that column wrote it
+        frame.write_parquet(older / path.name)
+    f = data.Filters(data.Period(date(2026, 3, 2), LAST_DAY))
+    got, want = data.waste_summary(older, f), data.waste_summary(snapshot, f)
+    assert got["explanation"].null_count() == got.height == 2
+    assert_frame_equal(got.drop("explanation"), want.drop("explanation"))
+
+
+def test_the_period_falls_back_from_invoices_to_logs_to_task_runs(snapshot, tmp_path):
+    # Each daily mart cut to its own days; the first one published gives the range (invoices can arrive last).
+    days = {"spend_daily": (date(2026, 3, 1), date(2026, 3, 10)), "usage_daily": (date(2026, 2, 1), date(2026, 2, 20)),
+            "task_daily": (date(2026, 1, 5), date(2026, 1, 6))}
+    for published in (("spend_daily", "usage_daily", "task_daily"), ("usage_daily", "task_daily"), ("task_daily",)):
+        folder = tmp_path / published[0]
+        folder.mkdir()
+        for table in published:
+            cut = pl.read_parquet(snapshot / f"{table}.parquet").filter(pl.col("day").is_between(*days[table]))
+            cut.write_parquet(folder / f"{table}.parquet")
+        assert data.day_range(folder) == days[published[0]]

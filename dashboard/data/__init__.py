@@ -1,0 +1,28 @@
+"""What the dashboard reads, as Polars frames; pages call `data.<query>(snapshot_dir, ...)`.
+
+- snapshots.py: how a snapshot is read safely while the pipeline republishes it (pinned files, the result cache,
+  per-thread DuckDB connections, empty results typed from the migrations).
+- period.py: what a view covers (Period, Filters) and the days with data.
+- spend.py, tasks.py, models.py, reconciliation.py, waste.py, health.py: the queries by page, each a thin call
+  that runs one SQL file under dashboard/sql/ (`?` parameters only) through snapshots.read.
+
+docs/dashboard.md says where each page's figures come from.
+"""
+
+from dashboard.data.health import coverage, quarantined, sources
+from dashboard.data.models import model_usage, whatif
+from dashboard.data.period import DEFAULT_PERIOD_DAYS, Filters, Period, day_range, default_period
+from dashboard.data.reconciliation import reconciliation, unattributed, unpriced
+from dashboard.data.snapshots import has_snapshot, snapshot_files
+from dashboard.data.spend import (anomalies, billed_spend, budgets, daily_billed_by_provider, forecast, providers,
+                                  usage_summary)
+from dashboard.data.tasks import task_names, task_table, task_trend, teams
+from dashboard.data.waste import waste_daily, waste_detail, waste_summary
+
+__all__ = [
+    "DEFAULT_PERIOD_DAYS", "Filters", "Period", "anomalies", "billed_spend", "budgets", "coverage",
+    "daily_billed_by_provider", "day_range", "default_period", "forecast", "has_snapshot", "model_usage",
+    "providers", "quarantined", "reconciliation", "snapshot_files", "sources", "task_names", "task_table",
+    "task_trend", "teams", "unattributed", "unpriced", "usage_summary", "waste_daily", "waste_detail",
+    "waste_summary", "whatif",
+]

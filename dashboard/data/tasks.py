@@ -1,0 +1,47 @@
+"""Tasks: per task, what the AI cost against the people's time it saved, and one task's trend.
+
+The task table is the task_roi mart computed for the period and team asked for: the same transform
+(`pipelines.transforms.roi.task_roi`) over the period's task_daily totals, so the page and the mart can never
+disagree and the table has exactly the mart's columns (warehouse/README.md, task_roi).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from dashboard.data.period import Filters, Period
+from dashboard.data.snapshots import cached, read, snapshot_stamp
+from pipelines.transforms.roi import task_roi
+
+
+def task_table(snapshot_dir: str | Path, period: Period, team: str | None = None) -> pl.DataFrame:
+    """Per task active in the period: outcomes, AI cost (priced from logs, and allocated from invoices), people's
+    time avoided and spent, net savings and ROI on each cost.
+
+    Sorted by allocated net savings, best first (the allocated cost is the invoice-true one; the logs' cost
+    stands in where no invoice is loaded). A catalog task that neither ran nor was billed is left out.
+    """
+    totals = read(snapshot_dir, "task_totals", "task_daily", [period.start, period.end, team, team])
+    catalog = read(snapshot_dir, "task_catalog", "tasks")
+    key = ("task_table", str(snapshot_dir), snapshot_stamp(snapshot_dir, ("task_daily", "tasks")), period, team)
+    return cached(key, lambda: (
+        task_roi(totals.lazy(), catalog.lazy())
+        .filter((pl.col("runs") > 0) | (pl.col("allocated_cost_usd").fill_null(0) != 0))
+        .sort("allocated_net_savings_usd", "task", descending=[True, False], nulls_last=True)
+        .collect()
+    ))
+
+
+def teams(snapshot_dir: str | Path) -> list[str]:
+    return read(snapshot_dir, "teams", "task_daily")["team"].to_list()
+
+
+def task_names(snapshot_dir: str | Path) -> list[str]:
+    return read(snapshot_dir, "task_names", "task_daily")["task"].to_list()
+
+
+def task_trend(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:
+    """One task per day: runs, successes, allocated cost (USD) and allocated cost per success."""
+    return read(snapshot_dir, "task_trend", "task_daily", [f.period.start, f.period.end, f.task, f.team, f.team])

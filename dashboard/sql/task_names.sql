@@ -1,0 +1,1 @@
+SELECT DISTINCT task FROM task_daily WHERE task IS NOT NULL ORDER BY task

@@ -1,0 +1,1 @@
+SELECT DISTINCT team FROM task_daily WHERE team IS NOT NULL ORDER BY team
