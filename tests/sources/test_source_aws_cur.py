@@ -459,7 +459,7 @@ def test_accelerator_instances(code, usage_type, accelerator):
 
 def test_unknown_currency_is_refused_and_cny_is_fine(tmp_path):
     from pipelines.errors import SourceError
-    from pipelines.sources.aws_cur import read_file
+    from pipelines.sources.aws_cur_lines import read_file
 
     source = SourceConfig(name="aws", kind="aws_cur", path="unused")
     rows = [line(1, "2026-10", "Usage", "AmazonEC2", "CNN1-BoxUsage:m5.large", 3.0, currency="CNY",
