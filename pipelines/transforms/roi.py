@@ -7,6 +7,11 @@ nor a failure. `ai_cost_usd` is the priced request cost from the logs; unpriced 
 `allocated_cost_usd` is the invoice's AI cost shared to the task (transforms/allocate.py): invoice-true where
 invoices exist, the logs' cost where they don't. task_roi computes cost per success, net savings and ROI on both,
 and ranks the tasks where AI loses money on the allocated figure.
+
+Every figure says what it rests on (docs/evidence.md): `roi_basis` is `measured` where task_evidence reached a
+verdict from the organization's own work items, else `catalog_estimate` (the catalog's human_minutes); the
+measured figures sit beside the estimated ones, and `break_even_minutes` says how many minutes a run must save to
+pay for itself, so an estimate can be judged by how far it may be wrong.
 """
 
 from __future__ import annotations
@@ -124,17 +129,54 @@ def loss_rank() -> pl.Expr:
     return pl.when(pl.col("loses_money")).then(rank).otherwise(None).alias("loss_rank")
 
 
+def break_even_minutes() -> pl.Expr:
+    """The people's minutes one run must save to pay for its AI cost (allocated, billed) and its review."""
+    per_run = _ratio("allocated_cost_usd", pl.col("runs"))
+    return (pl.when(pl.col("hourly_rate_usd") > 0)
+            .then(per_run / pl.col("hourly_rate_usd") * 60.0 + pl.col("review_minutes"))
+            .alias("break_even_minutes"))
+
+
+MEASURED = "measured"
+CATALOG_ESTIMATE = "catalog_estimate"
+# task_evidence's columns as task_roi names them
+EVIDENCE_COLUMNS = {
+    "verdict": "verdict",
+    "minutes_saved": "measured_minutes_saved",
+    "minutes_saved_low": "measured_minutes_saved_low",
+    "minutes_saved_high": "measured_minutes_saved_high",
+    "measured_net_savings_usd": "measured_net_savings_usd",
+    "measured_net_savings_low_usd": "measured_net_savings_low_usd",
+    "measured_net_savings_high_usd": "measured_net_savings_high_usd",
+}
+
+
+def roi_basis() -> pl.Expr:
+    """measured where the work items gave a verdict; the catalog's estimate otherwise."""
+    measured = pl.col("verdict").is_not_null() & (pl.col("verdict") != "insufficient_evidence")
+    return pl.when(measured).then(pl.lit(MEASURED)).otherwise(pl.lit(CATALOG_ESTIMATE)).alias("roi_basis")
+
+
+def _evidence(evidence: pl.LazyFrame | None) -> pl.LazyFrame:
+    """task_evidence's task-level rows, renamed for task_roi; no rows when there is no evidence."""
+    if evidence is None:
+        return pl.LazyFrame(schema={"task": pl.String, **{v: (pl.String if k == "verdict" else pl.Float64)
+                                                          for k, v in EVIDENCE_COLUMNS.items()}})
+    return evidence.filter(pl.col("team").is_null()).select("task", *[pl.col(k).alias(v)
+                                                                      for k, v in EVIDENCE_COLUMNS.items()])
+
+
 def _ratio(numerator: str, denominator: pl.Expr) -> pl.Expr:
     return pl.when(denominator > 0).then(pl.col(numerator) / denominator).otherwise(None)
 
 
-def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame) -> pl.LazyFrame:
+def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame, evidence: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Per task over the whole period: every catalog task (even with no runs) plus any task seen in the logs.
 
     A task missing from the catalog (including 'unattributed') has no human value: it avoids $0 and its AI
     cost counts fully against it, so savings are never overstated. When task_daily carries no
     `allocated_cost_usd` (no allocation was built), the logs' cost stands in for it, as allocate does for
-    providers without invoices.
+    providers without invoices. `evidence` (the task_evidence mart) adds the measured figures and roi_basis.
     """
     has_allocated = "allocated_cost_usd" in task_daily.collect_schema().names()
     allocated = pl.col("allocated_cost_usd") if has_allocated else pl.col("ai_cost_usd")
@@ -170,8 +212,11 @@ def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame) -> pl.LazyFrame:
             _ratio("allocated_net_savings_usd", pl.col("allocated_cost_usd") + pl.col("review_cost_usd"))
             .alias("allocated_roi"),
             loses_money(),
+            break_even_minutes(),
         )
         .with_columns(loss_rank())
+        .join(_evidence(evidence), on="task", how="left")
+        .with_columns(roi_basis())
         .select(
             "task",
             "description",
@@ -196,6 +241,9 @@ def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame) -> pl.LazyFrame:
             "allocated_roi",
             "loses_money",
             "loss_rank",
+            "roi_basis",
+            *EVIDENCE_COLUMNS.values(),
+            "break_even_minutes",
         )
         .sort("net_savings_usd", descending=True, nulls_last=True)
     )
