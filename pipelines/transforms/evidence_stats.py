@@ -41,12 +41,12 @@ def mean_difference_interval(first: Sequence[float], second: Sequence[float],
                              confidence: float) -> tuple[float | None, float | None]:
     """Welch's t interval for mean(first) - mean(second); (None, None) when it cannot be had: fewer than two
     values a side, or no spread at all on either side."""
-    if len(first) < 2 or len(second) < 2:
-        return None, None
+    first, second = np.asarray(first, float), np.asarray(second, float)
+    if len(first) < 2 or len(second) < 2 or (np.ptp(first) == 0 and np.ptp(second) == 0):
+        return None, None  # with no spread scipy returns a zero-width interval: certainty a sample cannot give
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        interval = stats.ttest_ind(np.asarray(first, float), np.asarray(second, float),
-                                   equal_var=False).confidence_interval(confidence)
+        interval = stats.ttest_ind(first, second, equal_var=False).confidence_interval(confidence)
     low, high = float(interval.low), float(interval.high)
     return (low, high) if math.isfinite(low) and math.isfinite(high) else (None, None)
 
