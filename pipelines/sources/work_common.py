@@ -95,6 +95,10 @@ def finish(frame: pl.DataFrame, path: str, source: SourceConfig, tasks: frozense
     minutes = pl.col("handling_minutes")
     check(frame, ~minutes.is_finite() | (minutes < 0), path, "handling_minutes must be a number >= 0: {value}",
           "handling_minutes")
+    if "elapsed_minutes" in frame.columns:
+        elapsed = pl.col("elapsed_minutes")
+        check(frame, ~elapsed.is_finite() | (elapsed < 0), path, "elapsed minutes must be >= 0: {value}",
+              "elapsed_minutes")
     check(frame, (pl.col("csat") < 1) | (pl.col("csat") > 5), path, "csat must be between 1 and 5: {value}", "csat")
     return conform(
         frame.with_columns(pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file")),

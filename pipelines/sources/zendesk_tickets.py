@@ -4,11 +4,12 @@ A file is one JSON object holding `tickets` and their metrics, joined by `ticket
 them (`GET /api/v2/tickets.json?include=metric_sets` or the incremental ticket export with
 `include=metric_sets`: sideloaded `metric_sets`; or `tickets` next to a `ticket_metrics` list from
 `/api/v2/ticket_metrics.json`). One ticket is one work item: `<id_prefix><id>` (default `ZD-4521`), opened at
-`created_at`, done at the metrics' `solved_at`. Minutes (option `minutes`):
-- `resolution_business` (default): `full_resolution_time_in_minutes.business` less
-  `agent_wait_time_in_minutes.business` (time spent waiting on the customer is not the team's time);
-- `resolution_calendar`: the same in calendar minutes;
-- `time_tracking`: a custom field holding seconds spent (Zendesk's Time Tracking app), `time_field_id`.
+`created_at`, done at the metrics' `solved_at`. Minutes:
+- elapsed: `full_resolution_time_in_minutes` less `agent_wait_time_in_minutes` (time spent waiting on the customer
+  is not the team's), in business hours (option `business_hours`, default true) or calendar minutes. Turnaround,
+  not people's time: a task measured on it gets a verdict but no money figure (docs/evidence.md);
+- handling (hands-on): a custom field holding seconds spent, as Zendesk's Time Tracking app keeps them
+  (option `time_field_id`).
 Quality: `reopens` > 0 is reopened; `satisfaction_rating.score` good is CSAT 5, bad is 1, and `offered` or
 `unoffered` (not rated) is no rating, never a bad one; a tag (`escalated_tag`) marks escalations. Tags name AI
 assistance (`ai_label`) and, with `task_label_prefix`, the task. Subjects, descriptions and comments are never
@@ -19,10 +20,8 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Literal
-
 import polars as pl
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
@@ -54,22 +53,16 @@ RATINGS = ["good", "bad", "offered", "unoffered"]
 
 class ZendeskOptions(ExportOptions):
     id_prefix: str = Field(default="ZD-", description="put before the ticket id")
-    minutes: Literal["resolution_business", "resolution_calendar", "time_tracking"] = "resolution_business"
+    business_hours: StrictBool = Field(default=True, description="elapsed minutes in business hours, else calendar")
     time_field_id: int | None = Field(default=None, description="the custom field holding seconds spent")
     escalated_tag: str | None = Field(default=None, min_length=1)
-
-    @model_validator(mode="after")
-    def _field_for_time_tracking(self) -> "ZendeskOptions":
-        if self.minutes == "time_tracking" and self.time_field_id is None:
-            raise ValueError("minutes: time_tracking needs time_field_id (the Time Tracking app's field id)")
-        return self
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None,
          tasks: frozenset[str] | None = None) -> pl.DataFrame:
     options: ZendeskOptions = source.options
     tickets, metrics = _load(path, data)
-    if options.minutes == "time_tracking":
+    if options.time_field_id is not None:
         tickets = tickets.with_columns(_tracked_seconds(path, data, options.time_field_id))
     check(tickets, pl.col("id").cast(pl.Int64, strict=False).is_null(), path, "not a ticket id: {value}", "id")
     check(tickets, parse_utc(pl.col("created_at")).is_null(), path, "missing or unreadable created_at: {value}",
@@ -85,7 +78,9 @@ def read(path: str, source: SourceConfig, data: bytes | None = None,
         labelled_task(tags, options).alias("task"),
         parse_utc(pl.col("created_at")).alias("opened_at"),
         parse_utc(pl.col("solved_at")).alias("closed_at"),
-        _minutes(options).alias("handling_minutes"),
+        (pl.col("tracked_seconds") / 60.0 if options.time_field_id is not None else pl.lit(None, pl.Float64))
+        .alias("handling_minutes"),
+        _elapsed(options).alias("elapsed_minutes"),
         ai_from_label(tags, options).alias("ai_assisted"),
         pl.lit(options.team, _S).alias("team"),
         pl.col("assignee_id").alias("person"),
@@ -155,10 +150,8 @@ def _tracked_seconds(path: str, data: bytes | None, field_id: int) -> pl.Series:
     return pl.Series("tracked_seconds", seconds, dtype=pl.Float64)
 
 
-def _minutes(options: ZendeskOptions) -> pl.Expr:
-    if options.minutes == "time_tracking":
-        return pl.col("tracked_seconds") / 60.0
-    side = "business" if options.minutes == "resolution_business" else "calendar"
+def _elapsed(options: ZendeskOptions) -> pl.Expr:
+    side = "business" if options.business_hours else "calendar"
     total = pl.col(f"full_resolution_{side}").cast(pl.Float64)
     waited = pl.col(f"agent_wait_{side}").cast(pl.Float64).fill_null(0.0)
     return pl.when(total.is_not_null()).then(pl.max_horizontal(total - waited, pl.lit(0.0)))

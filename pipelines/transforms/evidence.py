@@ -44,7 +44,9 @@ def iso_week() -> pl.Expr:
 
 
 def elapsed_minutes() -> pl.Expr:
-    return ((pl.col("closed_at") - pl.col("opened_at")).dt.total_seconds() / 60.0).alias("elapsed_minutes")
+    """Turnaround as the work system measured it (Zendesk's business-hours resolution), else closed - opened."""
+    between = (pl.col("closed_at") - pl.col("opened_at")).dt.total_seconds() / 60.0
+    return pl.coalesce(pl.col("elapsed_minutes"), between).alias("elapsed_minutes")
 
 
 def minutes_basis() -> pl.Expr:

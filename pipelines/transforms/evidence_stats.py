@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from pipelines.transforms.evidence import LINKED_RUN, TASK_GRAIN, by_grain, measured
+from pipelines.transforms.evidence import HANDLING, LINKED_RUN, TASK_GRAIN, by_grain, measured
 from pipelines.transforms.usage import priced_sum
 
 INTERVAL_METHOD = "welch_t"
@@ -148,15 +148,18 @@ def _costs(summary: pl.LazyFrame, task_daily: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _money() -> list[pl.Expr]:
-    rate = pl.col("hourly_rate_usd")
+def _money() -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """Costs over the period, then per item and the measured net savings. Only handling minutes are people's
+    time: a task measured on elapsed (turnaround) minutes gets no money figure from them."""
+    rate = pl.when(pl.col("minutes_basis") == HANDLING).then(pl.col("hourly_rate_usd"))
     ran = pl.col("period_runs").is_not_null()
     per_item = pl.when(pl.col("items_ai") > 0)
     saved = {"": pl.col("minutes_saved"), "_low": pl.col("minutes_saved_low"),
              "_high": pl.col("minutes_saved_high")}
     return [
         pl.when(ran).then(pl.col("ai_cost_usd")).otherwise(0.0).alias("ai_cost_usd"),
-        (pl.col("period_runs").fill_null(0) * pl.col("review_minutes") / 60.0 * rate).alias("review_cost_usd"),
+        (pl.col("period_runs").fill_null(0) * pl.col("review_minutes") / 60.0 * pl.col("hourly_rate_usd"))
+        .alias("review_cost_usd"),
     ], [
         per_item.then(pl.col("ai_cost_usd") / pl.col("items_ai")).alias("ai_cost_per_item_usd"),
         per_item.then(pl.col("review_cost_usd") / pl.col("items_ai")).alias("review_cost_per_item_usd"),

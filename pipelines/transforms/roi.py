@@ -152,8 +152,10 @@ EVIDENCE_COLUMNS = {
 
 
 def roi_basis() -> pl.Expr:
-    """measured where the work items gave a verdict; the catalog's estimate otherwise."""
-    measured = pl.col("verdict").is_not_null() & (pl.col("verdict") != "insufficient_evidence")
+    """measured where the work items gave a verdict and a money figure (measured on handling minutes, the
+    people's time); the catalog's estimate otherwise (docs/evidence.md)."""
+    measured = ((pl.col("verdict") != "insufficient_evidence") & pl.col("measured_net_savings_usd").is_not_null()
+                ).fill_null(False)
     return pl.when(measured).then(pl.lit(MEASURED)).otherwise(pl.lit(CATALOG_ESTIMATE)).alias("roi_basis")
 
 

@@ -36,7 +36,7 @@ def test_github_prs():
     # merged; "AI-Assisted" matches ai-assisted in any case; the task:docs_change label names the task
     assert got["web#101"] == dict(
         work_item_id="web#101", task="docs_change", opened_at=datetime(2026, 10, 1, 9),
-        closed_at=datetime(2026, 10, 2, 15), handling_minutes=None, ai_assisted=True, team="web", person="octocat",
+        closed_at=datetime(2026, 10, 2, 15), handling_minutes=None, elapsed_minutes=None, ai_assisted=True, team="web", person="octocat",
         reopened=None, escalated=None, reverted=False, csat=None)
     # still open: no closedAt, no mergedAt; no AI label -> NULL (a request naming it decides)
     assert (got["web#102"]["closed_at"], got["web#102"]["ai_assisted"], got["web#102"]["task"]) == (
@@ -85,7 +85,7 @@ def test_jira_issues():
     # the quoted two-line Description is one field
     assert got["DATA-140"] == dict(
         work_item_id="DATA-140", task="sql_generation", opened_at=datetime(2026, 11, 21, 14, 4),
-        closed_at=datetime(2026, 11, 22, 8, 30), handling_minutes=90.0, ai_assisted=True, team="data",
+        closed_at=datetime(2026, 11, 22, 8, 30), handling_minutes=90.0, elapsed_minutes=None, ai_assisted=True, team="data",
         person="Ana Lima", reopened=False, escalated=False, reverted=None, csat=None)
     # no labels at all (three blank Labels cells): not AI-labelled; 1800 s = 30 min; 01/Nov 9:00 AM CET = 08:00 UTC
     assert (got["DATA-141"]["ai_assisted"], got["DATA-141"]["handling_minutes"], got["DATA-141"]["opened_at"],
@@ -94,7 +94,7 @@ def test_jira_issues():
     # the labels are reopened, escalated, AI-ASSISTED (any case); no assignee
     assert got["DATA-142"] == dict(
         work_item_id="DATA-142", task="sql_generation", opened_at=datetime(2026, 10, 15, 9, 15), closed_at=None,
-        handling_minutes=None, ai_assisted=True, team="data", person=None, reopened=True, escalated=True,
+        handling_minutes=None, elapsed_minutes=None, ai_assisted=True, team="data", person=None, reopened=True, escalated=True,
         reverted=None, csat=None)
 
 
@@ -131,30 +131,33 @@ def test_zendesk_tickets():
     got = _by_id(zendesk_tickets.read(str(FIXTURES / "zendesk_tickets.json"), _source("zendesk_tickets", **ZENDESK),
                                       tasks=frozenset({"support_reply"})))
     assert list(got) == ["ZD-4521", "ZD-4522", "ZD-4523", "ZD-4524"]
-    # solved: business resolution 240 less 60 waiting on the customer = 180; one reopen; rated good = 5
+    # solved: business resolution 240 less 60 waiting on the customer = 180 elapsed (turnaround, not hands-on:
+    # no time tracking field configured); one reopen; rated good = 5
     assert got["ZD-4521"] == dict(
         work_item_id="ZD-4521", task="support_reply", opened_at=datetime(2026, 10, 1, 8),
-        closed_at=datetime(2026, 10, 2, 9), handling_minutes=180.0, ai_assisted=True, team="support",
-        person="361289", reopened=True, escalated=False, reverted=None, csat=5.0)
+        closed_at=datetime(2026, 10, 2, 9), handling_minutes=None, elapsed_minutes=180.0, ai_assisted=True,
+        team="support", person="361289", reopened=True, escalated=False, reverted=None, csat=5.0)
     # no agent wait recorded (null) -> 600 - 0; the escalated tag; rated bad = 1
     r = got["ZD-4522"]
-    assert (r["handling_minutes"], r["escalated"], r["reopened"], r["csat"], r["ai_assisted"]) == (
+    assert (r["elapsed_minutes"], r["escalated"], r["reopened"], r["csat"], r["ai_assisted"]) == (
         600.0, True, False, 1.0, None)
     # open, no metric set: no minutes, no reopen figure; unoffered is no rating, not a bad one
     r = got["ZD-4523"]
-    assert (r["closed_at"], r["handling_minutes"], r["reopened"], r["csat"], r["person"]) == (
+    assert (r["closed_at"], r["elapsed_minutes"], r["reopened"], r["csat"], r["person"]) == (
         None, None, None, None, None)
     # 45 - 15 = 30; "AI_DRAFT" matches ai_draft; offered is not a rating either
     r = got["ZD-4524"]
-    assert (r["handling_minutes"], r["ai_assisted"], r["csat"]) == (30.0, True, None)
+    assert (r["elapsed_minutes"], r["ai_assisted"], r["csat"]) == (30.0, True, None)
 
 
-def test_zendesk_time_tracking_field():
+def test_zendesk_time_tracking_field_and_calendar_minutes():
     got = _by_id(zendesk_tickets.read(str(FIXTURES / "zendesk_tickets.json"), _source(
-        "zendesk_tickets", task="support_reply", minutes="time_tracking", time_field_id=360001)))
+        "zendesk_tickets", task="support_reply", time_field_id=360001, business_hours=False)))
     # 745 s (a text value) = 12.41..6 min; 1800 s (a number) = 30 min; no field / null -> no minutes
     assert got["ZD-4521"]["handling_minutes"] == pytest.approx(745 / 60)
     assert [got[k]["handling_minutes"] for k in ("ZD-4522", "ZD-4523", "ZD-4524")] == [30.0, None, None]
+    # calendar: 1500 - 600 = 900; 3060 - 0 (null wait); 2880 - 1440 = 1440
+    assert [got[k]["elapsed_minutes"] for k in ("ZD-4521", "ZD-4522", "ZD-4524")] == [900.0, 3060.0, 1440.0]
 
 
 def test_zendesk_refusals(tmp_path):
@@ -171,5 +174,5 @@ def test_zendesk_refusals(tmp_path):
     path.write_text('[{"id": 1}]')
     with pytest.raises(SourceError, match="JSON object with `tickets`"):
         zendesk_tickets.read(str(path), _source("zendesk_tickets", task="t"))
-    with pytest.raises(ValueError, match="time_field_id"):
-        _source("zendesk_tickets", task="t", minutes="time_tracking")
+    with pytest.raises(ValueError, match="business_hours"):
+        _source("zendesk_tickets", task="t", business_hours="sometimes")

@@ -28,19 +28,19 @@ TASKS = frozenset({"contract_review", "triage"})
 EXPECTED = [
     # BOM and mixed-case headers; ISO Z times; "yes" -> True; "no" -> False; the extra `title` column is ignored
     dict(work_item_id="DOC-1", task="contract_review", opened_at=datetime(2026, 10, 1, 9), closed_at=datetime(
-        2026, 10, 1, 11, 30), handling_minutes=42.5, ai_assisted=True, team="legal", person="ana", reopened=False,
+        2026, 10, 1, 11, 30), handling_minutes=42.5, elapsed_minutes=None, ai_assisted=True, team="legal", person="ana", reopened=False,
          escalated=None, reverted=None, csat=5.0),
     # text without an offset is UTC; +02:00 is converted (12:00+02:00 = 10:00 UTC); blank ai_assisted stays NULL
     dict(work_item_id="DOC-2", task="contract_review", opened_at=datetime(2026, 10, 2, 8), closed_at=datetime(
-        2026, 10, 2, 10), handling_minutes=None, ai_assisted=None, team="legal", person="ben", reopened=None,
+        2026, 10, 2, 10), handling_minutes=None, elapsed_minutes=None, ai_assisted=None, team="legal", person="ben", reopened=None,
          escalated=None, reverted=None, csat=None),
     # still open: a bare opening date only
     dict(work_item_id="DOC-3", task="contract_review", opened_at=datetime(2026, 10, 5), closed_at=None,
-         handling_minutes=None, ai_assisted=None, team="legal", person=None, reopened=None, escalated=None,
+         handling_minutes=None, elapsed_minutes=None, ai_assisted=None, team="legal", person=None, reopened=None, escalated=None,
          reverted=None, csat=None),
     # closed only; FALSE / TRUE / true / 0 spellings
     dict(work_item_id="DOC-4", task="contract_review", opened_at=None, closed_at=datetime(2026, 10, 6, 16),
-         handling_minutes=30.0, ai_assisted=False, team=None, person=None, reopened=True, escalated=True,
+         handling_minutes=30.0, elapsed_minutes=None, ai_assisted=False, team=None, person=None, reopened=True, escalated=True,
          reverted=False, csat=1.0),
 ]
 

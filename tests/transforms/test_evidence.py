@@ -279,3 +279,22 @@ def test_task_roi_says_what_it_rests_on():
     plain = {r["task"]: r for r in task_roi(task_daily(usage), CATALOG).collect().to_dicts()}
     assert {r["roi_basis"] for r in plain.values()} == {"catalog_estimate"}
     assert plain["review"]["net_savings_usd"] == got["review"]["net_savings_usd"]
+
+
+def test_elapsed_minutes_give_a_verdict_but_no_money():
+    """Turnaround is not people's time: a task measured on elapsed minutes gets no measured money, and its ROI
+    stays on the catalog's estimate."""
+    rows = [dict(work_item_id=f"{side}{i}", task="review", opened_at=datetime(2026, 10, 1 + i, 9),
+                 closed_at=datetime(2026, 10, 1 + i, 9) + timedelta(minutes=base + i % 3), ai_assisted=side == "a")
+            for side, base in (("a", 60), ("b", 120)) for i in range(10)]
+    evidence = task_evidence(evidence_items(work_items(rows), LINKS_NONE), pl.LazyFrame(schema={
+        "day": pl.Date, "task": pl.String, "team": pl.String, "runs": pl.Int64, "ai_cost_usd": pl.Float64}),
+        CATALOG)
+    row = evidence.collect().row(0, named=True)
+    assert (row["minutes_basis"], row["verdict"]) == ("elapsed", "saves_time")
+    assert row["minutes_saved"] == pytest.approx(60.0)
+    assert row["measured_net_savings_usd"] is None and row["measured_net_savings_low_usd"] is None
+    usage = usage_events([dict(event_time=datetime(2026, 10, 1, 9), provider="openai", task="review", run_id="r",
+                               cost_usd=0.1)])
+    roi = task_roi(task_daily(usage), CATALOG, evidence).filter(pl.col("task") == "review").collect()
+    assert roi.select("roi_basis", "verdict").row(0) == ("catalog_estimate", "saves_time")

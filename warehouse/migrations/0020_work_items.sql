@@ -6,7 +6,9 @@ CREATE TABLE IF NOT EXISTS work_items (
     task              VARCHAR NOT NULL,   -- a task catalog id
     opened_at         TIMESTAMP,          -- UTC
     closed_at         TIMESTAMP,          -- UTC; NULL while open
-    handling_minutes  DOUBLE,             -- hands-on time; preferred to closed_at - opened_at when present
+    handling_minutes  DOUBLE,             -- hands-on time; preferred to elapsed time when present
+    elapsed_minutes   DOUBLE,             -- turnaround as the work system measures it (Zendesk: business-hours
+                                          -- resolution); NULL: closed_at - opened_at
     ai_assisted       BOOLEAN,            -- as the record says; NULL: decided by the requests naming the item
     team              VARCHAR,
     person            VARCHAR,
