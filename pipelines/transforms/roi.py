@@ -139,46 +139,66 @@ def break_even_minutes() -> pl.Expr:
 
 MEASURED = "measured"
 CATALOG_ESTIMATE = "catalog_estimate"
-# task_evidence's columns as task_roi names them
-EVIDENCE_COLUMNS = {
-    "verdict": "verdict",
-    "minutes_saved": "measured_minutes_saved",
-    "minutes_saved_low": "measured_minutes_saved_low",
-    "minutes_saved_high": "measured_minutes_saved_high",
-    "measured_net_savings_usd": "measured_net_savings_usd",
-    "measured_net_savings_low_usd": "measured_net_savings_low_usd",
-    "measured_net_savings_high_usd": "measured_net_savings_high_usd",
-}
+MEASURED_COLUMNS = ["verdict", "measured_minutes_saved", "measured_minutes_saved_low", "measured_minutes_saved_high",
+                    "measured_net_savings_usd", "measured_net_savings_low_usd", "measured_net_savings_high_usd"]
+_NO_EVIDENCE = {"task": pl.String, "verdict": pl.String, "minutes_basis": pl.String, "items_ai": pl.Int64,
+                "minutes_saved": pl.Float64, "minutes_saved_low": pl.Float64, "minutes_saved_high": pl.Float64}
+
+
+def measured_net_savings(minutes: str) -> pl.Expr:
+    """AI-assisted items x measured minutes saved / 60 x hourly rate - allocated AI cost - review cost, on handling
+    minutes only: elapsed (turnaround) minutes are not people's time, so they give no money (docs/evidence.md)."""
+    saved = pl.col("items_ai") * pl.col(minutes) / 60.0 * pl.col("hourly_rate_usd")
+    net = saved - pl.col("allocated_cost_usd") - pl.col("review_cost_usd")
+    return pl.when(pl.col("minutes_basis") == "handling").then(net)
 
 
 def roi_basis() -> pl.Expr:
-    """measured where the work items gave a verdict and a money figure (measured on handling minutes, the
-    people's time); the catalog's estimate otherwise (docs/evidence.md)."""
+    """measured where the work items gave a verdict and a money figure; the catalog's estimate otherwise."""
     measured = ((pl.col("verdict") != "insufficient_evidence") & pl.col("measured_net_savings_usd").is_not_null()
                 ).fill_null(False)
     return pl.when(measured).then(pl.lit(MEASURED)).otherwise(pl.lit(CATALOG_ESTIMATE)).alias("roi_basis")
 
 
-def _evidence(evidence: pl.LazyFrame | None) -> pl.LazyFrame:
-    """task_evidence's task-level rows, renamed for task_roi; no rows when there is no evidence."""
-    if evidence is None:
-        return pl.LazyFrame(schema={"task": pl.String, **{v: (pl.String if k == "verdict" else pl.Float64)
-                                                          for k, v in EVIDENCE_COLUMNS.items()}})
-    return evidence.filter(pl.col("team").is_null()).select("task", *[pl.col(k).alias(v)
-                                                                      for k, v in EVIDENCE_COLUMNS.items()])
+def reported_net_savings_usd() -> pl.Expr:
+    """The figure totals add up: measured where roi_basis says so, else the catalog's estimate (allocated)."""
+    return (pl.when(pl.col("roi_basis") == MEASURED).then(pl.col("measured_net_savings_usd"))
+            .otherwise(pl.col("allocated_net_savings_usd")).alias("reported_net_savings_usd"))
+
+
+def _with_evidence(roi: pl.LazyFrame, evidence: pl.LazyFrame | None, items: pl.LazyFrame | None) -> pl.LazyFrame:
+    """The measured columns from one task_evidence row per task; `items` (task, items_ai) counts the AI-assisted
+    items of the scope the costs cover (default: the evidence's own)."""
+    found = (pl.LazyFrame(schema=_NO_EVIDENCE) if evidence is None
+             else evidence.select(*_NO_EVIDENCE))
+    if items is not None:
+        found = found.drop("items_ai").join(items.select("task", "items_ai"), on="task", how="left")
+    return (
+        roi.join(found, on="task", how="left")
+        .with_columns(pl.col("minutes_saved", "minutes_saved_low", "minutes_saved_high")
+                      .name.map(lambda c: "measured_" + c))
+        .with_columns(measured_net_savings("measured_minutes_saved").alias("measured_net_savings_usd"),
+                      measured_net_savings("measured_minutes_saved_low").alias("measured_net_savings_low_usd"),
+                      measured_net_savings("measured_minutes_saved_high").alias("measured_net_savings_high_usd"))
+        .with_columns(roi_basis())
+        .with_columns(reported_net_savings_usd())
+    )
 
 
 def _ratio(numerator: str, denominator: pl.Expr) -> pl.Expr:
     return pl.when(denominator > 0).then(pl.col(numerator) / denominator).otherwise(None)
 
 
-def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame, evidence: pl.LazyFrame | None = None) -> pl.LazyFrame:
+def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame, evidence: pl.LazyFrame | None = None,
+             items: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Per task over the whole period: every catalog task (even with no runs) plus any task seen in the logs.
 
     A task missing from the catalog (including 'unattributed') has no human value: it avoids $0 and its AI
     cost counts fully against it, so savings are never overstated. When task_daily carries no
     `allocated_cost_usd` (no allocation was built), the logs' cost stands in for it, as allocate does for
-    providers without invoices. `evidence` (the task_evidence mart) adds the measured figures and roi_basis.
+    providers without invoices. `evidence` (task_evidence, one row per task: its task rows, or one team's) adds the
+    measured figures and roi_basis; `items` counts the AI-assisted items of task_daily's days when they are fewer
+    than the evidence's (a dashboard period).
     """
     has_allocated = "allocated_cost_usd" in task_daily.collect_schema().names()
     allocated = pl.col("allocated_cost_usd") if has_allocated else pl.col("ai_cost_usd")
@@ -217,8 +237,7 @@ def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame, evidence: pl.LazyFra
             break_even_minutes(),
         )
         .with_columns(loss_rank())
-        .join(_evidence(evidence), on="task", how="left")
-        .with_columns(roi_basis())
+        .pipe(_with_evidence, evidence, items)
         .select(
             "task",
             "description",
@@ -244,8 +263,9 @@ def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame, evidence: pl.LazyFra
             "loses_money",
             "loss_rank",
             "roi_basis",
-            *EVIDENCE_COLUMNS.values(),
+            *MEASURED_COLUMNS,
             "break_even_minutes",
+            "reported_net_savings_usd",
         )
         .sort("net_savings_usd", descending=True, nulls_last=True)
     )

@@ -266,10 +266,22 @@ def test_task_roi_says_what_it_rests_on():
              outcome="success"),
     ])
     evidence = task_evidence(evidence_items(_items(), LINKS_NONE), task_daily(usage), CATALOG, min_items=3)
-    got = {r["task"]: r for r in task_roi(task_daily(usage), CATALOG, evidence).collect().to_dicts()}
+    evidence = evidence.filter(pl.col("grain") == "task")
+    roi = task_roi(task_daily(usage), CATALOG, evidence).collect()
+    assert roi["task"].is_unique().all()
+    got = {r["task"]: r for r in roi.to_dicts()}
     # review has a verdict: measured; few has too few items: the catalog's estimate
     assert (got["review"]["roi_basis"], got["review"]["verdict"]) == ("measured", "saves_time")
     assert got["review"]["measured_minutes_saved"] == 4.5
+    # 4 AI-assisted items x 4.5 min / 60 x $60 = $18, less $0.60 of AI cost and 1 run x 1 review minute ($1)
+    assert got["review"]["measured_net_savings_usd"] == pytest.approx(16.4)
+    assert got["review"]["reported_net_savings_usd"] == pytest.approx(16.4)
+    # the estimate stands where nothing is measured: few's catalog net savings (10 min x $60/h - 0.3 - 1)
+    assert got["few"]["reported_net_savings_usd"] == pytest.approx(got["few"]["allocated_net_savings_usd"])
+    # a period with fewer items (2 AI-assisted): 2 x 4.5 min x $1/min - 0.6 - 1 = $7.40
+    period = task_roi(task_daily(usage), CATALOG, evidence, pl.LazyFrame({"task": ["review"], "items_ai": [2]}))
+    assert period.filter(pl.col("task") == "review").collect()["measured_net_savings_usd"].item() == pytest.approx(
+        7.4)
     assert (got["few"]["roi_basis"], got["few"]["verdict"]) == ("catalog_estimate", "insufficient_evidence")
     # break-even: $0.60 per run / $60 an hour = 0.6 min, plus 1 review minute = 1.6 minutes
     assert got["review"]["break_even_minutes"] == pytest.approx(1.6)
@@ -296,5 +308,6 @@ def test_elapsed_minutes_give_a_verdict_but_no_money():
     assert row["measured_net_savings_usd"] is None and row["measured_net_savings_low_usd"] is None
     usage = usage_events([dict(event_time=datetime(2026, 10, 1, 9), provider="openai", task="review", run_id="r",
                                cost_usd=0.1)])
-    roi = task_roi(task_daily(usage), CATALOG, evidence).filter(pl.col("task") == "review").collect()
+    roi = task_roi(task_daily(usage), CATALOG, evidence.filter(pl.col("grain") == "task")).filter(
+        pl.col("task") == "review").collect()
     assert roi.select("roi_basis", "verdict").row(0) == ("catalog_estimate", "saves_time")

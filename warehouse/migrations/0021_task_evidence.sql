@@ -103,7 +103,8 @@ ALTER TABLE task_roi ADD COLUMN IF NOT EXISTS verdict VARCHAR;                  
 ALTER TABLE task_roi ADD COLUMN IF NOT EXISTS measured_minutes_saved DOUBLE;          -- task_evidence.minutes_saved
 ALTER TABLE task_roi ADD COLUMN IF NOT EXISTS measured_minutes_saved_low DOUBLE;
 ALTER TABLE task_roi ADD COLUMN IF NOT EXISTS measured_minutes_saved_high DOUBLE;
-ALTER TABLE task_roi ADD COLUMN IF NOT EXISTS measured_net_savings_usd DOUBLE;        -- over task_evidence's period
+ALTER TABLE task_roi ADD COLUMN IF NOT EXISTS measured_net_savings_usd DOUBLE;        -- items_ai x minutes saved x rate - cost - review
 ALTER TABLE task_roi ADD COLUMN IF NOT EXISTS measured_net_savings_low_usd DOUBLE;
 ALTER TABLE task_roi ADD COLUMN IF NOT EXISTS measured_net_savings_high_usd DOUBLE;
 ALTER TABLE task_roi ADD COLUMN IF NOT EXISTS break_even_minutes DOUBLE;              -- minutes a run must save to pay for its AI cost and review
+ALTER TABLE task_roi ADD COLUMN IF NOT EXISTS reported_net_savings_usd DOUBLE;        -- measured where roi_basis is, else allocated_net_savings_usd
