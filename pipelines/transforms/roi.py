@@ -119,13 +119,14 @@ def allocated_net_savings_usd() -> pl.Expr:
 
 
 def loses_money() -> pl.Expr:
-    """The task's AI (invoice-true cost plus review) costs more than the people's time it saves; NULL: unknown."""
-    return (pl.col("allocated_net_savings_usd") < 0).alias("loses_money")
+    """The task's AI (invoice-true cost plus review) costs more than the people's time it saves, measured where
+    work records measure it, else as the catalog estimates it; NULL: unknown."""
+    return (pl.col("reported_net_savings_usd") < 0).alias("loses_money")
 
 
 def loss_rank() -> pl.Expr:
     """1 = loses the most dollars; NULL for tasks that do not lose money (or whose cost is unknown)."""
-    rank = pl.col("allocated_net_savings_usd").rank(method="min").cast(pl.Int64)
+    rank = pl.col("reported_net_savings_usd").rank(method="min").cast(pl.Int64)
     return pl.when(pl.col("loses_money")).then(rank).otherwise(None).alias("loss_rank")
 
 
@@ -171,8 +172,9 @@ def _with_evidence(roi: pl.LazyFrame, evidence: pl.LazyFrame | None, items: pl.L
     items of the scope the costs cover (default: the evidence's own)."""
     found = (pl.LazyFrame(schema=_NO_EVIDENCE) if evidence is None
              else evidence.select(*_NO_EVIDENCE))
-    if items is not None:
-        found = found.drop("items_ai").join(items.select("task", "items_ai"), on="task", how="left")
+    if items is not None:  # none in the scope: the AI cost bought no AI-assisted item there
+        found = (found.drop("items_ai").join(items.select("task", "items_ai"), on="task", how="left")
+                 .with_columns(pl.col("items_ai").fill_null(0)))
     return (
         roi.join(found, on="task", how="left")
         .with_columns(pl.col("minutes_saved", "minutes_saved_low", "minutes_saved_high")
@@ -233,11 +235,11 @@ def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame, evidence: pl.LazyFra
             _ratio("allocated_cost_usd", pl.col("successes")).alias("allocated_cost_per_success_usd"),
             _ratio("allocated_net_savings_usd", pl.col("allocated_cost_usd") + pl.col("review_cost_usd"))
             .alias("allocated_roi"),
-            loses_money(),
             break_even_minutes(),
         )
-        .with_columns(loss_rank())
         .pipe(_with_evidence, evidence, items)
+        .with_columns(loses_money())
+        .with_columns(loss_rank())
         .select(
             "task",
             "description",
