@@ -8,23 +8,14 @@ some AI-assisted items are marked in their records instead of named by a run.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from pipelines.config import load_config
-from pipelines.demo import generate_demo
-from pipelines.plan import run_in_process
 from warehouse.db import connect_reader
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    config = load_config(generate_demo(tmp_path_factory.mktemp("demo"), days=90, events_target=20_000,
-                                       end_date=date(2026, 11, 15)))
-    results = run_in_process(config)
-    assert not [r for r in results if r.status == "quarantined"]
-    con = connect_reader(config.warehouse_path)
+def demo(evidence_demo):
+    con = connect_reader(evidence_demo.warehouse_path)
     yield con
     con.close()
 
