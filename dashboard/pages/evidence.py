@@ -122,18 +122,17 @@ QUALITY = (("reopened, % of items", "reopen_rate", 100.0), ("escalated, % of ite
 
 
 def _quality_rows(snap, filters: data.Filters) -> pl.DataFrame:
-    """The selected task's quality figures, one row each in the unit the measure names: baseline, AI-assisted,
-    change (AI minus baseline) and its interval."""
+    """Quality per task of the view (the selected one only, with `?task=`), one row per measure its records
+    hold, in the unit the measure names: baseline, AI-assisted, change (AI minus baseline) and its interval."""
     found = data.evidence(snap, filters.team, filters.task)
     parts = ("baseline", "ai", "change", "change_low", "change_high")
-    rows = []
-    for measure, prefix, scale in QUALITY:
-        if found.height == 0:
-            break
-        values = [found[f"{prefix}_{p}"][0] for p in parts]
-        if values[0] is not None or values[1] is not None:
-            rows.append({"measure": measure, **{p: None if v is None else v * scale for p, v in zip(parts, values)}})
-    return pl.DataFrame(rows, schema={"measure": pl.String, **{p: pl.Float64 for p in parts}})
+    measures = [
+        found.select(pl.lit(measure).alias("measure"), "task",
+                     *[(pl.col(f"{prefix}_{p}") * scale).alias(p) for p in parts])
+        .filter(pl.col("baseline").is_not_null() | pl.col("ai").is_not_null())
+        for measure, prefix, scale in QUALITY
+    ]
+    return pl.concat(measures).sort("task", maintain_order=True)
 
 
 def _two(value) -> str:
