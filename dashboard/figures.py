@@ -122,9 +122,14 @@ def spend_by_provider(daily: pl.DataFrame, currency: str | None) -> go.Figure:
 
 
 def net_savings_bars(tasks: pl.DataFrame, column: str = "allocated_net_savings_usd") -> go.Figure:
-    """Net savings per task (USD), gains green and losses red, from `data.task_table`."""
+    """Net savings per task (USD), gains green and losses red, from `data.task_table`; with `roi_basis`, the
+    catalog's estimates hatched and measured figures solid (docs/evidence.md)."""
     title = "Net savings by task on allocated cost (invoice-true), USD: people's time avoided − AI cost − review"
-    known = tasks.filter(pl.col(column).is_not_null()).sort(column).select("task", pl.col(column).alias("net_savings_usd"))
+    basis = pl.col("roi_basis") if "roi_basis" in tasks.columns else pl.lit("catalog_estimate")
+    if "roi_basis" in tasks.columns:
+        title += " (solid: measured from work records; hatched: the catalog's estimate)"
+    known = (tasks.filter(pl.col(column).is_not_null()).sort(column)
+             .select("task", pl.col(column).alias("net_savings_usd"), basis.alias("roi_basis")))
     if known.height == 0:
         return empty(title, "No priced task runs in this period")
     colors = known.select(
@@ -135,8 +140,11 @@ def net_savings_bars(tasks: pl.DataFrame, column: str = "allocated_net_savings_u
             x=known["net_savings_usd"].to_list(),
             y=known["task"].to_list(),
             orientation="h",
-            marker={"color": colors.to_list()},
-            hovertemplate="%{y}: $%{x:,.2f}<extra></extra>",
+            marker={"color": colors.to_list(),
+                    "pattern": {"shape": ["" if b == "measured" else "/" for b in known["roi_basis"].to_list()],
+                                "fillmode": "overlay", "fgopacity": 0.35}},
+            customdata=["measured" if b == "measured" else "catalog estimate" for b in known["roi_basis"].to_list()],
+            hovertemplate="%{y}: $%{x:,.2f} (%{customdata})<extra></extra>",
         )
     )
     fig = _base(fig, title, height=max(220, 90 + 44 * known.height))

@@ -26,6 +26,11 @@ COVERAGE_VALUE = "overview-coverage"
 SPEND_CHART = "overview-spend-chart"
 FORECAST_VALUE = "overview-forecast"
 NET_SAVINGS_VALUE = "overview-net-savings"
+MEASURED_SAVINGS_VALUE = "overview-net-savings-measured"    # the measured part (docs/evidence.md)
+ESTIMATED_SAVINGS_VALUE = "overview-net-savings-estimated"  # the catalog-estimated part
+
+# evidence (measured time saved)
+EVIDENCE = "evidence"
 
 # tasks
 TASKS = "tasks"

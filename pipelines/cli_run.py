@@ -152,7 +152,11 @@ def _print_summary(config: AispendConfig, since: datetime) -> None:
         f"usage_events: {s['requests']:,} requests, priced ${s['usage_cost_usd']:,.2f}, "
         f"price coverage {coverage:.1%} ({s['unpriced_requests']:,} unpriced, not counted as $0)"
     )
-    say(f"task_roi: {s['tasks']} catalog tasks, net savings ${s['net_savings_usd']:,.2f}")
+    say(f"task_roi: {s['tasks']} catalog tasks, net savings ${s['net_savings_usd']:,.2f} (the catalog's estimate, "
+        "priced logs)")
+    if s["measured_tasks"]:
+        say(f"  on allocated cost, measured where work records measure a task: ${s['reported_net_savings_usd']:,.2f},"
+            f" of it ${s['measured_net_savings_usd']:,.2f} measured on {s['measured_tasks']} task(s)")
     say(f"snapshots for the dashboard: {config.snapshot_path}")
     if quarantined.height:
         say("quarantined in this run (nothing of them was loaded; see ingest_log):")

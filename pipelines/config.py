@@ -121,6 +121,21 @@ class PublishConfig(_Strict):
     region: str | None = None
 
 
+class EvidenceConfig(_Strict):
+    """How task_evidence weighs AI-assisted work against baseline work (docs/evidence.md)."""
+
+    min_items: int = Field(default=20, ge=2, description="items per side before 'no measurable difference' is said")
+    confidence: float = Field(default=0.95, gt=0.5, lt=1, description="the intervals' confidence level")
+    since: date | None = Field(default=None, description="first day of the evidence period (default: all items)")
+    until: date | None = Field(default=None, description="last day of the evidence period, inclusive")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "EvidenceConfig":
+        if self.since and self.until and self.until < self.since:
+            raise ValueError("evidence.until is before evidence.since")
+        return self
+
+
 class AispendConfig(_Strict):
     warehouse: str = "aispend-data/aispend.duckdb"
     start_date: date = Field(default=date(2024, 1, 1), description="first day of the daily and monthly partitions")
@@ -133,6 +148,7 @@ class AispendConfig(_Strict):
     budgets: list[BudgetConfig] = Field(default_factory=list)
     alerts: list[AlertConfig] = Field(default_factory=list)
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     base_dir: str = Field(default=".", description="set by load_config: the config file's folder")
 
     @model_validator(mode="after")

@@ -64,8 +64,9 @@ GRAPH: tuple[Step, ...] = (
          "their priced usage per provider, model and day.", None, _sum("billed_cost_usd")),
     Step("task_daily", "mart", ("usage_events", "allocated_cost"), "Runs, outcomes, priced and allocated cost per "
          "day, task, team.", DAY, _sum("runs"), around=("usage_events",)),
-    Step("task_roi", "mart", ("task_daily", "tasks"), "Per task: runs, successes, AI cost, human cost avoided, "
-         "review cost, net savings, ROI.", None, _sum("net_savings_usd")),
+    Step("task_roi", "mart", ("task_daily", "tasks", "task_evidence"), "Per task: runs, successes, AI cost, human "
+         "cost avoided, review cost, net savings, ROI; measured or estimated (roi_basis), break-even minutes.", None,
+         _sum("net_savings_usd")),
     Step("reconciliation", "mart", ("cost_lines", "usage_events"), "Logs against invoices per provider, model and "
          "month or day, the gap in named parts.", None, _sum("difference_usd")),
     Step("model_whatif", "mart", ("usage_events", "tasks", "prices"), "Each task's real token mix repriced on "
@@ -78,6 +79,19 @@ GRAPH: tuple[Step, ...] = (
          "thresholds.", None, lambda frame: {"over_or_warning": int(frame.filter(pl.col("status") != "ok").height)}),
     Step("spend_forecast", "mart", ("allocated_cost",), "Month-end forecast with a range, per total, provider and "
          "team."),
+    # Measured time saved (docs/evidence.md)
+    Step("work_items", "load", ("tasks",), "Work records (tickets, pull requests, issues) from the work-record "
+         "sources, each naming a catalog task. Unpartitioned: every run reads new or changed files."),
+    Step("work_item_links", "mart", ("usage_events",), "Requests naming a work item, per day, work item and task.",
+         DAY, _count("requests", "requests")),
+    Step("evidence_items", "mart", ("work_items", "work_item_links"), "One row per work item: its minutes, week, "
+         "and whether AI assisted it (its record, else a request naming it)."),
+    Step("task_evidence", "mart", ("evidence_items", "task_daily", "tasks"), "Per task (and team): AI-assisted "
+         "against baseline minutes with a 95% interval, quality changes, a verdict, measured net savings.", None,
+         lambda frame: {"measured_tasks": int(frame.filter(pl.col("team").is_null()
+                                                           & (pl.col("verdict") != "insufficient_evidence")).height)}),
+    Step("task_evidence_weekly", "mart", ("evidence_items",), "Per week and task: items each side, AI share, "
+         "median minutes (the Evidence page's charts)."),
     Step("alerts_sent", "alerts", ("budget_status", "anomalies"), "Budget and anomaly alerts posted to the "
          "configured webhooks; never the same alert twice."),
 )

@@ -28,6 +28,8 @@ from pipelines.sources.units import Window
 from pipelines.transforms.allocate import allocated_cost_from, weights_from_daily
 from pipelines.transforms.anomalies import anomalies, spend_by_day_from_daily
 from pipelines.transforms.budgets import budget_status
+from pipelines.transforms.evidence import evidence_items, evidence_weekly, work_item_links
+from pipelines.transforms.evidence_stats import task_evidence
 from pipelines.transforms.forecast import forecast_month_end
 from pipelines.transforms.reconcile import combine_log_sides, daily_months, log_side, reconcile, scoped_lines
 from pipelines.transforms.roi import task_daily, task_roi
@@ -111,6 +113,7 @@ EVENT_COLUMNS = {
     "model_whatif": [*_RUNS, "provider", "model", *_TOKENS, "is_batch", "service_tier"],
     "waste": [*_RUNS, "provider", "model", *_TOKENS, "is_batch", "service_tier"],
 }
+EVENT_COLUMNS["work_item_links"] = ["event_time", "work_item_id", "task", "request_count", "cost_usd"]
 
 
 def _reconciliation_lines(r: Reads) -> tuple[pl.LazyFrame, pl.LazyFrame]:
@@ -178,6 +181,18 @@ def _spend_forecast(r: Reads) -> pl.LazyFrame | pl.DataFrame:
     return empty("spend_forecast") if as_of is None else forecast_month_end(daily, as_of)
 
 
+# Measured time saved (docs/evidence.md): work items, the requests that name them, the comparison per task.
+def _evidence_items(r: Reads) -> pl.LazyFrame:
+    period = r.config.evidence
+    return evidence_items(r.table("work_items"), r.table("work_item_links"), period.since, period.until)
+
+
+def _task_evidence(r: Reads) -> pl.LazyFrame:
+    settings = r.config.evidence
+    return task_evidence(r.table("evidence_items"), r.table("task_daily"), r.table("tasks"),
+                         min_items=settings.min_items, confidence=settings.confidence)
+
+
 MARTS: dict[str, Whole | Chunked] = {
     "spend_daily": Chunked(lambda r, days: spend_daily(r.rows(*BILL, days)), over=BILL),
     "usage_daily": Chunked(lambda r, days: usage_daily(r.events("usage_daily", days))),
@@ -185,13 +200,20 @@ MARTS: dict[str, Whole | Chunked] = {
     "task_daily": Chunked(lambda r, days: task_daily(r.events("task_daily", margin(days)),
                                                      r.rows("allocated_cost", "day", days)),
                           spans=(USAGE, ("allocated_cost", "day")), clip=True),
-    "task_roi": Whole(lambda r: task_roi(r.table("task_daily"), r.table("tasks"))),
+    "task_roi": Whole(lambda r: task_roi(r.table("task_daily"), r.table("tasks"),
+                                         r.table("task_evidence").filter(pl.col("grain") == "task"))),
     "reconciliation": Chunked(_reconciliation_chunk, _reconciliation),
     "model_whatif": Chunked(_whatif_chunk, _whatif),
     "waste": Chunked(_waste_chunk, spans=(USAGE, BILL), clip=True),
     "anomalies": Whole(lambda r: anomalies(spend_by_day_from_daily(r.table("usage_daily")))),
     "budget_status": Whole(_budget_status),
     "spend_forecast": Whole(_spend_forecast),
+}
+MARTS |= {
+    "work_item_links": Chunked(lambda r, days: work_item_links(r.events("work_item_links", days))),
+    "evidence_items": Whole(_evidence_items),
+    "task_evidence": Whole(_task_evidence),
+    "task_evidence_weekly": Whole(lambda r: evidence_weekly(r.table("evidence_items"))),
 }
 
 

@@ -14,10 +14,13 @@ COST_LINES: dict[str, pl.DataType] = table_schema("cost_lines")
 USAGE_EVENTS: dict[str, pl.DataType] = table_schema("usage_events")
 TASKS: dict[str, pl.DataType] = table_schema("tasks")
 PRICES: dict[str, pl.DataType] = table_schema("prices")
+WORK_ITEMS: dict[str, pl.DataType] = table_schema("work_items")
 
 # The tables sources feed, each with the column that dates a row: a load records the days it changed by it, and
 # the marts over those days are rebuilt (pipelines/ingest.py).
 TIME_COLUMNS: dict[str, str] = {"cost_lines": "ChargePeriodStart", "usage_events": "event_time"}
+# Work records count on the day they closed (docs/evidence.md).
+TIME_COLUMNS["work_items"] = "closed_at"
 
 UNATTRIBUTED = "unattributed"
 

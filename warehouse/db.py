@@ -45,6 +45,8 @@ SNAPSHOT_TABLES = (
     "budget_status",
     "spend_forecast",
 )
+# Measured time saved (docs/evidence.md): the Evidence page's tables.
+SNAPSHOT_TABLES += ("work_item_links", "evidence_items", "task_evidence", "task_evidence_weekly")
 
 
 def sql(name: str, **identifiers: str | Sequence[str]) -> str:

@@ -3,12 +3,13 @@
 - snapshots.py: how a snapshot is read safely while the pipeline republishes it (pinned files, the result cache,
   per-thread DuckDB connections, empty results typed from the migrations).
 - period.py: what a view covers (Period, Filters) and the days with data.
-- spend.py, tasks.py, models.py, reconciliation.py, waste.py, health.py: the queries by page, each a thin call
+- spend.py, tasks.py, evidence.py, models.py, reconciliation.py, waste.py, health.py: the queries by page, each a thin call
   that runs one SQL file under dashboard/sql/ (`?` parameters only) through snapshots.read.
 
 docs/dashboard.md says where each page's figures come from.
 """
 
+from dashboard.data.evidence import evidence, evidence_spread, evidence_weekly
 from dashboard.data.health import coverage, quarantined, sources
 from dashboard.data.models import model_usage, whatif
 from dashboard.data.period import DEFAULT_PERIOD_DAYS, Filters, Period, day_range, default_period
@@ -25,4 +26,5 @@ __all__ = [
     "providers", "quarantined", "reconciliation", "snapshot_files", "sources", "task_names", "task_table",
     "task_trend", "teams", "unattributed", "unpriced", "usage_summary", "waste_daily", "waste_detail",
     "waste_summary", "whatif",
+    "evidence", "evidence_spread", "evidence_weekly",
 ]

@@ -2,7 +2,9 @@
 
 The task table is the task_roi mart computed for the period and team asked for: the same transform
 (`pipelines.transforms.roi.task_roi`) over the period's task_daily totals, so the page and the mart can never
-disagree and the table has exactly the mart's columns (warehouse/README.md, task_roi).
+disagree and the table has exactly the mart's columns (warehouse/README.md, task_roi). Where work records
+measured a task (task_evidence), its measured net savings are the period's AI-assisted items times the measured
+minutes saved, less the period's AI cost and review (docs/evidence.md).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from dashboard.data.period import Filters, Period
+from dashboard.data.evidence import evidence, items_ai
 from dashboard.data.snapshots import cached, read, snapshot_stamp
 from pipelines.transforms.roi import task_roi
 
@@ -20,16 +23,19 @@ def task_table(snapshot_dir: str | Path, period: Period, team: str | None = None
     """Per task active in the period: outcomes, AI cost (priced from logs, and allocated from invoices), people's
     time avoided and spent, net savings and ROI on each cost.
 
-    Sorted by allocated net savings, best first (the allocated cost is the invoice-true one; the logs' cost
-    stands in where no invoice is loaded). A catalog task that neither ran nor was billed is left out.
+    Sorted by reported net savings (measured where work records measure the task, else the catalog's estimate),
+    best first, on allocated cost (the invoice-true one; the logs' cost stands in where no invoice is loaded). A
+    catalog task that neither ran nor was billed is left out.
     """
     totals = read(snapshot_dir, "task_totals", "task_daily", [period.start, period.end, team, team])
     catalog = read(snapshot_dir, "task_catalog", "tasks")
-    key = ("task_table", str(snapshot_dir), snapshot_stamp(snapshot_dir, ("task_daily", "tasks")), period, team)
+    measured, items = evidence(snapshot_dir, team), items_ai(snapshot_dir, period, team)
+    tables = ("task_daily", "tasks", "task_evidence", "evidence_items")
+    key = ("task_table", str(snapshot_dir), snapshot_stamp(snapshot_dir, tables), period, team)
     return cached(key, lambda: (
-        task_roi(totals.lazy(), catalog.lazy())
+        task_roi(totals.lazy(), catalog.lazy(), measured.lazy(), items.lazy())
         .filter((pl.col("runs") > 0) | (pl.col("allocated_cost_usd").fill_null(0) != 0))
-        .sort("allocated_net_savings_usd", "task", descending=[True, False], nulls_last=True)
+        .sort("reported_net_savings_usd", "task", descending=[True, False], nulls_last=True)
         .collect()
     ))
 

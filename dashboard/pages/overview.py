@@ -135,9 +135,21 @@ def _savings_card(snap, filters: data.Filters) -> html.Div:
     tasks = data.task_table(snap, filters.period, filters.team)
     if tasks.height == 0:
         return card("Net savings from AI", "—", "no task runs in this period", value_id=ids.NET_SAVINGS_VALUE)
-    net = tasks["allocated_net_savings_usd"].sum()
-    unknown = tasks["allocated_net_savings_usd"].null_count()
-    detail = ["USD: people's time avoided − allocated AI cost − review time"]
+    net = tasks["reported_net_savings_usd"].sum()
+    unknown = tasks["reported_net_savings_usd"].null_count()
+    measured = tasks.filter(pl.col("roi_basis") == "measured")
+    estimated = tasks.filter((pl.col("roi_basis") != "measured") & pl.col("reported_net_savings_usd").is_not_null())
+    detail = [
+        "USD: people's time avoided − allocated AI cost − review time",
+        html.Span([html.Strong(figures.money(measured["reported_net_savings_usd"].sum())),
+                   f" measured from work records ({measured.height} task(s), range "
+                   f"{figures.money(measured['measured_net_savings_low_usd'].sum(), decimals=0)} to "
+                   f"{figures.money(measured['measured_net_savings_high_usd'].sum(), decimals=0)})"],
+                  id=ids.MEASURED_SAVINGS_VALUE),
+        html.Span([html.Strong(figures.money(estimated["reported_net_savings_usd"].sum())),
+                   f" estimated from the catalog's minutes ({estimated.height} task(s))"],
+                  id=ids.ESTIMATED_SAVINGS_VALUE),
+    ]
     if unknown:
         detail.append(f"{unknown} task(s) with unknown cost left out")
     return card("Net savings from AI", figures.money(net), detail, value_id=ids.NET_SAVINGS_VALUE,

@@ -33,8 +33,8 @@ TASKS_TABLE = tables.register(Table(
         Column("ai_cost_usd", "AI cost (logs, priced)", figures.money),
         Column("human_cost_avoided_usd", "Human cost avoided", figures.money),
         Column("review_cost_usd", "Review cost", figures.money),
-        Column("allocated_net_savings_usd", "Net savings", figures.money),
-        Column("allocated_roi", "ROI", lambda v: figures.percent(v, 0)),
+        Column("reported_net_savings_usd", "Net savings", figures.money),
+        Column("allocated_roi", "ROI (estimate)", lambda v: figures.percent(v, 0)),
     ),
     row_class=lambda r: "loss" if r["loses_money"] else None,
 ))
@@ -45,11 +45,28 @@ def _task_link(row: dict, filters: data.Filters) -> html.Td:
     name = [dcc.Link(row["task"], href=href, className="task-name")]
     if row["description"]:
         name.append(html.Div(row["description"], className="task-desc"))
+    measured = row["roi_basis"] == "measured"
+    name.append(html.Span("measured" if measured else "estimate", className=f"badge basis {row['roi_basis']}",
+                          title="net savings from work records (docs/evidence.md)" if measured
+                          else "net savings from the catalog's human minutes: an estimate"))
     if row["loses_money"]:
         name.append(html.Span("loses money", className="badge loss"))
+    name.append(html.Div(_minutes_note(row), className="task-desc minutes-note"))
     if row["allocated_cost_usd"] is None:
         name.append(html.Span("cost unknown: nothing priced or billed", className="badge unknown"))
     return html.Td(name)
+
+
+def _minutes_note(row: dict) -> str:
+    """What a run saves, measured or as the catalog says, beside what it must save to pay for itself."""
+    if row["roi_basis"] == "measured":
+        saved = f"measured {row['measured_minutes_saved']:,.1f} min saved per item"
+    elif row["human_minutes"] is not None:
+        saved = f"catalog: {row['human_minutes']:,.1f} min per run"
+    else:
+        saved = "not in the catalog"
+    even = row["break_even_minutes"]
+    return saved + ("" if even is None else f"; break-even {even:,.1f} min per run")
 
 
 def task_table(frame, filters: data.Filters) -> html.Div:
@@ -59,17 +76,23 @@ def task_table(frame, filters: data.Filters) -> html.Div:
         "AI cost (allocated) is the invoice's AI cost shared to tasks by usage (the logs' priced cost where no "
         "invoice is loaded); unpriced requests are left out, not counted as $0. Human cost avoided = successes × "
         "human minutes × hourly rate; review cost = runs × review minutes × hourly rate; net savings = avoided − "
-        "allocated cost − review; ROI = net savings ÷ (allocated cost + review). Click a task to drill in.",
+        "allocated cost − review; ROI = net savings ÷ (allocated cost + review). Net savings is measured where work "
+        "records measure the task (the period's AI-assisted items × measured minutes saved × hourly rate − allocated "
+        "cost − review; see the Evidence page), else the catalog's estimate (marked). Break-even = the minutes a run "
+        "must save to pay for its AI cost and review. Click a task to drill in.",
         first_cell=lambda row: _task_link(row, filters),
     )
 
 
 def _summary(tasks) -> html.Div:
-    net = tasks["allocated_net_savings_usd"].sum()
+    net = tasks["reported_net_savings_usd"].sum()
+    measured = tasks.filter(tasks["roi_basis"] == "measured")
     losing = tasks.filter(tasks["loses_money"].fill_null(False)).height
     unpriced = tasks["unpriced_requests"].sum()
     return cards([
-        card("Net savings, all tasks", figures.money(net), "USD on allocated cost, tasks with a known cost",
+        card("Net savings, all tasks", figures.money(net),
+             f"USD on allocated cost, tasks with a known cost; {figures.money(measured['reported_net_savings_usd'].sum())}"
+             f" of it measured ({measured.height} task(s)), the rest the catalog's estimate",
              value_id=ids.scoped(ids.TASKS, "net"), tone="headline"),
         card("Tasks losing money", str(losing), "AI cost plus review time exceed the people's time saved",
              tone="warn" if losing else ""),
@@ -106,7 +129,7 @@ def _body(view: View) -> list:
         return [html.Div("No task runs in this period.", className="empty")]
     body = [
         _summary(tasks),
-        graph_panel(ids.TASK_CHART, figures.net_savings_bars(tasks)),
+        graph_panel(ids.TASK_CHART, figures.net_savings_bars(tasks, "reported_net_savings_usd")),
     ]
     if filters.task:
         body += _drill(snap, filters)

@@ -27,6 +27,7 @@ from pipelines.demo.catalog import (
 )
 from pipelines.demo.rates import list_rates, negotiated_from
 from pipelines.demo.spans import generate_spans, otlp_lines
+from pipelines.demo.work import CONFIG_SOURCES, draw_items, link_runs, write_work
 from pipelines.models import normalize_model, normalize_provider
 
 LOG_DIR = Path("logs/otel")
@@ -43,6 +44,7 @@ class DemoFrames:
     config_text: str
     start: date
     end: date
+    work: pl.DataFrame | None = None  # the work items (pipelines/demo/work.py: ITEM_SCHEMA)
 
 
 def _normalized_ids(pairs: list[tuple[str, str]]) -> list[str]:
@@ -113,7 +115,7 @@ sources:
   - name: app_logs
     kind: otel_genai
     path: "logs/otel/*.jsonl.gz"
-
+{CONFIG_SOURCES}
 prices:
   overrides:
     # Our negotiated Anthropic rate for Claude Sonnet 4: {NEGOTIATED_DISCOUNT:.0%} off list from {discount_from}.
@@ -167,6 +169,8 @@ def demo_frames(
     writes = set(first.filter((pl.col("token_type") == "cache_write") & pl.col("list_usd_per_mtok").is_not_null())
                  ["model_key"])
     spans = generate_spans(seed, start, days, events_target, (reads, writes), progress)
+    work = draw_items(seed, start, days, spans)
+    spans = link_runs(work, spans)
     if progress:
         progress("pricing the invoices")
     discount_from = negotiated_from(start, days)
@@ -181,7 +185,7 @@ def demo_frames(
     month_end = billing.other_lines_frame(billing.month_end_lines(lines, start, end_date))
     cost_lines = billing.finish(pl.concat([lines, month_end], how="diagonal"), end_date)
     return DemoFrames(spans, cost_lines, task_catalog(), config_text(cost_lines, rates, discount_from, end_date),
-                      start, end_date)
+                      start, end_date, work)
 
 
 def _clear(folder: Path, pattern: str) -> None:
@@ -231,8 +235,9 @@ def generate_demo(
     frames = demo_frames(seed=seed, end_date=end_date, days=days, events_target=events_target, progress=progress)
     write_logs(frames.spans, out_dir, progress)
     write_billing(frames.cost_lines, out_dir)
+    write_work(frames.work, out_dir)
     if progress:
-        progress("wrote invoices, task catalog and config")
+        progress("wrote invoices, work records, task catalog and config")
     (out_dir / "tasks.yaml").write_text(
         "# What each task is worth when a person does it; aispend compares it with what the AI run cost.\n"
         + yaml.safe_dump({"tasks": frames.tasks}, sort_keys=False, allow_unicode=True, width=120)

@@ -219,6 +219,7 @@ def span_attributes() -> pl.Expr:
         _kv_str("aispend.outcome", pl.col("outcome")),
         _kv_bool("aispend.batch", pl.col("is_batch")),
         _kv_str("user.id", pl.col("user_id")),
+        _kv_str("aispend.work_item", pl.col("work_item")),  # pipelines/demo/work.py links runs to work items
     ]
     return pl.concat_list(parts).list.drop_nulls().list.join(",")
 

@@ -19,7 +19,8 @@ latency are logged.
 
 Options (`source.options`): the keys of `requestMetadata` (the caller's own tags) that name the task
 (`task_key`, default "task"), team (`team_key`, "team"), run id (`run_id_key`, "run_id"), outcome
-(`outcome_key`, "outcome": success / failure) and project (`project_key`, "project"); `pattern` (e.g.
+(`outcome_key`, "outcome": success / failure), project (`project_key`, "project") and the work item the
+request served (`work_item_key`, "work_item"; docs/evidence.md); `pattern` (e.g.
 "*.json.gz") is used by ingest to pick files under an s3:// prefix.
 """
 
@@ -52,6 +53,7 @@ class BedrockOptions(FileOptions):
     run_id_key: str = Field(default="run_id", pattern=_KEY)
     outcome_key: str = Field(default="outcome", pattern=_KEY)
     project_key: str = Field(default="project", pattern=_KEY)
+    work_item_key: str = Field(default="work_item", pattern=_KEY)
 # Token fields as (struct, field): counts are decoded as text and checked, so "12", 12 and 12.0 all work.
 TOKEN_FIELDS = {
     "input_tokens": ("input", "inputTokenCount"),
@@ -296,6 +298,7 @@ def _event_columns(options: dict[str, str]) -> list[pl.Expr]:
         _tag(options["team_key"]).alias("team"),
         blank_to_null(pl.col("identity").struct.field("arn")).alias("user_id"),
         _tag(options["project_key"]).alias("project"),
+        _tag(options["work_item_key"]).alias("work_item_id"),
         blank_to_null(pl.col("requestId")).alias("request_id"),
         pl.lit(1, pl.Int64).alias("request_count"),
         *tokens,

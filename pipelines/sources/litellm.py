@@ -18,7 +18,8 @@ with zero tokens.
 `metadata` and `request_tags` are JSON, sometimes double-encoded (a JSON string holding JSON): both forms work.
 The task comes from a request tag `task:<name>` (option `task_tag_prefix`), else from the `task_key` of
 `metadata.spend_logs_metadata` or `metadata.requester_metadata`; `run_id_key`, `outcome_key`, `team_key` and
-`project_key` are read there too. Team falls back to LiteLLM's team alias, then `team_id`. Rows are numbered
+`project_key` are read there too. The work item a request served (docs/evidence.md) comes from a tag
+`work_item:<id>` (option `work_item_tag_prefix`), else the metadata key `work_item_key`. Team falls back to LiteLLM's team alias, then `team_id`. Rows are numbered
 from 1, header excluded.
 """
 
@@ -54,6 +55,8 @@ class LitellmOptions(FileOptions):
     outcome_key: str = Field(default="outcome", pattern=_KEY)
     team_key: str = Field(default="team", pattern=_KEY)
     project_key: str = Field(default="project", pattern=_KEY)
+    work_item_tag_prefix: str = Field(default="work_item:", min_length=1)
+    work_item_key: str = Field(default="work_item", pattern=_KEY)
     prompt_tokens_include_cache_write: StrictBool = True
 STATUS = {"success": "ok", "ok": "ok", "failure": "error", "error": "error", "failed": "error"}
 UNKNOWN_PROVIDER = "unknown"
@@ -198,7 +201,8 @@ def _decode_metadata(meta: pl.Series, options: dict) -> pl.DataFrame:
         "cache_read_input_tokens", "cache_creation_input_tokens", "prompt_tokens_details", "completion_tokens_details"])
     prompt_details = _json_objects(usage["prompt_tokens_details"], ["cached_tokens", "cache_creation_tokens"])
     completion_details = _json_objects(usage["completion_tokens_details"], ["reasoning_tokens"])
-    keys = list(dict.fromkeys(options[k] for k in ("task_key", "run_id_key", "outcome_key", "team_key", "project_key")))
+    keys = list(dict.fromkeys(options[k] for k in ("task_key", "run_id_key", "outcome_key", "team_key", "project_key",
+                                                   "work_item_key")))
     caller = [
         _json_objects(_unwrap_series(top[m]), keys).rename({k: f"caller_{n}_{k}" for k in keys})
         for n, m in enumerate(CALLER_METADATA)
@@ -327,6 +331,8 @@ def _event_columns(options: dict) -> list[pl.Expr]:
                     blank_to_null(pl.col("team_id"))).alias("team"),
         pl.coalesce(blank_to_null(pl.col("user")), blank_to_null(pl.col("end_user"))).alias("user_id"),
         _caller_value(options["project_key"]).alias("project"),
+        pl.coalesce(_tag_value(options["work_item_tag_prefix"]), _caller_value(options["work_item_key"]))
+        .alias("work_item_id"),
         blank_to_null(pl.col("request_id")).alias("request_id"),
         pl.lit(1, pl.Int64).alias("request_count"),
         _tokens(uncached).alias("input_tokens"),

@@ -10,7 +10,8 @@ uncached input only, so cache reads and writes are subtracted here, once, before
 
 Options (`source.options`): `task_attribute` (default aispend.task), `team_attribute` (aispend.team),
 `outcome_attribute` (aispend.outcome), `project_attribute` (aispend.project), `run_id_attribute`
-(aispend.run_id), `batch_attribute` (aispend.batch).
+(aispend.run_id), `batch_attribute` (aispend.batch), `work_item_attribute` (aispend.work_item: the work item a
+request served, docs/evidence.md).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pipelines.errors import SourceError
 from pipelines.models import normalize_model, normalize_provider
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec
-from pipelines.sources.common import parse_utc, read_bytes
+from pipelines.sources.common import blank_to_null, parse_utc, read_bytes
 
 PROVIDER = ["gen_ai.provider.name", "gen_ai.system"]
 MODEL = ["gen_ai.response.model", "gen_ai.request.model"]
@@ -49,6 +50,7 @@ class OtelOptions(FileOptions):
     project_attribute: str = Field(default="aispend.project", pattern=_ATTRIBUTE)
     run_id_attribute: str = Field(default="aispend.run_id", pattern=_ATTRIBUTE)
     batch_attribute: str = Field(default="aispend.batch", pattern=_ATTRIBUTE)
+    work_item_attribute: str = Field(default="aispend.work_item", pattern=_ATTRIBUTE)
 
 
 # OTel provider names (current and older gen_ai.system values) to genai-prices provider ids.
@@ -337,6 +339,7 @@ def _event_columns(options: dict) -> list[pl.Expr]:
         pl.col(options["team_attribute"]).alias("team"),
         pl.coalesce([pl.col(k) for k in USER]).alias("user_id"),
         pl.col(options["project_attribute"]).alias("project"),
+        blank_to_null(pl.col(options["work_item_attribute"])).alias("work_item_id"),
         pl.col(REQUEST_ID).alias("request_id"),
         pl.lit(1, pl.Int64).alias("request_count"),
         pl.max_horizontal(total_input - cache_read - cache_write, pl.lit(0, pl.Int64)).alias("input_tokens"),

@@ -14,6 +14,7 @@ Optional (blank means the default):
 - `cache_read_tokens`, `cache_write_tokens`, `reasoning_tokens`: counts, default 0.
 - `request_count`: requests the row stands for, default 1 (at least 1).
 - `task` (default `unattributed`), `team`, `run_id`, `user_id`, `project`, `request_id`, `service_tier`: text.
+- `work_item_id`: the work item the request served (a ticket, PR or issue id; docs/evidence.md).
 - `is_batch`: true/false, yes/no or 1/0; default false.
 - `status`: `ok` or `error` (also `success`/`failure`); default `ok`.
 - `outcome`: `success`, `failure` or blank.
@@ -38,7 +39,7 @@ from pipelines.sources.common import blank_to_null, check, parse_utc, read_bytes
 
 REQUIRED = ["timestamp", "provider", "model", "input_tokens", "output_tokens"]
 COUNTS = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "request_count"]
-TEXTS = ["task", "team", "run_id", "user_id", "project", "request_id", "service_tier"]
+TEXTS = ["task", "team", "run_id", "user_id", "project", "request_id", "service_tier", "work_item_id"]
 OPTIONAL = [c for c in COUNTS if c not in REQUIRED] + TEXTS + ["is_batch", "status", "outcome", "latency_ms"]
 STATUS = {"ok": "ok", "success": "ok", "error": "error", "failure": "error"}
 OUTCOMES = ["success", "failure"]

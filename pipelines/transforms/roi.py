@@ -7,6 +7,11 @@ nor a failure. `ai_cost_usd` is the priced request cost from the logs; unpriced 
 `allocated_cost_usd` is the invoice's AI cost shared to the task (transforms/allocate.py): invoice-true where
 invoices exist, the logs' cost where they don't. task_roi computes cost per success, net savings and ROI on both,
 and ranks the tasks where AI loses money on the allocated figure.
+
+Every figure says what it rests on (docs/evidence.md): `roi_basis` is `measured` where task_evidence reached a
+verdict from the organization's own work items, else `catalog_estimate` (the catalog's human_minutes); the
+measured figures sit beside the estimated ones, and `break_even_minutes` says how many minutes a run must save to
+pay for itself, so an estimate can be judged by how far it may be wrong.
 """
 
 from __future__ import annotations
@@ -114,27 +119,88 @@ def allocated_net_savings_usd() -> pl.Expr:
 
 
 def loses_money() -> pl.Expr:
-    """The task's AI (invoice-true cost plus review) costs more than the people's time it saves; NULL: unknown."""
-    return (pl.col("allocated_net_savings_usd") < 0).alias("loses_money")
+    """The task's AI (invoice-true cost plus review) costs more than the people's time it saves, measured where
+    work records measure it, else as the catalog estimates it; NULL: unknown."""
+    return (pl.col("reported_net_savings_usd") < 0).alias("loses_money")
 
 
 def loss_rank() -> pl.Expr:
     """1 = loses the most dollars; NULL for tasks that do not lose money (or whose cost is unknown)."""
-    rank = pl.col("allocated_net_savings_usd").rank(method="min").cast(pl.Int64)
+    rank = pl.col("reported_net_savings_usd").rank(method="min").cast(pl.Int64)
     return pl.when(pl.col("loses_money")).then(rank).otherwise(None).alias("loss_rank")
+
+
+def break_even_minutes() -> pl.Expr:
+    """The people's minutes one run must save to pay for its AI cost (allocated, billed) and its review."""
+    per_run = _ratio("allocated_cost_usd", pl.col("runs"))
+    return (pl.when(pl.col("hourly_rate_usd") > 0)
+            .then(per_run / pl.col("hourly_rate_usd") * 60.0 + pl.col("review_minutes"))
+            .alias("break_even_minutes"))
+
+
+MEASURED = "measured"
+CATALOG_ESTIMATE = "catalog_estimate"
+MEASURED_COLUMNS = ["verdict", "measured_minutes_saved", "measured_minutes_saved_low", "measured_minutes_saved_high",
+                    "measured_net_savings_usd", "measured_net_savings_low_usd", "measured_net_savings_high_usd"]
+_NO_EVIDENCE = {"task": pl.String, "verdict": pl.String, "minutes_basis": pl.String, "items_ai": pl.Int64,
+                "minutes_saved": pl.Float64, "minutes_saved_low": pl.Float64, "minutes_saved_high": pl.Float64}
+
+
+def measured_net_savings(minutes: str) -> pl.Expr:
+    """AI-assisted items x measured minutes saved / 60 x hourly rate - allocated AI cost - review cost, on handling
+    minutes only: elapsed (turnaround) minutes are not people's time, so they give no money (docs/evidence.md)."""
+    saved = pl.col("items_ai") * pl.col(minutes) / 60.0 * pl.col("hourly_rate_usd")
+    net = saved - pl.col("allocated_cost_usd") - pl.col("review_cost_usd")
+    return pl.when(pl.col("minutes_basis") == "handling").then(net)
+
+
+def roi_basis() -> pl.Expr:
+    """measured where the work items gave a verdict and a money figure; the catalog's estimate otherwise."""
+    measured = ((pl.col("verdict") != "insufficient_evidence") & pl.col("measured_net_savings_usd").is_not_null()
+                ).fill_null(False)
+    return pl.when(measured).then(pl.lit(MEASURED)).otherwise(pl.lit(CATALOG_ESTIMATE)).alias("roi_basis")
+
+
+def reported_net_savings_usd() -> pl.Expr:
+    """The figure totals add up: measured where roi_basis says so, else the catalog's estimate (allocated)."""
+    return (pl.when(pl.col("roi_basis") == MEASURED).then(pl.col("measured_net_savings_usd"))
+            .otherwise(pl.col("allocated_net_savings_usd")).alias("reported_net_savings_usd"))
+
+
+def _with_evidence(roi: pl.LazyFrame, evidence: pl.LazyFrame | None, items: pl.LazyFrame | None) -> pl.LazyFrame:
+    """The measured columns from one task_evidence row per task; `items` (task, items_ai) counts the AI-assisted
+    items of the scope the costs cover (default: the evidence's own)."""
+    found = (pl.LazyFrame(schema=_NO_EVIDENCE) if evidence is None
+             else evidence.select(*_NO_EVIDENCE))
+    if items is not None:  # none in the scope: the AI cost bought no AI-assisted item there
+        found = (found.drop("items_ai").join(items.select("task", "items_ai"), on="task", how="left")
+                 .with_columns(pl.col("items_ai").fill_null(0)))
+    return (
+        roi.join(found, on="task", how="left")
+        .with_columns(pl.col("minutes_saved", "minutes_saved_low", "minutes_saved_high")
+                      .name.map(lambda c: "measured_" + c))
+        .with_columns(measured_net_savings("measured_minutes_saved").alias("measured_net_savings_usd"),
+                      measured_net_savings("measured_minutes_saved_low").alias("measured_net_savings_low_usd"),
+                      measured_net_savings("measured_minutes_saved_high").alias("measured_net_savings_high_usd"))
+        .with_columns(roi_basis())
+        .with_columns(reported_net_savings_usd())
+    )
 
 
 def _ratio(numerator: str, denominator: pl.Expr) -> pl.Expr:
     return pl.when(denominator > 0).then(pl.col(numerator) / denominator).otherwise(None)
 
 
-def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame) -> pl.LazyFrame:
+def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame, evidence: pl.LazyFrame | None = None,
+             items: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Per task over the whole period: every catalog task (even with no runs) plus any task seen in the logs.
 
     A task missing from the catalog (including 'unattributed') has no human value: it avoids $0 and its AI
     cost counts fully against it, so savings are never overstated. When task_daily carries no
     `allocated_cost_usd` (no allocation was built), the logs' cost stands in for it, as allocate does for
-    providers without invoices.
+    providers without invoices. `evidence` (task_evidence, one row per task: its task rows, or one team's) adds the
+    measured figures and roi_basis; `items` counts the AI-assisted items of task_daily's days when they are fewer
+    than the evidence's (a dashboard period).
     """
     has_allocated = "allocated_cost_usd" in task_daily.collect_schema().names()
     allocated = pl.col("allocated_cost_usd") if has_allocated else pl.col("ai_cost_usd")
@@ -169,8 +235,10 @@ def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame) -> pl.LazyFrame:
             _ratio("allocated_cost_usd", pl.col("successes")).alias("allocated_cost_per_success_usd"),
             _ratio("allocated_net_savings_usd", pl.col("allocated_cost_usd") + pl.col("review_cost_usd"))
             .alias("allocated_roi"),
-            loses_money(),
+            break_even_minutes(),
         )
+        .pipe(_with_evidence, evidence, items)
+        .with_columns(loses_money())
         .with_columns(loss_rank())
         .select(
             "task",
@@ -196,6 +264,10 @@ def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame) -> pl.LazyFrame:
             "allocated_roi",
             "loses_money",
             "loss_rank",
+            "roi_basis",
+            *MEASURED_COLUMNS,
+            "break_even_minutes",
+            "reported_net_savings_usd",
         )
         .sort("net_savings_usd", descending=True, nulls_last=True)
     )

@@ -175,7 +175,8 @@ def csv_button(table: str) -> str:
     return "button[id='" + json.dumps({"table": table, "type": "csv-button"}, separators=(",", ":")) + "']"
 
 
-PAGES = ["/", "/tasks", "/tasks?task=summarize_ticket", "/models", "/reconciliation", "/waste", "/health"]
+PAGES = ["/", "/tasks", "/tasks?task=summarize_ticket", "/models", "/reconciliation", "/waste", "/health",
+         "/evidence", "/evidence?task=draft_reply"]
 
 
 def test_every_page_loads_clean_with_a_screenshot(base_url, browser, tmp_path):
@@ -229,7 +230,7 @@ def test_pages_before_the_first_pipeline_run(browser, tmp_path):
     empty = tmp_path / "snapshot-not-written-yet"
     with dash_server(empty, log_dir=tmp_path) as url:
         page, console = open_page(browser)
-        for path in ("/", "/tasks", "/models", "/reconciliation", "/waste", "/health"):
+        for path in ("/", "/tasks", "/models", "/reconciliation", "/waste", "/health", "/evidence"):
             page.goto(url + path)
             page.wait_for_selector("#empty-state")
             text = page.inner_text("#empty-state")

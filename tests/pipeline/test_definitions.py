@@ -26,7 +26,7 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "usage_daily": ["usage_events"],
         "allocated_cost": ["cost_lines", "usage_daily"],
         "task_daily": ["allocated_cost", "usage_events"],
-        "task_roi": ["task_daily", "tasks"],
+        "task_roi": ["task_daily", "task_evidence", "tasks"],
         "reconciliation": ["cost_lines", "usage_events"],
         "model_whatif": ["prices", "tasks", "usage_events"],
         "waste": ["cost_lines", "prices", "tasks", "usage_events"],
@@ -34,6 +34,12 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "budget_status": ["allocated_cost"],
         "spend_forecast": ["allocated_cost"],
         "alerts_sent": ["anomalies", "budget_status"],
+        # measured time saved (docs/evidence.md)
+        "work_items": ["tasks"],
+        "work_item_links": ["usage_events"],
+        "evidence_items": ["work_item_links", "work_items"],
+        "task_evidence": ["evidence_items", "task_daily", "tasks"],
+        "task_evidence_weekly": ["evidence_items"],
     }
     checks = sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys)
     assert {  # the checks the assets carry; pipelines/defs/checks.py adds more
@@ -65,7 +71,7 @@ def test_partitions_by_asset(tmp_path):
     assert {k: v for k, v in kinds.items() if v} == {
         "usage_events": "DailyPartitionsDefinition", "usage_daily": "DailyPartitionsDefinition",
         "task_daily": "DailyPartitionsDefinition", "cost_lines": "MonthlyPartitionsDefinition",
-        "spend_daily": "MonthlyPartitionsDefinition",
+        "spend_daily": "MonthlyPartitionsDefinition", "work_item_links": "DailyPartitionsDefinition",
     }
     daily = graph.get(dg.AssetKey("usage_events")).partitions_def
     monthly = graph.get(dg.AssetKey("cost_lines")).partitions_def

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from pipelines.schemas import COST_LINES, TASKS, USAGE_EVENTS, conform
+from pipelines.schemas import COST_LINES, TASKS, USAGE_EVENTS, WORK_ITEMS, conform
 
 _LINE = dict(ProviderName="AWS", ServiceName="Amazon Bedrock", ChargeCategory="Usage", BillingCurrency="USD",
              x_is_ai=True, x_ai_category="model_usage", x_source="bill", x_source_file="f")
@@ -40,6 +40,12 @@ def usage_events(rows: list[dict], **defaults) -> pl.LazyFrame:
 def tasks(rows: list[dict], **defaults) -> pl.LazyFrame:
     return conform(pl.LazyFrame([{**_TASK, **defaults, **r} for r in rows], infer_schema_length=None,
                                 schema_overrides={"eligible_models": pl.List(pl.String)}), TASKS)
+
+
+def work_items(rows: list[dict], **defaults) -> pl.LazyFrame:
+    """Work records; unless given, an item is closed and not marked AI-assisted either way (NULL)."""
+    return conform(pl.LazyFrame([{"x_source": "work", "x_source_file": "f", **defaults, **r} for r in rows],
+                                infer_schema_length=None), WORK_ITEMS)
 
 
 def with_options(source, options: dict):

@@ -118,10 +118,43 @@ SELECT * FROM (VALUES
 """
 
 
+# Measured time saved (docs/evidence.md): one task measured on elapsed minutes, so it has a verdict but no money
+# and every ROI figure above stays the catalog's estimate.
+EVIDENCE_SQL = """
+INSERT INTO evidence_items BY NAME
+SELECT 'DR-' || i AS work_item_id, 'draft_reply' AS task, 'sales' AS team, DATE '2026-03-01' + CAST(i % 30 AS INTEGER) AS day,
+       date_trunc('week', DATE '2026-03-01' + CAST(i % 30 AS INTEGER))::DATE AS week, NULL AS handling_minutes,
+       60.0 + i % 7 + CASE WHEN i % 2 = 0 THEN 0 ELSE 20 END AS elapsed_minutes, 'elapsed' AS minutes_basis,
+       60.0 + i % 7 + CASE WHEN i % 2 = 0 THEN 0 ELSE 20 END AS minutes, i % 2 = 0 AS ai_assisted,
+       CASE WHEN i % 2 = 0 THEN 'linked_run' ELSE 'none' END AS ai_basis, (i + 1) % 2 AS linked_requests,
+       NULL AS linked_cost_usd, i % 5 = 0 AS reopened, NULL AS escalated, NULL AS reverted, NULL AS csat,
+       true AS in_period
+FROM range(40) t(i);
+INSERT INTO task_evidence BY NAME
+SELECT 'draft_reply' AS task, NULL AS team, 'task' AS grain, DATE '2026-03-01' AS period_start,
+       DATE '2026-03-30' AS period_end, 'elapsed' AS minutes_basis, 20 AS items_ai, 20 AS items_baseline,
+       20 AS items_linked, DATE '2026-03-01' AS first_ai_day, 63.0 AS mean_minutes_ai, 83.0 AS mean_minutes_baseline,
+       63.0 AS median_minutes_ai, 83.0 AS median_minutes_baseline, 20.0 AS minutes_saved, 18.7 AS minutes_saved_low,
+       21.3 AS minutes_saved_high, 0.95 AS confidence, 'welch_t' AS interval_method, 'concurrent' AS method,
+       'saves_time' AS verdict, 0.2 AS reopen_rate_ai, 0.2 AS reopen_rate_baseline, 0.0 AS reopen_rate_change,
+       -0.26 AS reopen_rate_change_low, 0.26 AS reopen_rate_change_high, NULL AS quality_flag,
+       40.0 AS hourly_rate_usd, 70.0 AS ai_cost_usd, 30.0 AS review_cost_usd, 3.5 AS ai_cost_per_item_usd,
+       1.5 AS review_cost_per_item_usd;
+INSERT INTO task_evidence_weekly BY NAME
+SELECT week, 'draft_reply' AS task, NULL AS team, 'task' AS grain,
+       CAST(count(*) FILTER (WHERE ai_assisted) AS BIGINT) AS items_ai,
+       CAST(count(*) FILTER (WHERE NOT ai_assisted) AS BIGINT) AS items_baseline,
+       avg(ai_assisted::INT) AS ai_share,
+       median(minutes) FILTER (WHERE ai_assisted) AS median_minutes_ai,
+       median(minutes) FILTER (WHERE NOT ai_assisted) AS median_minutes_baseline
+FROM evidence_items GROUP BY week;
+"""
+
+
 def write_snapshot(root: Path) -> Path:
     """Build a warehouse under `root`, fill the marts by SQL, publish the snapshot; return its folder."""
     con = connect_writer(root / "warehouse.duckdb")
-    for statement in (SPEND_SQL, USAGE_SQL, TASK_SQL, MARTS_SQL):
+    for statement in (SPEND_SQL, USAGE_SQL, TASK_SQL, MARTS_SQL, EVIDENCE_SQL):
         con.execute(statement)
     snapshot = root / "snapshot"
     export_snapshots(con, snapshot)

@@ -9,4 +9,9 @@ SELECT
     (SELECT coalesce(sum(request_count) FILTER (WHERE cost_usd IS NULL), 0) FROM usage_events) AS unpriced_requests,
     (SELECT coalesce(sum(cost_usd), 0) FROM usage_events) AS usage_cost_usd,
     (SELECT count(*) FROM tasks) AS tasks,
-    (SELECT coalesce(sum(net_savings_usd), 0) FROM task_roi) AS net_savings_usd
+    (SELECT coalesce(sum(net_savings_usd), 0) FROM task_roi) AS net_savings_usd,
+    -- what the savings rest on (docs/evidence.md): measured from work records, else the catalog's estimate
+    (SELECT coalesce(sum(reported_net_savings_usd), 0) FROM task_roi) AS reported_net_savings_usd,
+    (SELECT coalesce(sum(reported_net_savings_usd) FILTER (WHERE roi_basis = 'measured'), 0) FROM task_roi)
+        AS measured_net_savings_usd,
+    (SELECT count(*) FILTER (WHERE roi_basis = 'measured') FROM task_roi) AS measured_tasks
