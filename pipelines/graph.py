@@ -56,6 +56,14 @@ GRAPH: tuple[Step, ...] = (
     Step("usage_events", "load", ("prices",), "One row per model request from the usage logs, priced with the "
          "price in force on its date. Partitioned by UTC day: a run reads the day units of its days (and undated "
          "files).", DAY),
+    # People, seats and what each person did with coding tools (docs/sources/seats_and_agents.md): small tables,
+    # loaded every run (unchanged units are skipped).
+    Step("people", "load", (), "Who is who: identities (emails, logins, API key names, machine users) mapped to a "
+         "person and team."),
+    Step("seats", "load", (), "Paid seats and subscriptions: seat assignments the vendor APIs list each day, and "
+         "the subscriptions file."),
+    Step("person_activity", "load", (), "Per person and UTC day: coding-tool activity, tokens and spend beyond the "
+         "seat, as the vendors' organization APIs report them."),
     Step("spend_daily", "mart", ("cost_lines",), "Billed and effective cost per day, provider, service, model.",
          MONTH, _sum("billed_cost")),
     Step("usage_daily", "mart", ("usage_events",), "Requests, tokens and priced cost per day, provider, model, "

@@ -18,6 +18,12 @@ PRICES: dict[str, pl.DataType] = table_schema("prices")
 # The tables sources feed, each with the column that dates a row: a load records the days it changed by it, and
 # the marts over those days are rebuilt (pipelines/ingest.py).
 TIME_COLUMNS: dict[str, str] = {"cost_lines": "ChargePeriodStart", "usage_events": "event_time"}
+# People, seats and per-person activity (docs/sources/seats_and_agents.md). A people row may have no date
+# (valid_from NULL: always); its load then records no changed days, which no mart by days reads anyway.
+PEOPLE: dict[str, pl.DataType] = table_schema("people")
+SEATS: dict[str, pl.DataType] = table_schema("seats")
+PERSON_ACTIVITY: dict[str, pl.DataType] = table_schema("person_activity")
+TIME_COLUMNS |= {"people": "valid_from", "seats": "start_date", "person_activity": "day"}
 
 UNATTRIBUTED = "unattributed"
 
