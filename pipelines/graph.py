@@ -82,10 +82,15 @@ GRAPH: tuple[Step, ...] = (
          "interactive work that could be batch, missed caching, idle capacity.", None, _sum("cost_usd")),
     Step("anomalies", "mart", ("usage_daily",), "Daily spend per provider, model and team against a robust "
          "baseline.", None, _count("is_anomaly", "anomalies")),
-    Step("budget_status", "mart", ("allocated_cost",), "Each configured budget this month: actual, forecast, "
+    Step("person_monthly", "mart", ("people", "seats", "person_activity", "usage_events", "cost_lines", "prices"),
+         "Every person's AI bill per month and vendor: seat, usage billed beyond it, API-equivalent value, activity, "
+         "idle seats, plan fit.", None, _sum("seat_cost_usd")),
+    Step("idle_seats", "mart", ("people", "seats", "person_activity", "usage_events"), "Seats paid for that nobody "
+         "used in the last 30 days, with what they cost.", None, lambda frame: {"idle_seats": frame.height}),
+    Step("budget_status", "mart", ("allocated_cost", "person_monthly"), "Each configured budget this month: actual, forecast, "
          "thresholds.", None, lambda frame: {"over_or_warning": int(frame.filter(pl.col("status") != "ok").height)}),
-    Step("spend_forecast", "mart", ("allocated_cost",), "Month-end forecast with a range, per total, provider and "
-         "team."),
+    Step("spend_forecast", "mart", ("allocated_cost", "person_monthly"), "Month-end forecast with a range, per "
+         "total, provider and team."),
     Step("alerts_sent", "alerts", ("budget_status", "anomalies"), "Budget and anomaly alerts posted to the "
          "configured webhooks; never the same alert twice."),
 )

@@ -75,6 +75,20 @@ VENDORS = {
 _PRODUCT_WORDS = r"\b(?:anthropic|claude|openai|chatgpt|github|copilot|cursor|plan|subscription|seats?)\b"
 
 
+# Words in a bill's names -> the vendor whose seats a seat line is for (first match wins).
+_VENDOR_WORDS = [(r"copilot|github", "github"), (r"chatgpt|openai|codex", "openai"),
+                 (r"claude|anthropic", "anthropic"), (r"cursor|anysphere", "cursor")]
+
+
+def vendor_in(text: pl.Expr) -> pl.Expr:
+    """The vendor a bill line's names point at (`GitHub Copilot Business` -> github); NULL when none."""
+    lowered = text.fill_null("").str.to_lowercase()
+    out = pl.lit(None, pl.String)
+    for pattern, vendor in reversed(_VENDOR_WORDS):
+        out = pl.when(lowered.str.contains(pattern)).then(pl.lit(vendor)).otherwise(out)
+    return out
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9+]+", "_", text.strip().lower()).strip("_")
 

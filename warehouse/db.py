@@ -44,6 +44,9 @@ SNAPSHOT_TABLES = (
     "anomalies",
     "budget_status",
     "spend_forecast",
+    # people, seats and their bill
+    "person_monthly",
+    "idle_seats",
 )
 
 

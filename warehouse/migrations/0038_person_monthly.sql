@@ -13,6 +13,7 @@ CREATE TABLE IF NOT EXISTS person_monthly (
     seat_on_invoice      BOOLEAN,            -- a loaded bill carries seat lines of this vendor and month
     usage_cost_usd       DOUBLE,             -- billed beyond the seat (see usage_cost_basis)
     usage_cost_basis     VARCHAR,            -- logs | vendor_billed | vendor_estimate | invoice
+    not_on_bills_usd     DOUBLE,             -- the seat cost with no seat line on a loaded bill, plus vendor_billed usage: what budgets add to the bills
     api_equivalent_usd   DOUBLE,             -- the tokens used, at the price table's rates (NULL: no tokens known)
     unpriced_tokens      BIGINT,             -- tokens of models with no price (not in api_equivalent_usd)
     active_days          BIGINT,
