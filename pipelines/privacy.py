@@ -46,7 +46,9 @@ NAME_COLUMNS: dict[str, tuple[str, ...]] = {"people": ("person",)}
 NORMALIZED_TABLES = {"people", "seats", "person_activity"}
 PREFIX = "p_"
 _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
-_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`")
+# Where parsers and readers put the offending text: 'x', "x", and `x`. Polars' CSV errors quote content in
+# backticks, across lines and inside ```fences```: everything from the first backtick to the last goes.
+_QUOTED = re.compile(r"`[\s\S]*`|'[^'\n]*'|\"[^\"\n]*\"")
 
 
 def identity_key(col: pl.Expr) -> pl.Expr:

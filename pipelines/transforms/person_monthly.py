@@ -85,7 +85,6 @@ def _use_rows(use: pl.LazyFrame, seat_rows: pl.LazyFrame, people: pl.LazyFrame) 
         *[combined(m) for m in METRICS],
         pl.col("days").flatten().drop_nulls().n_unique().cast(pl.Int64).alias("active_days"),
         pl.col("usage_cost_basis").flatten().drop_nulls().unique().sort().str.join("; ").replace("", None),
-        (pl.col("family") == AGENT).any().alias("_agent"),
     )
 
 
@@ -99,14 +98,15 @@ def _last_activity(frame: pl.LazyFrame, days: pl.LazyFrame, at: str) -> pl.LazyF
     return (
         frame.with_row_index("_row").sort(at)
         .join_asof(days.sort("last_activity_day"), left_on=at, right_on="last_activity_day", by=["person", "vendor"],
-                   strategy="backward")
+                   strategy="backward", check_sortedness=False)  # sorted just above
         .sort("_row").drop("_row")
     )
 
 
-def _evidence(intervals: pl.LazyFrame, activity: pl.LazyFrame, sources: pl.LazyFrame) -> pl.LazyFrame:
+def _evidence(intervals: pl.LazyFrame, activity: pl.LazyFrame, usage: pl.LazyFrame, sources: pl.LazyFrame
+              ) -> pl.LazyFrame:
     """Per vendor, the labels of the sources with data that show who was active."""
-    present = pl.concat([intervals.select("x_source"), activity.select("x_source")]).unique()
+    present = pl.concat([f.select("x_source") for f in (intervals, activity, usage)]).unique()
     return sources.join(present, on="x_source", how="semi").group_by(pl.col("evidence_vendor").alias("vendor")).agg(
         _joined("label").alias("activity_evidence"))
 
@@ -173,7 +173,7 @@ def person_monthly(
     out = (
         _last_activity(rows, _activity_days(use, people), "_period_end")
         .pipe(_with_watch, _watched_since(intervals, activity, sources, people))
-        .join(_evidence(intervals, activity, sources), on="vendor", how="left")
+        .join(_evidence(intervals, activity, usage, sources), on="vendor", how="left")
         .join(plans_frame(), on=["vendor", "plan"], how="left")
         .join(seat_billed.unique().with_columns(pl.lit(True).alias("seat_on_invoice")), on=["month", "vendor"],
               how="left")
@@ -182,9 +182,6 @@ def person_monthly(
             .then(idle(pl.col("last_activity_day"), pl.col("_period_end"), pl.col("seat_start"),
                        pl.col("watched_since")))
             .alias("is_idle_seat"),
-            pl.when(pl.col("_agent").fill_null(False))
-            .then(pl.concat_str([pl.col("activity_evidence"), pl.lit("agent logs")], separator="; ", ignore_nulls=True))
-            .otherwise(pl.col("activity_evidence")).alias("activity_evidence"),
             pl.col("seat_on_invoice").fill_null(False),
             pl.col("active_days").fill_null(0),
         )
@@ -217,7 +214,7 @@ def idle_seats(
     held = with_person(seats_open, people, "as_of")
     found = (_last_activity(held, _activity_days(use, people), "as_of")
              .pipe(_with_watch, _watched_since(intervals, activity, sources, people))
-             .join(_evidence(intervals, activity, sources), on="vendor", how="left"))
+             .join(_evidence(intervals, activity, usage, sources), on="vendor", how="left"))
     return (
         found.with_columns(
             idle(pl.col("last_activity_day"), pl.col("as_of"), pl.col("start"), pl.col("watched_since"))

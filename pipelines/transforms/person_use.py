@@ -67,7 +67,7 @@ def with_person(frame: pl.LazyFrame, people: pl.LazyFrame, at: str) -> pl.LazyFr
     found = (
         frame.with_row_index("_row").sort(at)
         .join_asof(mapping(people).sort("valid_from"), left_on=at, right_on="valid_from", by="identity",
-                   strategy="backward")
+                   strategy="backward", check_sortedness=False)  # sorted just above
         .sort("_row")
         .drop("_row", "valid_from")
     )
