@@ -25,6 +25,8 @@ from pipelines.demo.catalog import (
     UNPRICED_MODEL,
     UNPRICED_RATES,
 )
+from pipelines.demo.people import CONFIG_SOURCES as PEOPLE_SOURCES
+from pipelines.demo.people import write_people
 from pipelines.demo.rates import list_rates, negotiated_from
 from pipelines.demo.spans import generate_spans, otlp_lines
 from pipelines.models import normalize_model, normalize_provider
@@ -113,7 +115,7 @@ sources:
   - name: app_logs
     kind: otel_genai
     path: "logs/otel/*.jsonl.gz"
-
+{PEOPLE_SOURCES}
 prices:
   overrides:
     # Our negotiated Anthropic rate for Claude Sonnet 4: {NEGOTIATED_DISCOUNT:.0%} off list from {discount_from}.
@@ -231,6 +233,7 @@ def generate_demo(
     frames = demo_frames(seed=seed, end_date=end_date, days=days, events_target=events_target, progress=progress)
     write_logs(frames.spans, out_dir, progress)
     write_billing(frames.cost_lines, out_dir)
+    write_people(out_dir, frames.start, frames.end, seed)
     if progress:
         progress("wrote invoices, task catalog and config")
     (out_dir / "tasks.yaml").write_text(

@@ -54,6 +54,7 @@ def _seat_rows(intervals: pl.LazyFrame, people: pl.LazyFrame, as_of: date) -> pl
         pl.when(pl.col("seat_cost_usd").is_not_null().all()).then(pl.col("seat_cost_usd").sum()).alias("seat_cost_usd"),
         _joined("price_source").alias("seat_cost_basis"),
         pl.col("start").min().alias("seat_start"),
+        pl.when(pl.col("end").is_null().any()).then(None).otherwise(pl.col("end").max()).alias("seat_end"),
     )
 
 
@@ -168,7 +169,8 @@ def person_monthly(
         seat_rows.join(_use_rows(use, seat_rows, people), on=KEYS, how="full", coalesce=True, nulls_equal=True)
         .pipe(lambda f: pl.concat([f, org], how="diagonal_relaxed"))
         .with_columns(pl.col("seats").fill_null(0), _month_end())
-        .with_columns(pl.min_horizontal("_month_end", pl.lit(as_of)).alias("_period_end"))
+        # judged up to the month's end, the data's last day, or the seat's last day, whichever comes first
+        .with_columns(pl.min_horizontal("_month_end", pl.lit(as_of), "seat_end").alias("_period_end"))
     )
     out = (
         _last_activity(rows, _activity_days(use, people), "_period_end")
