@@ -137,8 +137,13 @@ def _with_watch(frame: pl.LazyFrame, since: pl.LazyFrame) -> pl.LazyFrame:
             .with_columns(pl.min_horizontal("watched_since", "_v").alias("watched_since")).drop("_v"))
 
 
-def _plan_fit() -> pl.Expr:
-    value, paid = pl.col("api_equivalent_usd"), pl.sum_horizontal("seat_cost_usd", "usage_cost_usd")
+def _plan_fit(as_of: date) -> pl.Expr:
+    """The month of `as_of` is not over: its use so far is projected to the whole month (use / share of the
+    month's days with data) before it is weighed against monthly prices."""
+    covered = (pl.min_horizontal("_month_end", pl.lit(as_of)) - pl.col("month")).dt.total_days() + 1
+    share = covered / pl.col("_month_end").dt.day()
+    value = pl.col("api_equivalent_usd") / share
+    paid = pl.col("seat_cost_usd").fill_null(0) + pl.col("usage_cost_usd").fill_null(0) / share
     over_next = (value > pl.col("next_plan_price_usd")) | (paid > pl.col("next_plan_price_usd"))
     return (
         pl.when((pl.col("seats") == 0) | pl.col("plan_price_usd").is_null()).then(pl.lit(None, pl.String))
@@ -193,7 +198,7 @@ def person_monthly(
                                     "vendor_billed_usd"))
             .alias("not_on_bills_usd"),
         )
-        .with_columns(_plan_fit())
+        .with_columns(_plan_fit(as_of))
     )
     return out.select(COLUMNS).sort("month", "vendor", "person", "plan", nulls_last=True)
 
