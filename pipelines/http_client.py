@@ -27,7 +27,7 @@ from pipelines.errors import SourceError, TransientError
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522, 524, 529})  # 529: Anthropic "overloaded"
 # Tokens that look like provider keys (OpenAI sk-..., sk-proj-..., sk-admin-..., Anthropic sk-ant-..., GitHub
 # ghp_/gho_/ghs_/ghu_/github_pat_..., Cursor crsr_...).
-_KEY_SHAPED = re.compile(r"\b(?:sk-|gh[opsu]_|github_pat_|crsr_)[A-Za-z0-9_\-*.]{4,}")
+_KEY_SHAPED = re.compile(r"\b(sk-|gh[opsu]_|github_pat_|crsr_)[A-Za-z0-9_\-*.]{4,}")
 _MESSAGE_LIMIT = 300
 
 
@@ -65,8 +65,10 @@ class ApiClient:
         self.sleep = sleep
         self.session = session or requests.Session()
         self.session.headers.update(headers)
-        # Header values, and keys sent another way (basic auth sends only their base64): never in an error.
-        self._secrets = [v for v in (*headers.values(), *secrets) if v and len(v) >= 4]
+        # Header values and their credential part ("Bearer x", "Basic x"), and keys sent another way (basic auth
+        # sends only their base64): never in an error.
+        parts = [v.split(" ", 1)[1] for v in headers.values() if " " in v]
+        self._secrets = [v for v in (*headers.values(), *parts, *secrets) if v and len(v) >= 4]
 
     def close(self) -> None:
         self.session.close()
@@ -188,7 +190,7 @@ class ApiClient:
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return _KEY_SHAPED.sub("sk-***", text)
+        return _KEY_SHAPED.sub(lambda m: m.group(1) + "***", text)
 
 
 def parse_retry_after(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> float | None:

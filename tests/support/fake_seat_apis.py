@@ -64,7 +64,8 @@ def _copilot_seats(api, params):
     extra = {}
     if more:
         last = math.ceil(len(seats) / api.results_per_page)
-        link = f"{api.url}{COPILOT_SEATS}?per_page={params.get('per_page', ['100'])[0]}"
+        base = api.settings.get("link_base", api.url)  # a test may make the link point at another host
+        link = f"{base}{COPILOT_SEATS}?per_page={params.get('per_page', ['100'])[0]}"
         extra["Link"] = f'<{link}&page={page + 1}>; rel="next", <{link}&page={last}>; rel="last"'
     return 200, {"total_seats": total, "seats": chunk}, extra
 
