@@ -192,7 +192,7 @@ def write_people(out_dir: Path, start: date, end: date, seed: int) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.json"):
             old.unlink()
-    middle = start + timedelta(days=45)
+    middle = start + (end - start) // 2
     snapshots = {}
     for day in (middle, end):
         snapshots[day] = copilot_seats(day, start, end, seed)
