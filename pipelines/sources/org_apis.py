@@ -30,7 +30,7 @@ from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.http_client import ApiClient
 from pipelines.sources import api_days
-from pipelines.sources.api_days import ApiOptions, Day
+from pipelines.sources.api_days import ApiOptions, Day, located
 from pipelines.sources.common import read_bytes
 from pipelines.sources.spec import PATH_DATES, SourceOptions
 from pipelines.sources.units import Unit, file_units, path_partition
@@ -121,16 +121,7 @@ def snapshot_unit(source: SourceConfig, name: str, load: Callable[[Day], pl.Data
     """Today's snapshot: `<name>:<day>`, re-read on every run of the day, replacing only that day's rows."""
     day = today or api_days.utc_today()  # through the module: tests set the day
     snap = Day(day, f"{name}:{day.isoformat()}")
-
-    def run() -> pl.DataFrame:
-        try:
-            return load(snap)
-        except SourceError as exc:
-            if exc.location.startswith(snap.location):
-                raise
-            raise SourceError(snap.location, exc.message) from None
-
-    return Unit(snap.location, snap.location, run, lambda: None,
+    return Unit(snap.location, snap.location, located(snap, load), lambda: None,
                 {"x_source": source.name, "x_source_file": snap.location}, day.isoformat())
 
 
