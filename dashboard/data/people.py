@@ -51,6 +51,8 @@ def idle_seats(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:
 
 
 def seats_off_bills(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:
-    """Seats and vendor-billed usage no loaded bill carries, in the months of the period (USD)."""
+    """Seats and vendor-billed usage no loaded bill carries, in the months of the period (USD), for the team and
+    the provider asked for (a provider id is the vendor id of its seats: anthropic, openai)."""
     p = f.period
-    return read(snapshot_dir, "seats_off_bills", "person_monthly", [p.start, p.end, f.team, f.team])
+    return read(snapshot_dir, "seats_off_bills", "person_monthly",
+                [p.start, p.end, f.team, f.team, f.provider, f.provider])

@@ -46,3 +46,5 @@ def test_a_person_and_a_team_narrow_every_query(snapshot):
     assert data.people_totals(snapshot, data.Filters(data.Period(date(2026, 3, 20), date(2026, 3, 21)))).row(
         0, named=True)["seat_cost_usd"] == 128.0
     assert data.seats_off_bills(snapshot, MARCH).row(0, named=True)["not_on_bills_usd"] == 128.0
+    github = data.Filters(MARCH.period, provider="github")
+    assert data.seats_off_bills(snapshot, github).row(0, named=True)["not_on_bills_usd"] == 38.0
