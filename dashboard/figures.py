@@ -23,7 +23,11 @@ PROVIDER_LABELS = {
     "google": "Google",
     "mistral": "Mistral",
     "(no provider)": "(no provider)",
+    # vendors of seats and coding tools (person_monthly.vendor)
+    "github": "GitHub Copilot",
+    "cursor": "Cursor",
 }
+ORGANIZATION = "(organization)"  # person_monthly rows no person owns: pooled seats, usage billed to the org
 CATEGORY_LABELS = {
     "failed_requests": "Failed requests",
     "retries": "Retries after a failure",
@@ -266,4 +270,25 @@ def waste_daily(daily: pl.DataFrame) -> go.Figure:
     fig = _base(fig, title)
     fig.update_layout(barmode="relative", bargap=0.25)
     fig.update_yaxes(tickprefix="$", separatethousands=True, title=None)
+    return fig
+
+
+def person_spend_bars(people: pl.DataFrame, top: int = 25) -> go.Figure:
+    """Per person, the seat cost and the usage billed beyond it, stacked (USD), from `data.people_spend`."""
+    title = ("Seats and usage beyond them per person, USD: seats at subscription or list price, prorated; usage "
+             "as billed or priced from the logs")
+    shown = people.filter((pl.col("total_usd") > 0)).head(top).sort("total_usd")
+    if shown.height == 0:
+        return empty(title, "No seats or usage for these filters")
+    names = shown["person"].fill_null(ORGANIZATION).to_list()
+    fig = go.Figure()
+    for column, name, color in (("seat_cost_usd", "Seats", PALETTE[0]), ("usage_cost_usd", "Usage beyond seats",
+                                                                         PALETTE[2])):
+        fig.add_trace(go.Bar(x=shown[column].fill_null(0).to_list(), y=names, orientation="h", name=name,
+                             marker={"color": color, "line": {"width": 0}},
+                             hovertemplate=f"%{{y}} · {name}: $%{{x:,.2f}}<extra></extra>"))
+    fig = _base(fig, title, height=max(240, 110 + 28 * shown.height))
+    fig.update_layout(barmode="stack", hovermode="closest")
+    fig.update_xaxes(tickprefix="$", separatethousands=True, title=None)
+    fig.update_yaxes(title=None, automargin=True)
     return fig

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -136,6 +136,34 @@ class EvidenceConfig(_Strict):
         return self
 
 
+# --- people and privacy (docs/sources/seats_and_agents.md) -------------------------------------------------
+DEFAULT_PSEUDONYM_KEY_ENV = "AISPEND_PSEUDONYM_KEY"
+
+
+class PrivacyConfig(_Strict):
+    """`privacy:`: with `pseudonymize_people` on, names, emails and logins are stored as a keyed hash (HMAC)
+    everywhere (pipelines/privacy.py). The key comes from the environment, never from this file; a config
+    that turns the switch on without the variable set is refused, so nothing is ever loaded in clear by mistake."""
+
+    pseudonymize_people: bool = False
+    key_env: str = Field(default=DEFAULT_PSEUDONYM_KEY_ENV, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                         description="environment variable holding the HMAC key (at least 16 characters)")
+
+    @model_validator(mode="after")
+    def _key_present(self) -> "PrivacyConfig":
+        import os
+
+        if self.pseudonymize_people:
+            key = os.environ.get(self.key_env, "")
+            if len(key.strip()) < 16:
+                raise ValueError(
+                    f"privacy.pseudonymize_people is on but the environment variable {self.key_env} "
+                    f"{'is not set' if not key.strip() else 'holds fewer than 16 characters'}: set it to a "
+                    "secret key (for example `openssl rand -hex 32`) and keep it; a different key gives "
+                    "different pseudonyms")
+        return self
+
+
 class AispendConfig(_Strict):
     warehouse: str = "aispend-data/aispend.duckdb"
     start_date: date = Field(default=date(2024, 1, 1), description="first day of the daily and monthly partitions")
@@ -149,6 +177,7 @@ class AispendConfig(_Strict):
     alerts: list[AlertConfig] = Field(default_factory=list)
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     base_dir: str = Field(default=".", description="set by load_config: the config file's folder")
 
     @model_validator(mode="after")

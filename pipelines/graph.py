@@ -56,6 +56,14 @@ GRAPH: tuple[Step, ...] = (
     Step("usage_events", "load", ("prices",), "One row per model request from the usage logs, priced with the "
          "price in force on its date. Partitioned by UTC day: a run reads the day units of its days (and undated "
          "files).", DAY),
+    # People, seats and what each person did with coding tools (docs/sources/seats_and_agents.md): small tables,
+    # loaded every run (unchanged units are skipped).
+    Step("people", "load", (), "Who is who: identities (emails, logins, API key names, machine users) mapped to a "
+         "person and team."),
+    Step("seats", "load", (), "Paid seats and subscriptions: seat assignments the vendor APIs list each day, and "
+         "the subscriptions file."),
+    Step("person_activity", "load", (), "Per person and UTC day: coding-tool activity, tokens and spend beyond the "
+         "seat, as the vendors' organization APIs report them."),
     Step("spend_daily", "mart", ("cost_lines",), "Billed and effective cost per day, provider, service, model.",
          MONTH, _sum("billed_cost")),
     Step("usage_daily", "mart", ("usage_events",), "Requests, tokens and priced cost per day, provider, model, "
@@ -75,10 +83,15 @@ GRAPH: tuple[Step, ...] = (
          "interactive work that could be batch, missed caching, idle capacity.", None, _sum("cost_usd")),
     Step("anomalies", "mart", ("usage_daily",), "Daily spend per provider, model and team against a robust "
          "baseline.", None, _count("is_anomaly", "anomalies")),
-    Step("budget_status", "mart", ("allocated_cost",), "Each configured budget this month: actual, forecast, "
+    Step("person_monthly", "mart", ("people", "seats", "person_activity", "usage_events", "cost_lines", "prices"),
+         "Every person's AI bill per month and vendor: seat, usage billed beyond it, API-equivalent value, activity, "
+         "idle seats, plan fit.", None, _sum("seat_cost_usd")),
+    Step("idle_seats", "mart", ("people", "seats", "person_activity", "usage_events"), "Seats paid for that nobody "
+         "used in the last 30 days, with what they cost.", None, lambda frame: {"idle_seats": frame.height}),
+    Step("budget_status", "mart", ("allocated_cost", "person_monthly"), "Each configured budget this month: actual, forecast, "
          "thresholds.", None, lambda frame: {"over_or_warning": int(frame.filter(pl.col("status") != "ok").height)}),
-    Step("spend_forecast", "mart", ("allocated_cost",), "Month-end forecast with a range, per total, provider and "
-         "team."),
+    Step("spend_forecast", "mart", ("allocated_cost", "person_monthly"), "Month-end forecast with a range, per "
+         "total, provider and team."),
     # Measured time saved (docs/evidence.md)
     Step("work_items", "load", ("tasks",), "Work records (tickets, pull requests, issues) from the work-record "
          "sources, each naming a catalog task. Unpartitioned: every run reads new or changed files."),

@@ -18,19 +18,22 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from pipelines.errors import SourceError, TransientError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 522, 524, 529})  # 529: Anthropic "overloaded"
-# Tokens that look like provider keys (OpenAI sk-..., sk-proj-..., sk-admin-..., Anthropic sk-ant-...).
-_KEY_SHAPED = re.compile(r"\bsk-[A-Za-z0-9_\-*.]{4,}")
+# Tokens that look like provider keys (OpenAI sk-..., sk-proj-..., sk-admin-..., Anthropic sk-ant-..., GitHub
+# ghp_/gho_/ghs_/ghu_/github_pat_..., Cursor crsr_...).
+_KEY_SHAPED = re.compile(r"\b(sk-|gh[opsu]_|github_pat_|crsr_)[A-Za-z0-9_\-*.]{4,}")
 _MESSAGE_LIMIT = 300
 
 
 class ApiClient:
-    """GET JSON from one API host with bounded retries; `paginate` follows `has_more` / `next_page`.
+    """GET (or POST) JSON from one API host with bounded retries; `paginate` follows `has_more` / `next_page`,
+    `paginate_links` GitHub's `Link: <...>; rel="next"` headers.
 
     Attempts per request are 1 + max_retries. A wait is the server's Retry-After (seconds or an HTTP date)
     when it sends one, else backoff_s * 2**n capped at max_backoff_s. A Retry-After longer than
@@ -50,6 +53,7 @@ class ApiClient:
         max_pages: int = 1000,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
@@ -61,7 +65,10 @@ class ApiClient:
         self.sleep = sleep
         self.session = session or requests.Session()
         self.session.headers.update(headers)
-        self._secrets = [v for v in headers.values() if v and len(v) >= 4]
+        # Header values and their credential part ("Bearer x", "Basic x"), and keys sent another way (basic auth
+        # sends only their base64): never in an error.
+        parts = [v.split(" ", 1)[1] for v in headers.values() if " " in v]
+        self._secrets = [v for v in (*headers.values(), *parts, *secrets) if v and len(v) >= 4]
 
     def close(self) -> None:
         self.session.close()
@@ -77,29 +84,43 @@ class ApiClient:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> dict:
-        url = self.url(path)
+        return self._json(self.url(path), self.request(path, params))
+
+    def post_json(self, path: str, body: Mapping[str, Any]) -> dict:
+        """POST a JSON body (Cursor's reports take their window and page that way); retried like a GET: these
+        reports only read."""
+        return self._json(self.url(path), self.request(path, None, body))
+
+    def request(self, path: str, params: Mapping[str, Any] | None = None, body: Mapping[str, Any] | None = None,
+                url: str | None = None) -> requests.Response:
+        """One successful response (status < 400), after the retries; `url` overrides the path (a next link)."""
+        url = url or self.url(path)
+        where = url.split("?", 1)[0]  # errors name no query string
         attempts = self.max_retries + 1
         for attempt in range(attempts):
             last_try = attempt == attempts - 1
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout_s)
+                if body is None:
+                    response = self.session.get(url, params=params, timeout=self.timeout_s)
+                else:
+                    response = self.session.post(url, json=dict(body), timeout=self.timeout_s)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if last_try:
-                    raise TransientError(url, f"no response after {attempts} attempts ({type(exc).__name__})") from None
+                    raise TransientError(where, f"no response after {attempts} attempts ({type(exc).__name__})") from None
                 self.sleep(self._backoff(attempt))
                 continue
             if response.status_code < 400:
-                return self._json(url, response)
+                return response
             if response.status_code not in RETRY_STATUSES:
-                raise SourceError(url, self._describe(response))
+                raise SourceError(where, self._describe(response))
             if last_try:
-                raise TransientError(url, f"{self._describe(response)} (gave up after {attempts} attempts)")
+                raise TransientError(where, f"{self._describe(response)} (gave up after {attempts} attempts)")
             wait = self._retry_after(response)
             if wait is None:
                 wait = self._backoff(attempt)
             elif wait > self.max_retry_after_s:
                 raise SourceError(
-                    url, f"{self._describe(response)}; the provider asked to wait {wait:.0f} s, "
+                    where, f"{self._describe(response)}; the provider asked to wait {wait:.0f} s, "
                     f"more than max_retry_after_s={self.max_retry_after_s:.0f}"
                 )
             self.sleep(wait)
@@ -122,6 +143,29 @@ class ApiClient:
             seen.add(cursor)
             params["page"] = cursor
         raise SourceError(self.url(path), f"more than max_pages={self.max_pages} pages; stopped")
+
+    def paginate_links(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict]:
+        """Each page in order, following the `Link` header's rel="next" URL (GitHub), at most max_pages.
+
+        A next link to another host is refused: the key travels in the session's headers and must only ever
+        go to the configured API host.
+        """
+        first = self.url(path)
+        url, query = first, dict(params or {})
+        seen: set[str] = set()
+        for number in range(1, self.max_pages + 1):
+            response = self.request(path, query, url=url)
+            yield self._json(first, response)
+            following = (response.links.get("next") or {}).get("url")
+            if not following:
+                return
+            if urlsplit(following)[:2] != urlsplit(self.base_url)[:2]:
+                raise SourceError(first, f"page {number} links its next page on another host; not followed")
+            if following in seen:
+                raise SourceError(first, f"page {number} repeats an earlier next link (paging loop)")
+            seen.add(following)
+            url, query = following, None  # the link carries the whole query
+        raise SourceError(first, f"more than max_pages={self.max_pages} pages; stopped")
 
     def _backoff(self, attempt: int) -> float:
         return min(self.max_backoff_s, self.backoff_s * (2**attempt))
@@ -146,7 +190,7 @@ class ApiClient:
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return _KEY_SHAPED.sub("sk-***", text)
+        return _KEY_SHAPED.sub(lambda m: m.group(1) + "***", text)
 
 
 def parse_retry_after(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> float | None:

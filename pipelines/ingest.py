@@ -32,6 +32,7 @@ from warehouse.db import Warehouse, as_warehouse, query, rekey_rows, replace_uni
 
 Log = Callable[[str], None]
 Pricer = Callable[[pl.DataFrame], pl.DataFrame]
+Scrub = Callable[[str], str]  # takes person data out of a message (pipelines/privacy.py), when that is switched on
 LOADED = ("loaded", "replaced")
 
 
@@ -94,7 +95,8 @@ def _ever_loaded(con: duckdb.DuckDBPyConnection, source: str, location: str) -> 
 
 
 def _quarantine(db: Warehouse, source: SourceConfig, key: str, checksum: str | None, reason: str,
-                partition: str | None = None) -> FileResult:
+                partition: str | None = None, scrub: Scrub | None = None) -> FileResult:
+    reason = scrub(reason) if scrub is not None else reason
     with db.connect() as con:
         record(con, source=source.name, kind=source.kind, location=key, checksum=checksum,
                status="quarantined", error=reason)
@@ -134,6 +136,7 @@ def ingest_unit(
     last: dict | None = None,
     moved: dict[str, str] | None = None,
     batch: "_Batch | None" = None,
+    scrub: Scrub | None = None,
 ) -> FileResult:
     """Fingerprint, fetch and parse the unit with no connection held; then write it in one transaction."""
     db = as_warehouse(db)
@@ -142,7 +145,7 @@ def ingest_unit(
     except TransientError as exc:
         return FileResult(source.name, unit.key, "failed", 0, exc.message, unit.partition)
     except SourceError as exc:
-        return _quarantine(db, source, unit.key, None, exc.message, unit.partition)
+        return _quarantine(db, source, unit.key, None, exc.message, unit.partition, scrub)
 
     if last is None and checksum is not None and moved and checksum in moved:
         old = moved.pop(checksum)
@@ -161,10 +164,10 @@ def ingest_unit(
     except TransientError as exc:
         return FileResult(source.name, unit.key, "failed", 0, exc.message, unit.partition)
     except SourceError as exc:
-        return _quarantine(db, source, unit.key, checksum, exc.message, unit.partition)
+        return _quarantine(db, source, unit.key, checksum, exc.message, unit.partition, scrub)
     except Exception as exc:  # a reader bug must not take other files down; say what and where
         return _quarantine(db, source, unit.key, checksum,
-                           f"{unit.location}: could not be read ({type(exc).__name__}: {exc})", unit.partition)
+                           f"{unit.location}: could not be read ({type(exc).__name__}: {exc})", unit.partition, scrub)
 
     if batch is not None:
         batch.add(unit, checksum, frame)
@@ -235,6 +238,7 @@ def ingest_source(
     price_version: str | None = None,
     log: Log = lambda message: None,
     window: Window | None = None,
+    scrub: Scrub | None = None,
 ) -> list[FileResult]:
     """Load every unit the source names (in `window`, when given); report progress every tenth.
 
@@ -248,8 +252,9 @@ def ingest_source(
         log(f"FAILED (transient, will retry) {exc.message}")
         return [FileResult(source.name, exc.location, "failed", 0, exc.message)]
     except SourceError as exc:
-        log(f"QUARANTINED {exc.message}")
-        return [_quarantine(db, source, exc.location, None, exc.message)]
+        result = _quarantine(db, source, exc.location, None, exc.message, scrub=scrub)
+        log(f"QUARANTINED {result.error}")
+        return [result]
     if not planned:
         where = source.path or source.kind
         reason = f"source {source.name}: nothing to read at {where}"
@@ -274,7 +279,7 @@ def ingest_source(
     step = max(1, len(selected) // 10)
     for number, unit in enumerate(selected, start=1):
         result = ingest_unit(db, source, unit, pricer=pricer, price_version=price_version,
-                             last=state.get(unit.key), moved=moved, batch=batch)
+                             last=state.get(unit.key), moved=moved, batch=batch, scrub=scrub)
         results.append(result)
         if result.status == "quarantined":
             log(f"QUARANTINED {result.error}")

@@ -17,6 +17,8 @@ from pipelines.config import AispendConfig
 from pipelines.errors import SourceError
 from pipelines.ingest import FileResult, Log, file_checksum, ingest_source, is_current, last_ingest, record
 from pipelines.pricing.price import price_usage
+from pipelines.privacy import prepare_people, scrubber
+from pipelines.privacy import stamp as privacy_stamp
 from pipelines.pricing.price_table import build_price_table, price_table_version
 from pipelines.schemas import PRICES, TASKS, conform
 from pipelines.sources import plan_units, spec
@@ -104,6 +106,26 @@ def pricing_for(db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConfig
     return usage_pricing(db, config) if table == "usage_events" else (None, None)
 
 
+def preparation_for(db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConfig, table: str
+                    ) -> tuple[Callable[[pl.DataFrame], pl.DataFrame] | None, str | None]:
+    """Everything a table's frames go through as they load, and the stamp ingest_log keeps of it: person columns
+    normalized or pseudonymized (pipelines/privacy.py, the one place that does it), then usage priced. A change
+    of either stamp reloads the units (`ingest.is_current`)."""
+    pricer, version = pricing_for(db, config, table)
+    people = prepare_people(config, table)
+    stamps = [v for v in (version, privacy_stamp(config, table)) if v]
+    steps = [s for s in (people, pricer) if s is not None]
+    if not steps:
+        return None, None
+
+    def prepare(frame: pl.DataFrame) -> pl.DataFrame:
+        for step in steps:
+            frame = step(frame)
+        return frame
+
+    return prepare, "; ".join(stamps) or None
+
+
 def load_table(
     db: Warehouse | duckdb.DuckDBPyConnection,
     config: AispendConfig,
@@ -112,7 +134,8 @@ def load_table(
     window: Window | None = None,
 ) -> list[FileResult]:
     """Read every source whose kind feeds `table` (the units of `window`, when given)."""
-    pricer, version = pricing_for(db, config, table)
+    pricer, version = preparation_for(db, config, table)
+    scrub = scrubber(config)
     results: list[FileResult] = []
     for source in config.sources:
         if spec(source.kind).table != table:
@@ -121,6 +144,6 @@ def load_table(
         log(f"{source.name}: reading kind {source.kind} from {origin}")
         results += ingest_source(
             db, source, lambda source=source: plan_units(config, source), pricer=pricer, price_version=version,
-            log=log, window=window,
+            log=log, window=window, scrub=scrub,
         )
     return results

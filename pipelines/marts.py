@@ -163,9 +163,12 @@ def _allocated_daily(r: Reads) -> tuple[pl.LazyFrame, date | None]:
     """Daily AI cost per provider and team on the allocated basis, and the newest day it has.
 
     Budgets and forecasts count allocated cost: invoice-true where invoices are loaded, the logs' priced cost
-    where they are not, and with teams, so one figure serves finance and team budgets alike.
+    where they are not, and with teams, so one figure serves finance and team budgets alike. Seats and usage a
+    vendor bills beyond them that no loaded bill carries (person_monthly.not_on_bills_usd) are added on the first
+    day of their month: a seat is paid by the month.
     """
-    frame = query(r.con, sql("allocated_daily"))
+    frame = pl.concat([query(r.con, sql("allocated_daily")), query(r.con, sql("seat_costs_daily"))],
+                      how="vertical_relaxed")
     return frame.lazy(), (frame["day"].max() if frame.height else None)
 
 
@@ -191,6 +194,46 @@ def _task_evidence(r: Reads) -> pl.LazyFrame:
     settings = r.config.evidence
     return task_evidence(r.table("evidence_items"), r.table("task_daily"), r.table("tasks"),
                          min_items=settings.min_items, confidence=settings.confidence)
+# --- people, seats and their bill (docs/sources/seats_and_agents.md) --------------------------------------------
+
+def _people_reads(r: Reads) -> dict:
+    """What person_monthly and idle_seats read: the small people tables, the logs summed per user and day, and
+    the day the data reaches (today, UTC, when nothing carries a date)."""
+    from pipelines.planning import utc_today
+    from pipelines.transforms.person_use import sources_frame
+
+    def make() -> dict:
+        kinds = {s.name: s.kind for s in r.config.sources}
+        as_of = r.con.execute(sql("people_as_of")).fetchone()[0] or utc_today()
+        return {"people": r.table("people"), "seats": r.table("seats"), "activity": r.table("person_activity"),
+                "usage": query(r.con, sql("person_usage_daily")).lazy(), "sources": sources_frame(kinds),
+                "as_of": as_of}
+
+    return r.once("people", make)
+
+
+def _person_monthly(r: Reads) -> pl.LazyFrame:
+    from pipelines.plans import vendor_in
+    from pipelines.transforms.person_monthly import person_monthly
+
+    reads = _people_reads(r)
+    premium = [s.name for s in r.config.sources if s.kind == "copilot_premium_requests"]
+    org = (query(r.con, sql("org_usage_monthly"), [premium]) if premium
+           else pl.DataFrame(schema={"month": pl.Date, "usage_cost_usd": pl.Float64}))
+    seat_billed = query(r.con, sql("seat_lines")).lazy().select("month", vendor_in(pl.col("names")).alias("vendor"))
+    return person_monthly(
+        reads["people"], reads["seats"], reads["activity"], reads["usage"],
+        org.lazy().with_columns(pl.lit("github").alias("vendor")), seat_billed.filter(pl.col("vendor").is_not_null()),
+        reads["sources"], _small(r, "prices"), reads["as_of"], r.config.prices.discounts,
+    )
+
+
+def _idle_seats(r: Reads) -> pl.LazyFrame:
+    from pipelines.transforms.person_monthly import idle_seats
+
+    reads = _people_reads(r)
+    return idle_seats(reads["people"], reads["seats"], reads["activity"], reads["usage"], reads["sources"],
+                      reads["as_of"])
 
 
 MARTS: dict[str, Whole | Chunked] = {
@@ -208,6 +251,9 @@ MARTS: dict[str, Whole | Chunked] = {
     "anomalies": Whole(lambda r: anomalies(spend_by_day_from_daily(r.table("usage_daily")))),
     "budget_status": Whole(_budget_status),
     "spend_forecast": Whole(_spend_forecast),
+    # people, seats and their bill
+    "person_monthly": Whole(_person_monthly),
+    "idle_seats": Whole(_idle_seats),
 }
 MARTS |= {
     "work_item_links": Chunked(lambda r, days: work_item_links(r.events("work_item_links", days))),

@@ -17,7 +17,7 @@ import duckdb
 from pipelines.config import AispendConfig
 from pipelines.errors import SourceError
 from pipelines.ingest import ingest_state, is_current
-from pipelines.loads import pricing_for
+from pipelines.loads import preparation_for
 from pipelines.sources import plan_units, spec
 from pipelines.sources.units import Window, partition_period
 from warehouse.db import Warehouse, as_warehouse, sql
@@ -46,7 +46,7 @@ def pending_units(db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConf
     taken (a missing file) is pending too: its own run will quarantine it and say why.
     """
     db = as_warehouse(db)
-    version = pricing_for(db, config, table)[1]
+    version = preparation_for(db, config, table)[1]
     out = Pending()
     for source in config.sources:
         if spec(source.kind).table != table:

@@ -21,6 +21,12 @@ WORK_ITEMS: dict[str, pl.DataType] = table_schema("work_items")
 TIME_COLUMNS: dict[str, str] = {"cost_lines": "ChargePeriodStart", "usage_events": "event_time"}
 # Work records count on the day they closed (docs/evidence.md).
 TIME_COLUMNS["work_items"] = "closed_at"
+# People, seats and per-person activity (docs/sources/seats_and_agents.md). A people row may have no date
+# (valid_from NULL: always); its load then records no changed days, which no mart by days reads anyway.
+PEOPLE: dict[str, pl.DataType] = table_schema("people")
+SEATS: dict[str, pl.DataType] = table_schema("seats")
+PERSON_ACTIVITY: dict[str, pl.DataType] = table_schema("person_activity")
+TIME_COLUMNS |= {"people": "valid_from", "seats": "start_date", "person_activity": "day"}
 
 UNATTRIBUTED = "unattributed"
 

@@ -44,6 +44,9 @@ SNAPSHOT_TABLES = (
     "anomalies",
     "budget_status",
     "spend_forecast",
+    # people, seats and their bill
+    "person_monthly",
+    "idle_seats",
 )
 # Measured time saved (docs/evidence.md): the Evidence page's tables.
 SNAPSHOT_TABLES += ("work_item_links", "evidence_items", "task_evidence", "task_evidence_weekly")

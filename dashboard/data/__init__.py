@@ -3,7 +3,7 @@
 - snapshots.py: how a snapshot is read safely while the pipeline republishes it (pinned files, the result cache,
   per-thread DuckDB connections, empty results typed from the migrations).
 - period.py: what a view covers (Period, Filters) and the days with data.
-- spend.py, tasks.py, evidence.py, models.py, reconciliation.py, waste.py, health.py: the queries by page, each a thin call
+- spend.py, tasks.py, evidence.py, models.py, reconciliation.py, waste.py, health.py, people.py: the queries by page, each a thin call
   that runs one SQL file under dashboard/sql/ (`?` parameters only) through snapshots.read.
 
 docs/dashboard.md says where each page's figures come from.
@@ -12,6 +12,8 @@ docs/dashboard.md says where each page's figures come from.
 from dashboard.data.evidence import evidence, evidence_spread, evidence_weekly
 from dashboard.data.health import coverage, quarantined, sources
 from dashboard.data.models import model_usage, whatif
+from dashboard.data.people import (idle_seats, people_ledger, people_spend, people_totals, plan_fit, seats_off_bills,
+                                  vendor_costs)
 from dashboard.data.period import DEFAULT_PERIOD_DAYS, Filters, Period, day_range, default_period
 from dashboard.data.reconciliation import reconciliation, unattributed, unpriced
 from dashboard.data.snapshots import has_snapshot, snapshot_files
@@ -27,4 +29,6 @@ __all__ = [
     "task_trend", "teams", "unattributed", "unpriced", "usage_summary", "waste_daily", "waste_detail",
     "waste_summary", "whatif",
     "evidence", "evidence_spread", "evidence_weekly",
+    # people & seats
+    "idle_seats", "people_ledger", "people_spend", "people_totals", "plan_fit", "seats_off_bills", "vendor_costs",
 ]

@@ -37,12 +37,14 @@ class Period:
 
 @dataclass(frozen=True)
 class Filters:
-    """What the URL asks for: a period and optional provider (genai-prices id), team and task."""
+    """What the URL asks for: a period and optional provider (genai-prices id), team and task; `person` (People &
+    seats) narrows a view to one person of person_monthly."""
 
     period: Period
     provider: str | None = None
     team: str | None = None
     task: str | None = None
+    person: str | None = None
 
 
 def day_range(snapshot_dir: str | Path) -> tuple[date, date] | None:

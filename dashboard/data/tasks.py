@@ -41,7 +41,8 @@ def task_table(snapshot_dir: str | Path, period: Period, team: str | None = None
 
 
 def teams(snapshot_dir: str | Path) -> list[str]:
-    return read(snapshot_dir, "teams", "task_daily")["team"].to_list()
+    """Teams that ran tasks or hold seats and tools."""
+    return read(snapshot_dir, "teams", ("task_daily", "person_monthly"))["team"].to_list()
 
 
 def task_names(snapshot_dir: str | Path) -> list[str]:

@@ -78,7 +78,7 @@ def query_of(search_string: str | None) -> dict[str, str]:
 
 def filters_from_query(bounds: tuple[date, date], query: dict) -> tuple[data.Filters, str | None]:
     period, note = resolve_period(bounds, query.get("start"), query.get("end"))
-    picked = {k: (str(query[k]) if query.get(k) else None) for k in CHOICES}
+    picked = {k: (str(query[k]) if query.get(k) else None) for k in (*CHOICES, "person")}
     return data.Filters(period, **picked), note
 
 

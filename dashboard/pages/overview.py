@@ -122,13 +122,34 @@ def _forecast_cards(snap, filters: data.Filters) -> list[html.Div]:
         card(
             f"Month-end forecast, {row['month'].strftime('%B %Y')}",
             figures.money(row["forecast_usd"]),
-            [html.Span(f"allocated AI cost, USD, {scope}"),
+            [html.Span(f"allocated AI cost and seats off the bills, USD, {scope}"),
              html.Span(f"range {figures.money(row['forecast_low_usd'])} – {figures.money(row['forecast_high_usd'])}"),
              html.Span(f"{figures.money(row['actual_usd'])} spent to {row['as_of']:%-d %b}", className="delta")],
             value_id=ids.FORECAST_VALUE,
             tone="headline",
         )
     ]
+
+
+def _seats_card(snap, filters: data.Filters) -> html.Div | None:
+    """Seats and vendor-billed usage that no loaded bill carries: AI spend beside the invoices, never added to them
+    (another basis: plan prices), and counted in budgets and the forecast."""
+    if not data.has_snapshot(snap, "person_monthly"):
+        return None
+    row = data.seats_off_bills(snap, filters).row(0, named=True)
+    if row["not_on_bills_usd"] is None:
+        return None
+    months = (f"{row['first_month']:%b %Y}" if row["first_month"] == row["last_month"]
+              else f"{row['first_month']:%b %Y} – {row['last_month']:%b %Y}")
+    return card("Seats and subscriptions not on these bills", figures.money(row["not_on_bills_usd"]),
+                [html.Span(f"USD at subscription or list prices, {months} (whole months)"),
+                 html.Span("beside billed spend, not in it; budgets and the forecast count it", className="delta")],
+                value_id=ids.OVERVIEW_SEATS_VALUE)
+
+
+def _seats_cards(snap, filters: data.Filters) -> list[html.Div]:
+    found = _seats_card(snap, filters)
+    return [found] if found is not None else []
 
 
 def _savings_card(snap, filters: data.Filters) -> html.Div:
@@ -169,7 +190,8 @@ def _body(view: View) -> list:
     daily = data.daily_billed_by_provider(snap, period, currency, provider)
     usage = data.usage_summary(snap, period, filters.team, provider)
     budgets = (tables.render(BUDGETS, data.budgets(snap, filters), "Budgets this month",
-                             "Allocated AI cost (the invoice where loaded, else priced logs), USD, against each configured monthly budget.")
+                             "Allocated AI cost (the invoice where loaded, else priced logs) plus seats and overage no loaded bill "
+                             "carries (People & seats), USD, against each configured monthly budget.")
                if data.has_snapshot(snap, "budget_status") else missing("Budget status"))
     anomalies = (tables.render(ANOMALIES, data.anomalies(snap, filters), "Anomalies, last 7 days of the period",
                                "Days whose priced usage cost (USD) broke from the usual for that provider, model "
@@ -177,7 +199,7 @@ def _body(view: View) -> list:
                  if data.has_snapshot(snap, "anomalies") else missing("Anomalies"))
     return [
         html.H2("Invoices"),
-        cards(_billed_cards(current, previous, period), row_id=ids.BILLED_CARDS),
+        cards(_billed_cards(current, previous, period) + _seats_cards(snap, filters), row_id=ids.BILLED_CARDS),
         graph_panel(ids.SPEND_CHART, figures.spend_by_provider(daily, currency)),
         html.P("The invoices carry no team: the team filter applies to the request logs, budgets and savings.",
                className="note") if filters.team else None,

@@ -9,6 +9,7 @@ from dash import html
 from dashboard import data, figures, ids, tables
 from dashboard.components import card, cards, graph_panel, missing
 from dashboard.pages import Page, View
+from dashboard.seat_tables import IDLE_NOTE, IDLE_SEATS
 from dashboard.tables import Column, Table
 
 PAGE = Page(ids.WASTE, "/waste", "Waste", ("provider", "team", "task"))
@@ -65,6 +66,7 @@ def _body(view: View) -> list:
     spent = summary.filter(~summary["is_estimate"])["cost_usd"].sum()
     estimates = summary.filter(summary["is_estimate"])
     best = estimates.sort("cost_usd", descending=True, nulls_last=True).head(1)
+    idle = data.idle_seats(snap, filters) if data.has_snapshot(snap, "idle_seats") else None
     return [
         cards([
             card("Spend that bought nothing", figures.money(spent),
@@ -74,14 +76,27 @@ def _body(view: View) -> list:
                  figures.money(best["cost_usd"][0]) if best.height else "—",
                  (_category(best["category"][0]) + "; estimates overlap, never add them") if best.height
                  else "no estimate for these filters", value_id=ids.scoped(ids.WASTE, "estimate"), tone="headline"),
+            *_idle_card(idle),
         ]),
         graph_panel(ids.chart(ids.WASTE, "daily"), figures.waste_daily(data.waste_daily(snap, filters))),
         tables.render(SUMMARY, summary, "By category",
                       "USD. 'spent' is money already paid for nothing; 'estimate' is what a lever would have saved "
                       "on work that was done. Unpriced requests count in Requests with an unknown cost (not $0)."),
+        tables.render(IDLE_SEATS, idle, "Idle seats", IDLE_NOTE) if idle is not None else None,
         tables.render(DETAIL, data.waste_detail(snap, filters, limit=DETAIL_ROWS), "Where it happens",
                       f"The {DETAIL_ROWS} largest by waste or saving, USD; the CSV has every row."),
     ]
+
+
+def _idle_card(idle) -> list:
+    """Seats paid for that nobody uses (the idle_seats mart, as of the newest day of data): a cost the request
+    logs cannot show, and not part of the period's recorded waste above."""
+    if idle is None:
+        return []
+    monthly = idle["monthly_cost_usd"].sum() if idle.height else 0.0
+    return [card("Idle seats now", figures.count(idle.height),
+                 f"{figures.money(monthly)} a month (USD) for seats nobody used in 30 days (People & seats)",
+                 value_id=ids.scoped(ids.WASTE, "idle-seats"), tone="warn" if idle.height else "")]
 
 
 def register_callbacks(app: dash.Dash) -> None:

@@ -25,6 +25,8 @@ from pipelines.demo.catalog import (
     UNPRICED_MODEL,
     UNPRICED_RATES,
 )
+from pipelines.demo.people import CONFIG_SOURCES as PEOPLE_SOURCES
+from pipelines.demo.people import write_people
 from pipelines.demo.rates import list_rates, negotiated_from
 from pipelines.demo.spans import generate_spans, otlp_lines
 from pipelines.demo.work import CONFIG_SOURCES, draw_items, link_runs, write_work
@@ -116,6 +118,7 @@ sources:
     kind: otel_genai
     path: "logs/otel/*.jsonl.gz"
 {CONFIG_SOURCES}
+{PEOPLE_SOURCES}
 prices:
   overrides:
     # Our negotiated Anthropic rate for Claude Sonnet 4: {NEGOTIATED_DISCOUNT:.0%} off list from {discount_from}.
@@ -236,6 +239,7 @@ def generate_demo(
     write_logs(frames.spans, out_dir, progress)
     write_billing(frames.cost_lines, out_dir)
     write_work(frames.work, out_dir)
+    write_people(out_dir, frames.start, frames.end, seed)
     if progress:
         progress("wrote invoices, work records, task catalog and config")
     (out_dir / "tasks.yaml").write_text(

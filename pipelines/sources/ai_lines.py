@@ -7,6 +7,9 @@ Cloud bills rarely say "model X, input tokens" in a column of their own: Azure w
 cost_lines columns, so every cost reader (FOCUS, Azure EA, CUR) classifies lines the same way.
 
 Categories (`x_ai_category`), first match wins:
+  seat                    a per-user plan of an AI tool: an AI tool's name (Copilot, ChatGPT, Claude Pro/Max/Team,
+                          Cursor, ...) with a seat, license, subscription or plan word, or a per-user unit
+                          (migration 0036; person_monthly knows these vendor-months are on the bill)
   provisioned_throughput  reserved model capacity (Azure PTU / "Provisioned Managed", Vertex or Bedrock
                           provisioned throughput, Bedrock model units) on an AI service
   model_usage             token lines: a model or token type was recognized, or the unit counts tokens
@@ -33,6 +36,7 @@ MODEL_USAGE = "model_usage"
 AI_COMPUTE = "ai_compute"
 PROVISIONED = "provisioned_throughput"
 AI_SERVICE = "ai_service"
+SEAT = "seat"
 
 # Service names (ServiceName, or Azure MeterCategory) that sell AI.
 _AZURE_OPENAI_SERVICE = r"openai|cognitive services|foundry models|ai foundry|azure ai services"
@@ -50,6 +54,14 @@ _AZURE_ACCELERATOR = r"\bstandard_n[cdv]\d|\bn[cdv]\d+[a-z]*(?: [a-z0-9]+)? v\d\
 _AZURE_VM_CONTEXT = r"virtual machine|machine learning|kubernetes|compute|batch"
 # GPU and TPU SKUs (Google `Nvidia Tesla A100 GPU running in Americas`, `TPU v5e`, OCI `BM.GPU.H100.8`).
 _GPU_SKU = r"\bnvidia\b|\bgpus?\b|\btpus?\b|\b(?:a100|h100|h200|b200|gb200|v100|l40s?|mi300x?)\b"
+
+# Seats: an AI tool sold per user, and a word or unit that says "per user plan". Both are needed: Copilot premium
+# requests and Cursor usage are usage, not seats.
+_SEAT_TOOL = (r"\bcopilot\b|\bchatgpt\b|\bclaude (?:pro|max|team|enterprise)\b|\bcursor\b|\bcodeium\b|\bwindsurf\b"
+              r"|\btabnine\b|\bgemini code assist\b|\bq developer\b")
+_SEAT_WORD = (r"\bseats?\b|\blicen[cs]es?\b|\bsubscriptions?\b|\buser ?months?\b|\bper user\b|\bbusiness\b"
+              r"|\benterprise\b|\bplus\b|\bteams?\b|\bpro\b|\bmax\b|\bultra\b")
+_SEAT_UNIT = r"\buser|\bseat|\blicen"
 
 _PROVISIONED = r"provisioned throughput|provisioned managed|provisionedthroughput|\bptus?\b|\bmodel ?units?\b"
 
@@ -96,6 +108,13 @@ def is_accelerator() -> pl.Expr:
     ).str.contains(_AZURE_VM_CONTEXT)
     sagemaker = _lower("ServiceName").str.contains("sagemaker")
     return raw.str.contains(_AWS_ACCELERATOR) | azure | meter_text().str.contains(_GPU_SKU) | sagemaker
+
+
+def is_seat() -> pl.Expr:
+    """A seat of an AI tool: the tool's name in the service or meter names, with a plan word or a per-user unit."""
+    names = pl.concat_str([service_text(), meter_text()], separator=" | ")
+    units = pl.concat_str([_lower("ConsumedUnit"), _lower("PricingUnit")], separator=" ")
+    return names.str.contains(_SEAT_TOOL) & (names.str.contains(_SEAT_WORD) | units.str.contains(_SEAT_UNIT))
 
 
 def is_provisioned() -> pl.Expr:
@@ -224,7 +243,8 @@ def ai_category() -> pl.Expr:
         | _lower("ConsumedUnit").str.contains("token")
     )
     return (
-        pl.when(is_provisioned()).then(pl.lit(PROVISIONED))
+        pl.when(is_seat() & ~tokens).then(pl.lit(SEAT))
+        .when(is_provisioned()).then(pl.lit(PROVISIONED))
         .when(tokens).then(pl.lit(MODEL_USAGE))
         .when(is_accelerator()).then(pl.lit(AI_COMPUTE))
         .when(is_ai_service()).then(pl.lit(AI_SERVICE))

@@ -151,18 +151,25 @@ def api_spec(kind: str, table: str, provider: ApiProvider, endpoint: Endpoint, s
                       needs_path=False, key_env=provider.key_env)
 
 
+def located(day: Day, load_day: Callable[[Day], pl.DataFrame]) -> Callable[[], pl.DataFrame]:
+    """Load `day`; any SourceError while loading (HTTP or validation) names the day's unit it refused."""
+
+    def load() -> pl.DataFrame:
+        try:
+            return load_day(day)
+        except SourceError as exc:
+            if exc.location.startswith(day.location):
+                raise
+            raise SourceError(day.location, exc.message) from None
+
+    return load
+
+
 def day_units(source: SourceConfig, load_day: Callable[[Day], pl.DataFrame], today: date | None = None) -> list[Unit]:
-    """One Unit per day; any SourceError while loading (HTTP or validation) names the day it refused."""
+    """One Unit per day, each named by its day (`located`)."""
     units = []
     for day, final in plan_days(source, today):
-
-        def load(day: Day = day) -> pl.DataFrame:
-            try:
-                return load_day(day)
-            except SourceError as exc:
-                if exc.location.startswith(day.location):
-                    raise
-                raise SourceError(day.location, exc.message) from None
+        load = located(day, load_day)
 
         def fingerprint(day: Day = day, final: bool = final) -> str | None:
             return f"final:{day.day.isoformat()}" if final else None

@@ -31,8 +31,8 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "model_whatif": ["prices", "tasks", "usage_events"],
         "waste": ["cost_lines", "prices", "tasks", "usage_events"],
         "anomalies": ["usage_daily"],
-        "budget_status": ["allocated_cost"],
-        "spend_forecast": ["allocated_cost"],
+        "budget_status": ["allocated_cost", "person_monthly"],
+        "spend_forecast": ["allocated_cost", "person_monthly"],
         "alerts_sent": ["anomalies", "budget_status"],
         # measured time saved (docs/evidence.md)
         "work_items": ["tasks"],
@@ -40,6 +40,12 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "evidence_items": ["work_item_links", "work_items"],
         "task_evidence": ["evidence_items", "task_daily", "tasks"],
         "task_evidence_weekly": ["evidence_items"],
+        # people, seats and their bill
+        "people": [],
+        "seats": [],
+        "person_activity": [],
+        "person_monthly": ["cost_lines", "people", "person_activity", "prices", "seats", "usage_events"],
+        "idle_seats": ["people", "person_activity", "seats", "usage_events"],
     }
     checks = sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys)
     assert {  # the checks the assets carry; pipelines/defs/checks.py adds more

@@ -7,6 +7,7 @@ run over the same inputs must leave every total unchanged.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -51,7 +52,7 @@ def demo_run(tmp_path_factory):
 
 def test_run_prints_progress_and_totals(demo_run):
     _, db, totals, _, stderr = demo_run
-    assert "running 21 assets" in stderr or "running" in stderr and "assets:" in stderr
+    assert re.search(r"running \d+ assets", stderr)
     assert f"billed ${totals[0]:,.2f} USD" in stderr
     assert "price coverage" in stderr and "unpriced, not counted as $0" in stderr
 

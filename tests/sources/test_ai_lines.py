@@ -46,6 +46,14 @@ CASES = [
     (dict(ServiceName="Whatever", ServiceCategory="AI and Machine Learning"), "ai_service", None, None),
     (dict(ServiceName="Whatever", ServiceSubcategory="Generative AI"), "ai_service", None, None),
     (dict(ServiceName="Amazon S3", x_model="gpt-4o", x_token_type="input"), "model_usage", "gpt-4o", "input"),
+    # seats: an AI tool sold per user (a tool's name and a plan word or per-user unit); its usage is not a seat
+    (dict(ProviderName="GitHub", ServiceName="GitHub Copilot", SkuId="Copilot Business"), "seat", None, None),
+    (dict(ProviderName="OpenAI", ServiceName="ChatGPT", ChargeDescription="ChatGPT Team seats"), "seat", None, None),
+    (dict(ServiceName="Cursor", SkuId="cursor-seat", PricingUnit="User-Month"), "seat", None, None),
+    (dict(ServiceName="Anthropic", ChargeDescription="Claude Max subscription"), "seat", None, None),
+    (dict(ServiceName="GitHub Copilot", SkuId="Copilot Premium Request", ServiceCategory="AI and Machine Learning"),
+     "ai_service", None, None),
+    (dict(ServiceName="Anthropic", SkuMeter="Claude Pro input tokens"), "model_usage", None, "input"),
 ]
 
 

@@ -122,3 +122,34 @@ def test_paginate_is_bounded(api):
     with pytest.raises(SourceError, match="more than max_pages=2"):
         list(client(api, [], max_pages=2).paginate(OPENAI_COSTS, WINDOW))
     assert len(api.calls()) == 2
+
+
+# --- GitHub's Link paging, POST bodies and keys sent other ways (the seat and coding-tool APIs) ----------------
+
+def test_paginate_links_follows_rel_next_on_the_same_host(api):
+    from tests.support.fake_seat_apis import COPILOT_SEATS, SNAPSHOT
+
+    api.data[COPILOT_SEATS] = {SNAPSHOT: [{"assignee": {"login": f"u{i}"}} for i in range(5)]}
+    github = ApiClient(api.url, {"Authorization": f"Bearer {api.github_key}"}, sleep=[].append)
+    pages = list(github.paginate_links(COPILOT_SEATS, {"per_page": 100}))
+    # five seats, two a page: three pages, the second and third asked for by the Link header's URL
+    assert [len(p["seats"]) for p in pages] == [2, 2, 1]
+    assert [r.params.get("page") for r in api.calls()] == [None, ["2"], ["3"]]
+    assert all(r.params["per_page"] == ["100"] for r in api.calls())
+
+
+def test_paginate_links_never_sends_the_key_to_another_host(api):
+    from tests.support.fake_seat_apis import COPILOT_SEATS, SNAPSHOT
+
+    api.data[COPILOT_SEATS] = {SNAPSHOT: [{"assignee": {"login": f"u{i}"}} for i in range(3)]}
+    api.settings["link_base"] = "http://127.0.0.2:9"
+    github = ApiClient(api.url, {"Authorization": f"Bearer {api.github_key}"}, sleep=[].append)
+    with pytest.raises(SourceError, match="links its next page on another host; not followed"):
+        list(github.paginate_links(COPILOT_SEATS))
+    assert len(api.calls()) == 1
+
+
+def test_keys_sent_other_ways_are_redacted_too():
+    basic = ApiClient("http://127.0.0.1:9", {"Authorization": "Basic Y3Jzcl94eXo6"}, secrets=("mycursorkey-123",))
+    assert basic.redact("bad key mycursorkey-123, also ghp_abcdef123456 and crsr_zzzz9999 and Y3Jzcl94eXo6") == (
+        "bad key ***, also ghp_*** and crsr_*** and ***")

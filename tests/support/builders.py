@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from pipelines.schemas import COST_LINES, TASKS, USAGE_EVENTS, WORK_ITEMS, conform
+from pipelines.schemas import COST_LINES, PEOPLE, PERSON_ACTIVITY, SEATS, TASKS, USAGE_EVENTS, WORK_ITEMS, conform
 
 _LINE = dict(ProviderName="AWS", ServiceName="Amazon Bedrock", ChargeCategory="Usage", BillingCurrency="USD",
              x_is_ai=True, x_ai_category="model_usage", x_source="bill", x_source_file="f")
@@ -53,3 +53,29 @@ def with_options(source, options: dict):
     from pipelines.config import SourceConfig
 
     return SourceConfig.model_validate({**source.model_dump(exclude={"options"}), "options": options})
+
+
+# --- people, seats and their activity (already normalized, as loads store them) ---------------------------------
+_PERSON = dict(identity_kind="email", valid_from=None, x_source="people", x_source_file="people.yaml")
+_SEAT = dict(seat_count=1, currency="USD", price_source="plan_list_price", x_source="subs", x_source_file="f")
+_ACTIVITY = dict(record="activity", x_source="report", x_source_file="f")
+
+
+def people(rows: list[dict], **defaults) -> pl.LazyFrame:
+    return conform(pl.LazyFrame([{**_PERSON, **defaults, **r} for r in rows], infer_schema_length=None), PEOPLE)
+
+
+def seats(rows: list[dict], **defaults) -> pl.LazyFrame:
+    """Seat rows; `monthly_price_usd` defaults to `monthly_price` (USD)."""
+    out = []
+    for r in rows:
+        row = {**_SEAT, **defaults, **r}
+        row.setdefault("monthly_price", row.get("monthly_price_usd"))
+        row.setdefault("monthly_price_usd", row["monthly_price"] if row["currency"] == "USD" else None)
+        out.append(row)
+    return conform(pl.LazyFrame(out, infer_schema_length=None), SEATS)
+
+
+def person_activity(rows: list[dict], **defaults) -> pl.LazyFrame:
+    return conform(pl.LazyFrame([{**_ACTIVITY, **defaults, **r} for r in rows], infer_schema_length=None),
+                   PERSON_ACTIVITY)

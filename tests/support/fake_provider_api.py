@@ -1,4 +1,5 @@
-"""A local stand-in for the OpenAI and Anthropic organization cost and usage APIs, on 127.0.0.1.
+"""A local stand-in for the provider admin APIs, on 127.0.0.1: OpenAI and Anthropic cost and usage reports,
+Anthropic's Claude Code analytics, GitHub Copilot seats and premium requests, and Cursor's Admin API.
 
 It serves the documented response shapes (pages of daily buckets, `has_more` / `next_page` cursors) from
 fixture data a test sets, checks the auth headers (401 without them, echoing the presented key the way real
@@ -6,7 +7,9 @@ providers echo part of it, so tests prove the client redacts it), injects faults
 on chosen requests, and records every request so tests can assert paging and retries happened.
 
 Paging is deliberately small: a page holds at most `buckets_per_page` bucket pieces, and a bucket's results
-are cut into pieces of `results_per_page`, so even a one-day request spans several pages.
+are cut into pieces of `results_per_page`, so even a one-day request spans several pages. The seat and coding-tool
+APIs page the way each vendor does (tests/support/fake_seat_apis.py): cursors (Claude Code), `Link` headers
+(GitHub), page numbers in a POST body (Cursor), `results_per_page` records a page.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ ANTHROPIC_USAGE = "/v1/organizations/usage_report/messages"
 OPENAI_PATHS = {OPENAI_COSTS, OPENAI_USAGE}
 ANTHROPIC_PATHS = {ANTHROPIC_COSTS, ANTHROPIC_USAGE}
 MAX_REQUESTS = 200  # a runaway client fails the test instead of spinning
+# The seat and coding-tool APIs (their routes live in tests/support/fake_seat_apis.py)
+CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
+CURSOR_MEMBERS, CURSOR_DAILY, CURSOR_SPEND = "/teams/members", "/teams/daily-usage-data", "/teams/spend"
 
 
 @dataclass
@@ -50,12 +56,15 @@ class Recorded:
 class FakeProviderApi:
     openai_key: str = "sk-admin-test-openai-0123456789"
     anthropic_key: str = "sk-ant-admin01-test-anthropic-0123456789"
+    github_key: str = "ghp_testgithubtoken0123456789"
+    cursor_key: str = "crsr_testcursorkey0123456789"
     buckets_per_page: int = 2
     results_per_page: int = 2
     # day -> list of result objects, per endpoint path
     data: dict[str, dict[date, list[dict]]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)  # seat APIs: total_seats (a lying total), cycle_start (ms)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -63,7 +72,18 @@ class FakeProviderApi:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                status, body, headers = api._handle(self.path, {k.lower(): v for k, v in self.headers.items()})
+                self._answer(None)
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    body = None
+                self._answer(body if isinstance(body, dict) else {"__invalid__": True})
+
+            def _answer(self, posted: dict | None) -> None:
+                status, body, headers = api._handle(self.path, {k.lower(): v for k, v in self.headers.items()}, posted)
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -102,15 +122,31 @@ class FakeProviderApi:
         return [r for r in self.requests if path is None or r.path == path]
 
     # --- serving ---------------------------------------------------------------------------------------
-    def _handle(self, raw_path: str, headers: dict[str, str]) -> tuple[int, dict, dict[str, str]]:
+    def _handle(self, raw_path: str, headers: dict[str, str], posted: dict | None = None
+                ) -> tuple[int, dict, dict[str, str]]:
         split = urlsplit(raw_path)
         path, params = split.path, parse_qs(split.query, keep_blank_values=True)
+        if posted is not None:  # a POST body's fields are recorded (and matched by faults) like query parameters
+            params = {**params, **{k: [str(v)] for k, v in posted.items()}}
         with self._lock:
             if len(self.requests) >= MAX_REQUESTS:
                 return self._record(path, params, headers, 599, {"error": {"message": "too many requests in test"}})
-            status, body, extra = self._respond(path, params, headers)
+            from tests.support.fake_seat_apis import seat_api_response
+
+            answer = seat_api_response(self, path, params, headers, posted)
+            status, body, extra = answer if answer is not None else self._respond(path, params, headers)
             self._record(path, params, headers, status, body)
         return status, body, extra
+
+    def fault_for(self, path: str, params: dict[str, list[str]]):
+        """The response of the first matching injected fault (counting it down), or None."""
+        for fault in self.faults:
+            if fault.path == path and fault.times != 0 and (fault.when is None or fault.when(params)):
+                if fault.times is not None:
+                    fault.times -= 1
+                extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+                return fault.status, {"error": {"message": fault.message, "type": "server_error"}}, extra
+        return None
 
     def _record(self, path, params, headers, status, body):
         self.requests.append(Recorded(path, params, headers, status))
@@ -122,12 +158,9 @@ class FakeProviderApi:
         auth = self._auth_error(path, headers)
         if auth:
             return auth
-        for fault in self.faults:
-            if fault.path == path and fault.times != 0 and (fault.when is None or fault.when(params)):
-                if fault.times is not None:
-                    fault.times -= 1
-                extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-                return fault.status, {"error": {"message": fault.message, "type": "server_error"}}, extra
+        faulted = self.fault_for(path, params)
+        if faulted is not None:
+            return faulted
         try:
             start, end = self._window(path, params)
         except (KeyError, ValueError) as exc:
@@ -193,10 +226,11 @@ def _bucket(path: str, start: datetime, end: datetime, results: list[dict]) -> d
             "results": results}
 
 
-def api_config(tmp_path, kind: str, url: str, key_env: str, **options):
-    """An AispendConfig in tmp_path with one API source of `kind` pointed at the fake server."""
+def api_config(tmp_path, kind: str, url: str, key_env: str, *, path: str | None = "api", **options):
+    """An AispendConfig in tmp_path with one API source of `kind` pointed at the fake server (`path=None` for the
+    kinds that read saved responses from a path instead)."""
     from pipelines.config import AispendConfig, SourceConfig
 
-    source = SourceConfig(name=f"my_{kind}", kind=kind, path="api", api_key_env=key_env,
+    source = SourceConfig(name=f"my_{kind}", kind=kind, path=path, api_key_env=key_env,
                           options={"base_url": url, "backoff_s": 0.01, **options})
     return AispendConfig(warehouse=str(tmp_path / "wh" / "aispend.duckdb"), sources=[source], base_dir=str(tmp_path))

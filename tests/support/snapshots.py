@@ -150,11 +150,35 @@ SELECT week, 'draft_reply' AS task, NULL AS team, 'task' AS grain,
 FROM evidence_items GROUP BY week;
 """
 
+# People & seats: Ana's Copilot seat and API use in March, Bob's idle seat, pooled ChatGPT seats.
+PEOPLE_SQL = """
+INSERT INTO person_monthly BY NAME
+SELECT * FROM (VALUES
+    (DATE '2026-03-01', 'Ana Lima', 'support', true, 'github', 'business', 1, 19.0, 'plan_list_price', false,
+     NULL, NULL, 19.0, 12.0, 0, 10, 5, 40, 100, 10, 2, 1, DATE '2026-03-30', false, 'Copilot seat last activity',
+     19.0, 'enterprise', 39.0, 'underused'),
+    (DATE '2026-03-01', 'Ana Lima', 'support', true, 'openai', 'api', 0, NULL, NULL, false, 4.5, 'logs', NULL, 4.5,
+     0, 8, NULL, 30, NULL, NULL, NULL, NULL, DATE '2026-03-28', NULL, NULL, NULL, NULL, NULL, NULL),
+    (DATE '2026-03-01', 'Bob King', 'support', true, 'github', 'business', 1, 19.0, 'plan_list_price', false, NULL,
+     NULL, 19.0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true, 'Copilot seat last activity', 19.0,
+     'enterprise', 39.0, NULL),
+    (DATE '2026-03-01', NULL, NULL, NULL, 'openai', 'business', 3, 90.0, 'subscriptions', false, NULL, NULL, 90.0,
+     NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 30.0, 'enterprise', NULL, NULL))
+    t(month, person, team, is_mapped, vendor, plan, seats, seat_cost_usd, seat_cost_basis, seat_on_invoice,
+      usage_cost_usd, usage_cost_basis, not_on_bills_usd, api_equivalent_usd, unpriced_tokens, active_days,
+      sessions, requests, lines_added, lines_removed, commits, pull_requests, last_activity_day, is_idle_seat,
+      activity_evidence, plan_price_usd, next_plan, next_plan_price_usd, plan_fit);
+INSERT INTO idle_seats BY NAME
+SELECT DATE '2026-03-31' AS as_of, 'github' AS vendor, 'business' AS plan, 'Bob King' AS person, 'support' AS team,
+       'bobk' AS identity, DATE '2026-01-01' AS seat_start, NULL AS last_activity_day, NULL AS days_idle,
+       19.0 AS monthly_cost_usd, 'Copilot seat last activity' AS evidence;
+"""
+
 
 def write_snapshot(root: Path) -> Path:
     """Build a warehouse under `root`, fill the marts by SQL, publish the snapshot; return its folder."""
     con = connect_writer(root / "warehouse.duckdb")
-    for statement in (SPEND_SQL, USAGE_SQL, TASK_SQL, MARTS_SQL, EVIDENCE_SQL):
+    for statement in (SPEND_SQL, USAGE_SQL, TASK_SQL, MARTS_SQL, EVIDENCE_SQL, PEOPLE_SQL):
         con.execute(statement)
     snapshot = root / "snapshot"
     export_snapshots(con, snapshot)
