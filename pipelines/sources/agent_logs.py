@@ -16,6 +16,8 @@ working directory, team and user from the options (`aispend local` sets `user_id
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 from pydantic import Field
 
@@ -36,36 +38,59 @@ class AgentLogOptions(FileOptions):
     user_id: str | None = Field(default=None, description="who ran the agent (e.g. the machine's login name)")
 
 
-def json_lines(path: str, data: bytes | None = None) -> pl.DataFrame:
-    """Each non-blank line as text with its 1-based number (`line`, `text`); every one checked to be a JSON
-    object, except an unfinished last line, which is dropped."""
+def json_lines(files: list[tuple[str, bytes | None]]) -> pl.DataFrame:
+    """Every non-blank line of the files as text: `__file` (index), `__path`, `line` (1-based), `text`. Every
+    line is checked to be a JSON object, all files at once; an unfinished last line is dropped."""
+    frames = [_file_lines(i, path, data) for i, (path, data) in enumerate(files)]
+    lines = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=_LINES)
+    decode(lines, pl.Struct({"type": S}))  # every line a JSON object; the first bad one is named
+    return lines
+
+
+_LINES = {"__file": pl.Int64, "__path": S, "line": pl.Int64, "text": S}
+
+
+def _file_lines(index: int, path: str, data: bytes | None) -> pl.DataFrame:
     raw = read_bytes(path, data)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(path, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
-    lines = (
-        pl.DataFrame({"text": text.split("\n")}, schema={"text": S})
+    rows = text.split("\n")
+    if not text.endswith("\n") and rows and _unfinished(rows[-1]):
+        rows[-1] = ""  # being written: read whole on the next run, when the file has changed
+    return (
+        pl.LazyFrame({"text": rows}, schema={"text": S})
         .with_row_index("line", offset=1)
-        .with_columns(pl.col("line").cast(pl.Int64), pl.col("text").str.strip_chars())
+        .select(pl.lit(index, pl.Int64).alias("__file"), pl.lit(path, S).alias("__path"),
+                pl.col("line").cast(pl.Int64), pl.col("text").str.strip_chars())
+        .filter(pl.col("text") != "")
+        .collect()
     )
-    unfinished = not text.endswith("\n") and lines.height > 0
-    lines = lines.filter(pl.col("text") != "")
-    if unfinished and lines.height and lines["line"][-1] == text.count("\n") + 1:
-        last = lines.tail(1)["text"]
-        if not last.str.starts_with("{").all() or last.str.json_path_match("$").is_null().all():
-            lines = lines.head(-1)
-    decode(lines, pl.Struct({"type": S}), path)  # every line a JSON object; the bad one is named
-    return lines
 
 
-def decode(lines: pl.DataFrame, dtype: pl.Struct, path: str) -> pl.Series:
-    """`lines["text"]` decoded with `dtype`; a line that does not fit is named by its number, never quoted."""
+def _unfinished(last: str) -> bool:
+    try:
+        json.loads(last)
+    except ValueError:
+        return True
+    return False
+
+
+def decode(lines: pl.DataFrame, dtype: pl.Struct) -> pl.Series:
+    """`lines["text"]` decoded with `dtype`; a line that does not fit is named by its file and line number,
+    never quoted."""
+    hit: list[int] = []
+
     def where(index: int) -> tuple[str, int]:
+        hit.append(index)
         number = int(lines["line"][index])
         return f"line {number}", number
 
-    return decode_json(lines["text"], dtype, path, where)
+    try:
+        return decode_json(lines["text"], dtype, "", where)
+    except SourceError as exc:
+        raise SourceError(lines["__path"][hit[-1]], exc.reason, row=exc.row, column=exc.column) from None
 
 
 def carrying(lines: pl.DataFrame, pattern: str) -> pl.DataFrame:
@@ -74,12 +99,20 @@ def carrying(lines: pl.DataFrame, pattern: str) -> pl.DataFrame:
     return lines.filter(pl.col("text").str.contains(pattern))
 
 
-def refuse(frame: pl.DataFrame, bad: pl.Expr, path: str, reason: str, column: str) -> None:
-    """A SourceError naming the first line of `frame` (which has `line`) where `bad` holds."""
-    hit = frame.filter(bad.fill_null(False)).head(1)
-    if hit.height:
-        line = int(hit["line"][0])
-        raise SourceError(path, f"line {line}: field {column!r} {reason}", row=line, column=column)
+Check = tuple[pl.Expr, str, str]  # (bad, reason, field): a line where `bad` holds is refused
+
+
+def refuse(frame: pl.DataFrame, checks: list[Check]) -> None:
+    """A SourceError naming the file and line of the first failing check's first row (`frame` has `__path`
+    and `line`); one pass over the frame when every check passes, which is nearly always."""
+    if not checks or frame.height == 0:
+        return
+    failed = frame.select(*(bad.fill_null(False).any().alias(str(i)) for i, (bad, _, _) in enumerate(checks))).row(0)
+    for hit, (bad, reason, column) in zip(failed, checks):
+        if hit:
+            first = frame.filter(bad.fill_null(False)).head(1)
+            line = int(first["line"][0])
+            raise SourceError(first["__path"][0], f"line {line}: field {column!r} {reason}", row=line, column=column)
 
 
 def count(text: pl.Expr) -> pl.Expr:
@@ -87,14 +120,15 @@ def count(text: pl.Expr) -> pl.Expr:
     return text.str.strip_chars().cast(pl.Float64, strict=False)
 
 
-def check_counts(frame: pl.DataFrame, counts: dict[str, pl.Expr], path: str) -> None:
-    """Refuse the first line where a count is there but not a whole number >= 0."""
+def count_checks(counts: dict[str, pl.Expr]) -> list[Check]:
+    """A count that is there must be a whole number >= 0."""
+    out: list[Check] = []
     for name, text in counts.items():
         value = count(text)
-        refuse(frame, text.is_not_null() & value.is_null(), path, "is not a number", name)
-        refuse(frame, value.is_not_null() & (~value.is_finite() | (value != value.floor())), path,
-               "is not a whole number", name)
-        refuse(frame, value < 0, path, "is negative", name)
+        out += [(text.is_not_null() & value.is_null(), "is not a number", name),
+                (value.is_not_null() & (~value.is_finite() | (value != value.floor())), "is not a whole number", name),
+                (value < 0, "is negative", name)]
+    return out
 
 
 def tokens(text: pl.Expr) -> pl.Expr:

@@ -33,7 +33,7 @@ from pipelines.sources.agent_logs import (
     S,
     attribution,
     carrying,
-    check_counts,
+    count_checks,
     decode,
     json_lines,
     project_from_cwd,
@@ -89,32 +89,26 @@ def _message(field: str) -> pl.Expr:
     return pl.col("message").struct.field(field)
 
 
-def responses(path: str, data: bytes | None = None) -> pl.DataFrame:
-    """One file's assistant lines that report usage, decoded and checked, with their line numbers."""
-    lines = carrying(json_lines(path, data), _ASSISTANT)
-    decoded = lines.select("line").with_columns(decode(lines, LINE, path).alias("d")).unnest("d")
+def responses(files: list[tuple[str, bytes | None]]) -> pl.DataFrame:
+    """The assistant lines of the files that report usage, decoded and checked, with `__file` and `line`."""
+    lines = carrying(json_lines(files), _ASSISTANT)
+    decoded = lines.select("__file", "__path", "line").with_columns(decode(lines, LINE).alias("d")).unnest("d")
     found = decoded.filter(
         (pl.col("type") == "assistant") & _message("usage").is_not_null()
         & (_message("model").fill_null("") != SYNTHETIC)
     )
-    refuse(found, pl.col("timestamp").is_null(), path, "is missing", "timestamp")
-    refuse(found, parse_utc(pl.col("timestamp")).is_null(), path, "is not a timestamp", "timestamp")
-    check_counts(found, COUNTS, path)
+    refuse(found, [(pl.col("timestamp").is_null(), "is missing", "timestamp"),
+                   (parse_utc(pl.col("timestamp")).is_null(), "is not a timestamp", "timestamp"),
+                   *count_checks(COUNTS)])
     return found
 
 
 def read_project(files: list[tuple[str, bytes | None]], source: SourceConfig) -> pl.DataFrame:
     """usage_events of one project: every (location, bytes) of its sessions and sub-agents, each API response
     once. Files are taken in path order, a session's own file before its sub-agents' (`x.jsonl` < `x/...`)."""
-    parts = [responses(location, data).with_columns(pl.lit(i, pl.Int64).alias("__file"))
-             for i, (location, data) in enumerate(sorted(files, key=lambda f: f[0]))]
-    found = pl.concat(parts, how="vertical") if parts else responses_empty()
+    found = responses(sorted(files, key=lambda f: f[0]))
     return conform(one_per_response(found).with_columns(_event_columns(source.options)).with_columns(
         pl.lit(source.name).alias("x_source")), USAGE_EVENTS)
-
-
-def responses_empty() -> pl.DataFrame:
-    return pl.DataFrame(schema={"line": pl.Int64, **{f.name: f.dtype for f in LINE.fields}, "__file": pl.Int64})
 
 
 def one_per_response(found: pl.DataFrame) -> pl.DataFrame:

@@ -30,7 +30,7 @@ from pipelines.sources.agent_logs import (
     S,
     attribution,
     carrying,
-    check_counts,
+    count_checks,
     count,
     decode,
     json_lines,
@@ -70,15 +70,21 @@ def _usage(which: str, field: str) -> pl.Expr:
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
-    lines = carrying(json_lines(path, data), _CARRIES)
-    decoded = lines.select("line").with_columns(decode(lines, LINE, path).alias("d")).unnest("d")
-    calls = token_events(with_context(decoded, path), path)
-    events = calls.with_columns(_event_columns(source.options)).with_columns(
+    lines = carrying(json_lines([(path, data)]), _CARRIES)
+    decoded = lines.select("__path", "line").with_columns(decode(lines, LINE).alias("d")).unnest("d")
+    found = with_context(decoded.lazy(), path).filter(
+        (pl.col("type") == "event_msg") & (_payload("type") == "token_count") & _payload("info").is_not_null()
+    ).collect()
+    counts = {f"payload.info.{which}.{f}": _usage(which, f)
+              for which in ("total_token_usage", "last_token_usage") for f in USAGE_FIELDS}
+    refuse(found, [*count_checks(counts),
+                   (parse_utc(pl.col("timestamp")).is_null(), "is missing or not a timestamp", "timestamp")])
+    events = calls(found.lazy()).with_columns(_event_columns(source.options)).with_columns(
         pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file"))
-    return conform(events, USAGE_EVENTS)
+    return conform(events, USAGE_EVENTS).collect()
 
 
-def with_context(decoded: pl.DataFrame, path: str) -> pl.DataFrame:
+def with_context(decoded: pl.LazyFrame, path: str) -> pl.LazyFrame:
     """Each line with the session's id, cwd, model and model provider as known at that line (forward-filled
     from session_meta and turn_context lines)."""
     is_context = pl.col("type").is_in(_CONTEXT)
@@ -96,15 +102,10 @@ def with_context(decoded: pl.DataFrame, path: str) -> pl.DataFrame:
     )
 
 
-def token_events(lines: pl.DataFrame, path: str) -> pl.DataFrame:
-    """The token_count events that are calls, each with its own tokens (`__in`, `__cached`, `__out`,
-    `__reasoning`): this call's usage, or the growth of the session's total since the last event."""
-    found = lines.filter((pl.col("type") == "event_msg") & (_payload("type") == "token_count")
-                         & _payload("info").is_not_null())
-    check_counts(found, {f"payload.info.{which}.{f}": _usage(which, f) for which in ("total_token_usage",
-                                                                                     "last_token_usage")
-                         for f in USAGE_FIELDS}, path)
-    refuse(found, parse_utc(pl.col("timestamp")).is_null(), path, "is missing or not a timestamp", "timestamp")
+def calls(found: pl.LazyFrame) -> pl.LazyFrame:
+    """The token_count events (in file order) that are calls, each with its own tokens (`__input_tokens`,
+    `__cached_input_tokens`, ...): this call's usage, or the growth of the session's total since the event
+    before it. An event repeating the previous cumulative total is dropped."""
     total = {f: count(_usage("total_token_usage", f)) for f in USAGE_FIELDS}
     last = {f: count(_usage("last_token_usage", f)) for f in USAGE_FIELDS}
     has_total = _usage("total_token_usage", "total_tokens").is_not_null() | _usage(
@@ -113,6 +114,7 @@ def token_events(lines: pl.DataFrame, path: str) -> pl.DataFrame:
     framed = found.with_columns(
         *(pl.when(has_total).then(v.fill_null(0)).alias(f"{_TOTAL}{f}") for f, v in total.items()),
         *(pl.when(has_last).then(v.fill_null(0)).alias(f"{_LAST}{f}") for f, v in last.items()),
+        has_last.alias("__has_last"),
     )
     # The previous cumulative total of the session (events without one are skipped over).
     previous = {f: pl.col(f"{_TOTAL}{f}").shift(1).forward_fill() for f in USAGE_FIELDS}
@@ -121,10 +123,10 @@ def token_events(lines: pl.DataFrame, path: str) -> pl.DataFrame:
 
     def own(field: str) -> pl.Expr:
         grown = (pl.col(f"{_TOTAL}{field}") - previous[field].fill_null(0)).clip(lower_bound=0)
-        return pl.when(has_last).then(pl.col(f"{_LAST}{field}")).otherwise(grown).fill_null(0)
+        return pl.when(pl.col("__has_last")).then(pl.col(f"{_LAST}{field}")).otherwise(grown).fill_null(0)
 
-    calls = framed.with_columns(repeat.alias("__repeat"), *(own(f).alias(f"__{f}") for f in USAGE_FIELDS))
-    return calls.filter(~pl.col("__repeat") & ((pl.col("__input_tokens") > 0) | (pl.col("__output_tokens") > 0)))
+    return framed.with_columns(repeat.alias("__repeat"), *(own(f).alias(f"__{f}") for f in USAGE_FIELDS)).filter(
+        ~pl.col("__repeat") & ((pl.col("__input_tokens") > 0) | (pl.col("__output_tokens") > 0)))
 
 
 def _event_columns(options: AgentLogOptions) -> list[pl.Expr]:
