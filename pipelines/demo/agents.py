@@ -33,16 +33,16 @@ class Developer:
     team: str
     tool: str  # claude | codex
     sessions_per_weekday: float  # at full scale (the demo's default events_target)
-    models: dict[str, float]  # the session's main model -> share of sessions
+    models: dict[str, float]  # model -> share of the calls
     projects: tuple[str, ...]
     cache_1h: bool = False  # Claude Code set up with 1-hour prompt caching
     totals_only_until: float = 0.0  # Codex: share of the window before the CLI wrote last_token_usage
 
 
 DEVELOPERS = (
-    Developer("ana", "engineering", "claude", 5.0, {SONNET: 0.8, OPUS: 0.2}, ("shop-api", "shop-web"), cache_1h=True),
+    Developer("ana", "engineering", "claude", 5.0, {SONNET: 0.85, OPUS: 0.15}, ("shop-api", "shop-web"), cache_1h=True),
     Developer("ben", "engineering", "claude", 3.0, {SONNET: 1.0}, ("shop-web", "infra")),
-    Developer("chen", "data", "codex", 2.0, {"gpt-5-codex": 0.7, "gpt-5.1-codex": 0.3}, ("etl", "dashboards"),
+    Developer("chen", "data", "codex", 2.0, {"gpt-5-codex": 0.75, "gpt-5.1-codex": 0.25}, ("etl", "dashboards"),
               totals_only_until=0.5),
 )
 FULL_SCALE_EVENTS = 240_000
@@ -61,15 +61,14 @@ def _uuid(rng: random.Random) -> str:
 
 
 def _sessions(rng: random.Random, dev: Developer, start: date, days: int, scale: float) -> Iterator[datetime]:
-    """Session start times: weekdays mostly, a few on weekends; at least one a weekday at any scale."""
+    """Session start times on weekdays (the demo's developers keep their weekends), at least one a day at any
+    scale."""
     for offset in range(days):
         day = start + timedelta(days=offset)
-        weekend = day.weekday() >= 5
-        expected = dev.sessions_per_weekday * scale * (0.15 if weekend else 1.0) * rng.uniform(0.6, 1.4)
-        count = int(expected) + (rng.random() < expected - int(expected))
-        if not weekend:
-            count = max(1, count)
-        for _ in range(count):
+        if day.weekday() >= 5:
+            continue
+        expected = dev.sessions_per_weekday * scale * rng.uniform(0.6, 1.4)
+        for _ in range(max(1, int(expected) + (rng.random() < expected - int(expected)))):
             yield datetime(day.year, day.month, day.day, rng.randrange(7, 19), rng.randrange(60), rng.randrange(60))
 
 
@@ -129,7 +128,7 @@ class _ClaudeSession:
         self.now += timedelta(seconds=self.rng.randrange(2, 40))
 
     def run(self) -> None:
-        rng, model = self.rng, _pick(self.rng, self.dev.models)
+        rng = self.rng
         self.user(rng.choice(PROMPTS))
         context = rng.randrange(12_000, 25_000)
         turns = rng.randrange(6, 30)
@@ -137,6 +136,7 @@ class _ClaudeSession:
             write = rng.randrange(800, 6_000) if turn else context
             usage = _claude_usage(rng.randrange(3, 60), write, context if turn else 0, rng.randrange(80, 1_800),
                                   self.dev.cache_1h)
+            model = _pick(rng, self.dev.models)  # the model per turn, as with Claude Code's opusplan
             last = self.response(model, usage, "end_turn" if turn == turns - 1 else "tool_use", self.lines)
             context += write
             if turn and rng.random() < 0.06:
@@ -182,6 +182,11 @@ def _codex_session(rng: random.Random, dev: Developer, began: datetime, totals_o
     context = rng.randrange(6_000, 14_000)
     for _ in range(rng.randrange(6, 32)):
         now += timedelta(seconds=rng.randrange(4, 90))
+        chosen = _pick(rng, dev.models)
+        if chosen != model:  # the person switched models (/model): a new turn_context says so
+            model = chosen
+            rows.append({"timestamp": _ts(now), "type": "turn_context", "payload": {
+                "cwd": cwd, "approval_policy": "on-request", "model": model, "effort": "medium"}})
         out = rng.randrange(100, 2_500)
         last = {"input_tokens": context, "cached_input_tokens": int(context * rng.uniform(0.5, 0.9)),
                 "output_tokens": out, "reasoning_output_tokens": int(out * rng.uniform(0.2, 0.7))}
