@@ -23,6 +23,7 @@ from pipelines.config import load_config
 from pipelines.sources import plan_units
 from pipelines.demo import generate_demo
 from pipelines.models import normalize_model, normalize_provider
+from tests.support.agent_logs import claude_calls, codex_calls, jsonl
 
 END = date(2026, 11, 15)
 DAYS = 20  # reaches back into October, so one closed month carries credits and tax
@@ -308,47 +309,10 @@ def _agent_sources(config) -> list:
     return [s for s in config.sources if s.kind in ("claude_code_logs", "codex_logs")]
 
 
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def _claude_calls(folder: Path) -> dict[str, dict]:
-    """Per message id, the usage of its completed line (else its last), over every file: the rule written
-    out plainly, independent of the reader."""
-    calls: dict[str, tuple[bool, dict]] = {}
-    for path in sorted(folder.rglob("*.jsonl")):
-        for row in _jsonl(path):
-            msg = row.get("message") or {}
-            if row.get("type") != "assistant" or "usage" not in msg or msg.get("model") == "<synthetic>":
-                continue
-            done = msg.get("stop_reason") is not None
-            if msg["id"] not in calls or done or not calls[msg["id"]][0]:
-                calls[msg["id"]] = (done, msg["usage"])
-    return {k: usage for k, (_, usage) in calls.items()}
-
-
-def _codex_calls(folder: Path) -> list[dict]:
-    """Per session, each token_count event whose cumulative total moved, with its own usage."""
-    out = []
-    for path in sorted(folder.rglob("*.jsonl")):
-        previous = None
-        for row in _jsonl(path):
-            info = row["payload"].get("info") if row["type"] == "event_msg" else None
-            if row["type"] != "event_msg" or row["payload"]["type"] != "token_count" or info is None:
-                continue
-            total = info["total_token_usage"]
-            if total == previous:
-                continue
-            base = previous or dict.fromkeys(total, 0)
-            out.append(info.get("last_token_usage") or {k: total[k] - base[k] for k in total})
-            previous = total
-    return out
-
-
 def test_agent_logs_hold_the_traps(demo):
     agents = demo / "agents"
     assert sorted(p.name for p in agents.iterdir()) == ["ana", "ben", "chen"]
-    rows = {p: _jsonl(p) for p in sorted(agents.rglob("*.jsonl"))}
+    rows = {p: jsonl(p) for p in sorted(agents.rglob("*.jsonl"))}
     assistant = [r for p, rs in rows.items() if "/claude/" in str(p) for r in rs if r["type"] == "assistant"]
     ids = Counter(r["message"]["id"] for r in assistant)
     assert max(ids.values()) >= 3  # a response streamed over three lines
@@ -379,13 +343,13 @@ def test_agent_logs_load_each_call_once(demo):
         events = pl.concat([u.load() for u in plan_units(config, source)])
         folder = Path(config.resolve(source.path))
         if source.kind == "claude_code_logs":
-            calls = list(_claude_calls(folder).values())
+            calls = list(claude_calls(folder).values())
             expected = {"input_tokens": sum(u["input_tokens"] for u in calls),
                         "cache_read_tokens": sum(u["cache_read_input_tokens"] for u in calls),
                         "cache_write_tokens": sum(u["cache_creation_input_tokens"] for u in calls),
                         "output_tokens": sum(u["output_tokens"] for u in calls)}
         else:
-            calls = _codex_calls(folder)
+            calls = codex_calls(folder)
             expected = {"input_tokens": sum(u["input_tokens"] - u["cached_input_tokens"] for u in calls),
                         "cache_read_tokens": sum(u["cached_input_tokens"] for u in calls),
                         "cache_write_tokens": 0,

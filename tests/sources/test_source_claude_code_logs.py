@@ -23,10 +23,10 @@ import pytest
 from genai_prices import Usage, calc_price
 
 from pipelines.config import AispendConfig
-from pipelines.loads import load_prices, load_table
+from pipelines.loads import load_table
 from pipelines.schemas import USAGE_EVENTS
 from pipelines.sources import claude_code_logs, plan_units, spec
-from warehouse.db import connect_writer
+from tests.support.pipeline_inputs import load_usage
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "agents" / "claude" / "projects"
 MARKER = "PROMPT-MARKER-c0d3"
@@ -85,9 +85,8 @@ def test_each_api_response_once_with_hand_counted_tokens(tmp_path):
 
 def test_cost_is_genai_prices_per_message(tmp_path):
     config = _config(tmp_path)
-    con = connect_writer(config.warehouse_path)
-    load_prices(con, config)
-    assert sorted(r.status for r in load_table(con, config, "usage_events")) == ["loaded", "loaded"]
+    con, results = load_usage(config)
+    assert sorted(r.status for r in results) == ["loaded", "loaded"]
     got = dict(con.sql("SELECT request_id, cost_usd FROM usage_events").fetchall())
     for rid, model, _, _, when, inp, write, write_1h, read, out in EXPECTED:
         usage = Usage(input_tokens=inp + write + read, cache_read_tokens=read, cache_write_tokens=write,
@@ -102,9 +101,7 @@ def test_cost_is_genai_prices_per_message(tmp_path):
 
 def test_no_prompt_or_code_reaches_the_warehouse(tmp_path):
     config = _config(tmp_path)
-    con = connect_writer(config.warehouse_path)
-    load_prices(con, config)
-    load_table(con, config, "usage_events")
+    con, _ = load_usage(config)
     rows = con.sql("SELECT * FROM usage_events").fetchall() + con.sql("SELECT * FROM ingest_log").fetchall()
     con.close()
     assert rows and all(MARKER not in str(v) for row in rows for v in row)
@@ -116,9 +113,7 @@ def test_rerun_skips_and_a_changed_session_replaces_its_project_only(tmp_path):
     root = tmp_path / "projects"
     shutil.copytree(FIXTURE, root)
     config = _config(tmp_path, root)
-    con = connect_writer(config.warehouse_path)
-    load_prices(con, config)
-    load_table(con, config, "usage_events")
+    con, _ = load_usage(config)
     before = con.sql("SELECT count(*), sum(output_tokens) FROM usage_events").fetchone()
     assert [r.status for r in load_table(con, config, "usage_events")] == ["unchanged", "unchanged"]
     assert con.sql("SELECT count(*), sum(output_tokens) FROM usage_events").fetchone() == before
@@ -145,9 +140,8 @@ def test_a_corrupt_line_refuses_its_project_and_names_file_and_line(tmp_path):
     lines = session.read_text().splitlines()
     session.write_text(lines[0][:70] + "\n" + "\n".join(lines[1:]) + "\n")  # a line cut short mid-prompt
     config = _config(tmp_path, root)
-    con = connect_writer(config.warehouse_path)
-    load_prices(con, config)
-    results = {r.location: r for r in load_table(con, config, "usage_events")}
+    con, loaded = load_usage(config)
+    results = {r.location: r for r in loaded}
     assert results[NOTES].status == "loaded" and results[SHOP].status == "quarantined"
     assert results[SHOP].error == f"{session}, row 1: line 1 is not valid JSON"
     assert MARKER not in results[SHOP].error

@@ -24,10 +24,10 @@ from genai_prices import Usage, calc_price
 
 from pipelines.config import AispendConfig, SourceConfig
 from pipelines.errors import SourceError
-from pipelines.loads import load_prices, load_table
+from pipelines.loads import load_table
 from pipelines.schemas import USAGE_EVENTS
 from pipelines.sources import codex_logs, plan_units, spec
-from warehouse.db import connect_writer
+from tests.support.pipeline_inputs import load_usage
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "agents" / "codex" / "sessions"
 MARKER = "PROMPT-MARKER-c0d3"
@@ -80,9 +80,8 @@ def test_calls_with_and_without_last_token_usage_hand_counted():
 
 def test_cost_is_genai_prices_per_call(tmp_path):
     config = _config(tmp_path)
-    con = connect_writer(config.warehouse_path)
-    load_prices(con, config)
-    assert [r.status for r in load_table(con, config, "usage_events")] == ["loaded", "loaded"]
+    con, results = load_usage(config)
+    assert [r.status for r in results] == ["loaded", "loaded"]
     got = con.sql("SELECT event_time, cost_usd FROM usage_events ORDER BY event_time").fetchall()
     assert [t for t, _ in got] == [e[0] for e in EXPECTED]
     for (when, model, _, _, uncached, cached, out, _), (_, cost) in zip(EXPECTED, got):
@@ -100,9 +99,7 @@ def test_a_growing_session_replaces_its_own_rows(tmp_path):
     root = tmp_path / "sessions"
     shutil.copytree(FIXTURE, root)
     config = _config(tmp_path, root)
-    con = connect_writer(config.warehouse_path)
-    load_prices(con, config)
-    load_table(con, config, "usage_events")
+    con, _ = load_usage(config)
     session = root / FILE_2
     session.write_text(session.read_text() + session.read_text().splitlines()[-1].replace(
         '"input_tokens":15000', '"input_tokens":16000').replace('"total_tokens":16000', '"total_tokens":17000')
