@@ -157,7 +157,17 @@ def test_serves_a_dashboard_whose_totals_equal_the_warehouse(tmp_path):
             page.goto(f"{url}/?start={first}&end={last}")
             wait_text(page, "#overview-requests", f"{requests:,}")
             assert page.inner_text("#overview-priced-cost").strip() == f"${cost:,.2f}"
+            assert "No invoices loaded" in page.inner_text("#overview-no-invoices")  # never "$0.00 billed"
+            assert page.locator("#overview-billed-value-USD").count() == 0
+            page.wait_for_selector("#overview-spend-chart .main-svg")
+            assert "Daily priced cost from the request logs" in page.inner_text("#overview-spend-chart")
             page.screenshot(path=str(artifacts_dir(tmp_path) / "local-overview.png"), full_page=True)
+            page.goto(f"{url}/tasks?start={first}&end={last}")
+            page.wait_for_selector("#table-tasks tbody tr")
+            row = page.inner_text("#table-tasks tbody tr")
+            assert "coding_agent" in row and "not in the task catalog" in row and "loses money" not in row
+            page.goto(f"{url}/reconciliation?start={first}&end={last}")
+            assert "No invoices loaded" in page.inner_text("#reconciliation-no-invoices")
             console.assert_clean()
     except Exception as exc:
         raise AssertionError(f"{exc}\n--- aispend local output ---\n{log_path.read_text()[-6000:]}") from exc
