@@ -165,7 +165,7 @@ def test_serves_a_dashboard_whose_totals_equal_the_warehouse(tmp_path):
             page.goto(f"{url}/tasks?start={first}&end={last}")
             page.wait_for_selector("#table-tasks tbody tr")
             row = page.inner_text("#table-tasks tbody tr")
-            assert "coding_agent" in row and "not in the task catalog" in row and "loses money" not in row
+            assert "coding_agent" in row and "no time valued" in row and "loses money" not in row
             page.goto(f"{url}/reconciliation?start={first}&end={last}")
             assert "No invoices loaded" in page.inner_text("#reconciliation-no-invoices")
             console.assert_clean()
