@@ -17,30 +17,18 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import yaml
 
+from pipelines import plans
 from pipelines.sources.common import ISO_4217
 
 MARKER = "# Written by `aispend local`"
 START_DATE = date(2025, 1, 1)  # before Claude Code and Codex CLI wrote their first session logs
 SESSION_FILES = "*.jsonl"
 SUBSCRIPTIONS_FILE = "subscriptions.yaml"
-
-# Vendor words people type -> the vendor id, and the list prices aispend knows (USD a month, monthly billing):
-# (plan words, price) -> plan id. A price the person gives always wins.
-VENDORS = {"claude": "anthropic", "anthropic": "anthropic", "chatgpt": "openai", "openai": "openai",
-           "codex": "openai", "cursor": "cursor", "copilot": "github", "github": "github"}
-LIST_PRICES: dict[str, dict[str, tuple[str, float]]] = {
-    "anthropic": {"pro": ("pro", 20.0), "max 5x": ("max_5x", 100.0), "max 20x": ("max_20x", 200.0)},
-    "openai": {"plus": ("plus", 20.0), "pro": ("pro", 200.0), "team": ("team", 30.0)},
-    "cursor": {"pro": ("pro", 20.0), "pro+": ("pro_plus", 60.0), "ultra": ("ultra", 200.0)},
-    "github": {"pro": ("pro", 10.0), "pro+": ("pro_plus", 39.0), "business": ("business", 19.0)},
-}
-# Claude Max is sold at two prices: the price names the plan.
-_PRICED_PLANS = {("anthropic", "max", 100.0): "max_5x", ("anthropic", "max", 200.0): "max_20x"}
 
 Say = Callable[[str], None]
 
@@ -56,9 +44,11 @@ class Agent:
     tool: str
     kind: str
     source: str
+    vendor: str  # whose plans cover it (pipelines/plans.py)
     looked: list[tuple[Path, str]] = field(default_factory=list)  # (folder, what was there)
     folder: Path | None = None
     files: int = 0
+    first_day: date | None = None  # the oldest session file's last write (UTC): about when the logs begin
 
 
 @dataclass(frozen=True)
@@ -84,10 +74,13 @@ def codex_folders(env: Mapping[str, str], home: Path) -> list[Path]:
     return [base / "sessions"]
 
 
-def session_files(folder: Path) -> int:
+def session_files(folder: Path) -> tuple[int, date | None]:
+    """How many session files the folder holds, and the UTC day the oldest of them was last written."""
     if not folder.is_dir():
-        return 0
-    return sum(1 for f in folder.rglob(SESSION_FILES) if f.is_file())
+        return 0, None
+    stamps = [f.stat().st_mtime for f in folder.rglob(SESSION_FILES) if f.is_file()]
+    first = datetime.fromtimestamp(min(stamps), timezone.utc).date() if stamps else None
+    return len(stamps), first
 
 
 def find(agent: Agent, candidates: list[Path]) -> Agent:
@@ -99,10 +92,10 @@ def find(agent: Agent, candidates: list[Path]) -> Agent:
         if not folder.is_dir():
             agent.looked.append((folder, "not a folder"))
             continue
-        count = session_files(folder)
+        count, first = session_files(folder)
         agent.looked.append((folder, f"{count} session files" if count else f"no {SESSION_FILES} session files"))
         if count and agent.folder is None:
-            agent.folder, agent.files = folder.resolve(), count
+            agent.folder, agent.files, agent.first_day = folder.resolve(), count, first
     return agent
 
 
@@ -110,9 +103,9 @@ def find_agents(env: Mapping[str, str], home: Path, claude_dir: str | None = Non
                 codex_dir: str | None = None) -> list[Agent]:
     """Both agents' folders: the ones given, else the usual places. A folder given but empty is an error."""
     agents = [
-        find(Agent("Claude Code", "claude_code_logs", "claude_code"),
+        find(Agent("Claude Code", "claude_code_logs", "claude_code", "anthropic"),
              [Path(claude_dir).expanduser()] if claude_dir else claude_folders(env, home)),
-        find(Agent("Codex CLI", "codex_logs", "codex"),
+        find(Agent("Codex CLI", "codex_logs", "codex", "openai"),
              [Path(codex_dir).expanduser()] if codex_dir else codex_folders(env, home)),
     ]
     for agent, given in zip(agents, (claude_dir, codex_dir)):
@@ -131,28 +124,35 @@ def describe(agent: Agent) -> str:
 
 
 def parse_plan(text: str) -> Plan:
-    """`claude max 200`, `chatgpt plus`, `cursor pro 20 eur` -> a Plan; a clear LocalError otherwise."""
+    """`claude max 200`, `chatgpt plus`, `cursor pro 20 eur` -> a Plan, named and priced by aispend's plan table
+    (pipelines/plans.py: a number names the plan where it is one of its prices, and is the monthly price you pay
+    either way); a clear LocalError otherwise."""
     words = text.lower().replace("$", " ").split()
-    if not words or words[0] not in VENDORS:
-        raise LocalError(f"--plan {text!r}: start with the product ({', '.join(sorted(VENDORS))}), e.g. "
+    if not words or words[0] not in plans.VENDORS:
+        raise LocalError(f"--plan {text!r}: start with the product ({', '.join(sorted(plans.VENDORS))}), e.g. "
                          "--plan \"claude max 200\"")
-    vendor = VENDORS[words[0]]
+    vendor = plans.vendor_id(words[0])
     prices = [float(w) for w in words[1:] if re.fullmatch(r"\d+(?:\.\d+)?", w)]
     currencies = [w.upper() for w in words[1:] if w.upper() in ISO_4217]
     name = " ".join(w for w in words[1:] if not re.fullmatch(r"\d+(?:\.\d+)?", w) and w.upper() not in currencies)
-    known = LIST_PRICES.get(vendor, {}).get(name)
-    if len(prices) > 1 or len(currencies) > 1:
-        raise LocalError(f"--plan {text!r}: give one monthly price and at most one currency")
-    if not prices and known is None:
+    if len(prices) > 1 or len(currencies) > 1 or not name:
+        raise LocalError(f"--plan {text!r}: give the plan, one monthly price at most and one currency at most, "
+                         "e.g. --plan \"claude max 200\"")
+    known = {(p.vendor, p.plan) for p in plans.PLANS}
+    priced = plans.plan_id(vendor, f"{name} {prices[0]:g}") if prices else None
+    plan = priced if (vendor, priced) in known else plans.plan_id(vendor, name)
+    price = prices[0] if prices else plans.list_price(vendor, plan)
+    if price is None:
         raise LocalError(f"--plan {text!r}: no list price known for that plan; add the monthly price, e.g. "
                          f"--plan \"{text} 20\"")
-    price = prices[0] if prices else known[1]
-    plan = _PRICED_PLANS.get((vendor, name, price)) or (known[0] if known else re.sub(r"\W+", "_", name) or "plan")
     return Plan(vendor, plan, price, currencies[0] if currencies else "USD", text.strip())
 
 
-def subscriptions_text(plans: list[Plan], person: str, previous: Path, today: date) -> str:
-    """The plans as a subscriptions file; a plan already listed keeps the start date written for it then."""
+def subscriptions_text(plans: list[Plan], person: str, previous: Path, today: date,
+                       first_days: Mapping[str, date] | None = None) -> str:
+    """The plans as a subscriptions file. A plan already listed keeps the start written for it then; a new one
+    starts with the month its vendor's agent logs begin (`first_days`), else this month: a guess the file says
+    to correct, since nothing on the machine says when a plan was bought."""
     starts = {}
     if previous.is_file():
         try:
@@ -161,14 +161,15 @@ def subscriptions_text(plans: list[Plan], person: str, previous: Path, today: da
         except (yaml.YAMLError, AttributeError, KeyError, TypeError):
             starts = {}
     entries = [{"vendor": p.vendor, "plan": p.plan, "person": person, "monthly_price": p.monthly_price,
-                "currency": p.currency, "start": starts.get((p.vendor, p.plan), today.replace(day=1))}
+                "currency": p.currency,
+                "start": starts.get((p.vendor, p.plan), (first_days or {}).get(p.vendor, today).replace(day=1))}
                for p in plans]
     return ("# Subscriptions you pay for, from `aispend local --plan ...` (docs/sources/coding_agents.md).\n"
             "# Set `start` to the first day you paid; add `end` when you stop.\n"
             + yaml.safe_dump({"subscriptions": entries}, sort_keys=False))
 
 
-def config_text(agents: list[Agent], user: str, subscriptions: Path | None, has_subscriptions_kind: bool) -> str:
+def config_text(agents: list[Agent], user: str, subscriptions: Path | None) -> str:
     lines = [
         MARKER + " on every run. To keep edits, delete this line: the file is then used as it is.",
         "# Your coding agents' session logs, priced at API list prices (docs/sources/coding_agents.md).",
@@ -186,19 +187,13 @@ def config_text(agents: list[Agent], user: str, subscriptions: Path | None, has_
                   f"    path: {json.dumps(str(agent.folder))}",  # a JSON string is a YAML string
                   f"    options: {{user_id: {json.dumps(user)}}}"]
     if subscriptions is not None:
-        block = ["  - name: subscriptions", "    kind: subscriptions", f"    path: {subscriptions.name}"]
-        if not has_subscriptions_kind:
-            lines.append("  # Your plans are in subscriptions.yaml; this aispend has no `subscriptions` source kind "
-                         "yet to load them:")
-            block = ["#" + line[1:] for line in block]
-        lines += block
+        lines += ["  # Plans you pay (aispend local --plan)", "  - name: subscriptions", "    kind: subscriptions",
+                  f"    path: {subscriptions.name}"]
     return "\n".join(lines) + "\n"
 
 
 def write_config(out: Path, agents: list[Agent], plans: list[Plan], say: Say, today: date | None = None) -> Path:
     """Write `aispend.yaml` (and `subscriptions.yaml` when plans are given) under `out`; return the config."""
-    from pipelines.sources import specs
-
     out.mkdir(parents=True, exist_ok=True)
     config = out / "aispend.yaml"
     if config.is_file() and not config.read_text().startswith(MARKER):
@@ -207,10 +202,10 @@ def write_config(out: Path, agents: list[Agent], plans: list[Plan], say: Say, to
     user = login_name()
     subscriptions = out / SUBSCRIPTIONS_FILE
     if plans:
-        subscriptions.write_text(subscriptions_text(plans, user, subscriptions, today or date.today()))
+        first_days = {a.vendor: a.first_day for a in agents if a.first_day}
+        subscriptions.write_text(subscriptions_text(plans, user, subscriptions, today or date.today(), first_days))
         say(f"plans written to {subscriptions}: " + "; ".join(_plan_line(p) for p in plans))
-    config.write_text(config_text(agents, user, subscriptions if subscriptions.is_file() else None,
-                                  "subscriptions" in specs()))
+    config.write_text(config_text(agents, user, subscriptions if subscriptions.is_file() else None))
     say(f"config written to {config}")
     return config
 

@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -68,26 +68,28 @@ def test_a_folder_given_but_missing_is_an_error(tmp_path):
 
 def test_a_bad_plan_is_refused_before_anything_runs(tmp_path):
     home = _home(tmp_path)
-    done = _aispend(home, "--no-serve", "--plan", "claude max")
+    done = _aispend(home, "--no-serve", "--plan", "cursor enterprise")
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "--plan 'claude max': no list price known for that plan" in done.stderr
+    assert "--plan 'cursor enterprise': no list price known for that plan" in done.stderr
 
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("claude max 200", ("anthropic", "max_20x", 200.0, "USD")),
     ("Claude Max 100", ("anthropic", "max_5x", 100.0, "USD")),
     ("claude max 5x", ("anthropic", "max_5x", 100.0, "USD")),
+    ("claude max", ("anthropic", "max_5x", 100.0, "USD")),  # the plan table's reading of a bare "max"
     ("claude pro", ("anthropic", "pro", 20.0, "USD")),
     ("chatgpt plus", ("openai", "plus", 20.0, "USD")),
     ("chatgpt pro 229 eur", ("openai", "pro", 229.0, "EUR")),
-    ("cursor business 40", ("cursor", "business", 40.0, "USD")),
+    ("cursor business", ("cursor", "teams", 40.0, "USD")),
+    ("copilot pro+", ("github", "pro_plus", 39.0, "USD")),
 ])
 def test_plans(text, expected):
     plan = local.parse_plan(text)
     assert (plan.vendor, plan.plan, plan.monthly_price, plan.currency) == expected
 
 
-@pytest.mark.parametrize("text", ["gemini pro", "claude", "chatgpt plus 20 30", "cursor teams"])
+@pytest.mark.parametrize("text", ["gemini pro", "claude", "chatgpt plus 20 30", "cursor enterprise"])
 def test_plans_refused(text):
     with pytest.raises(local.LocalError):
         local.parse_plan(text)
@@ -100,7 +102,8 @@ def test_folders_from_the_agents_own_variables(tmp_path):
     codex = tmp_path / "cx"
     shutil.copytree(AGENTS / "codex", codex)
     agents = local.find_agents({"CLAUDE_CONFIG_DIR": str(claude), "CODEX_HOME": str(codex)}, home)
-    assert [(a.folder, a.files) for a in agents] == [(claude / "projects", 4), (codex / "sessions", 2)]
+    assert [(a.folder, a.files, a.vendor) for a in agents] == [(claude / "projects", 4, "anthropic"),
+                                                              (codex / "sessions", 2, "openai")]
     # without the variables: ~/.config/claude/projects when ~/.claude/projects has no logs
     shutil.copytree(AGENTS / "claude" / "projects", home / ".config" / "claude" / "projects")
     (home / ".claude" / "projects").mkdir(parents=True)
@@ -110,20 +113,25 @@ def test_folders_from_the_agents_own_variables(tmp_path):
 
 def test_config_is_rewritten_unless_edited_and_plans_keep_their_start(tmp_path):
     out = tmp_path / "out"
-    agents = local.find_agents({}, _home(tmp_path))
+    home = _home(tmp_path)
+    session = next((home / ".claude" / "projects").rglob("*.jsonl"))
+    os.utime(session, (datetime(2026, 8, 20, 12, tzinfo=timezone.utc).timestamp(),) * 2)  # the oldest log
+    agents = local.find_agents({}, home)
     said: list[str] = []
     path = local.write_config(out, agents, [local.parse_plan("claude max 200")], said.append, date(2026, 10, 9))
     config = load_config(path)
-    assert [(s.name, s.kind, s.options.user_id) for s in config.sources] == [
-        ("claude_code", "claude_code_logs", local.login_name()), ("codex", "codex_logs", local.login_name())]
+    assert [(s.name, s.kind) for s in config.sources] == [
+        ("claude_code", "claude_code_logs"), ("codex", "codex_logs"), ("subscriptions", "subscriptions")]
+    assert {s.options.user_id for s in config.sources[:2]} == {local.login_name()}
     assert config.warehouse_path == out / "warehouse" / "aispend.duckdb"
     plans = yaml.safe_load((out / "subscriptions.yaml").read_text())["subscriptions"]
+    # a Claude plan starts the month the Claude Code logs begin (the oldest session file's last write)
     assert plans == [{"vendor": "anthropic", "plan": "max_20x", "person": local.login_name(), "monthly_price": 200.0,
-                      "currency": "USD", "start": date(2026, 10, 1)}]
-    local.write_config(out, agents, [local.parse_plan("claude max 200"), local.parse_plan("chatgpt plus")],
+                      "currency": "USD", "start": date(2026, 8, 1)}]
+    local.write_config(out, agents, [local.parse_plan("claude max 200"), local.parse_plan("cursor pro")],
                        said.append, date(2026, 12, 2))
     starts = [p["start"] for p in yaml.safe_load((out / "subscriptions.yaml").read_text())["subscriptions"]]
-    assert starts == [date(2026, 10, 1), date(2026, 12, 1)]
+    assert starts == [date(2026, 8, 1), date(2026, 12, 1)]  # kept; no Cursor logs: this month
     edited = path.read_text().split("\n", 1)[1] + "budgets:\n  - {name: me, monthly_usd: 300}\n"
     path.write_text(edited)
     local.write_config(out, agents, [], said.append)
