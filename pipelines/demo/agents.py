@@ -8,8 +8,10 @@ CLI upgrade halfway through the window) carry cumulative totals only. Prompts an
 the readers never keep them.
 
 The agents use models the demo's applications do not (Claude Sonnet 4.5, Opus 4.1, Haiku 4.5, GPT-5 Codex),
-billed through the developers' plans rather than the API invoices: their usage shows at API list prices in the
-logs' figures, and leaves the invoices and every application task's allocated cost as they were.
+covered by the developers' plans (Claude Max, ChatGPT Plus: in the demo's people and subscriptions files, the
+login as a machine user) rather than the API invoices: their usage shows at API list prices in the logs'
+figures and on People & seats next to each plan, and leaves the invoices and every application task's
+allocated cost as they were.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ PROMPTS = ("Add pagination to the orders endpoint", "Why does the checkout test 
 
 @dataclass(frozen=True)
 class Developer:
-    name: str  # login name: usage_events.user_id
+    name: str  # login name: usage_events.user_id, a machine user in the people file
+    person: str  # the name the people file gives them (pipelines/demo/people.py)
+    plan: tuple[str, str, float]  # (vendor, plan, monthly USD) their subscription covers the agent with
     team: str
     tool: str  # claude | codex
     sessions_per_weekday: float  # at full scale (the demo's default events_target)
@@ -40,9 +44,11 @@ class Developer:
 
 
 DEVELOPERS = (
-    Developer("ana", "engineering", "claude", 5.0, {SONNET: 0.85, OPUS: 0.15}, ("shop-api", "shop-web"), cache_1h=True),
-    Developer("ben", "engineering", "claude", 3.0, {SONNET: 1.0}, ("shop-web", "infra")),
-    Developer("chen", "data", "codex", 2.0, {"gpt-5-codex": 0.75, "gpt-5.1-codex": 0.25}, ("etl", "dashboards"),
+    Developer("ana", "Ana Souza", ("anthropic", "Claude Max 20x", 200.0), "engineering", "claude", 5.0,
+              {SONNET: 0.85, OPUS: 0.15}, ("shop-api", "shop-web"), cache_1h=True),
+    Developer("ben", "Ben Carter", ("anthropic", "Claude Max 5x", 100.0), "engineering", "claude", 3.0, {SONNET: 1.0},
+              ("shop-web", "infra")),
+    Developer("chen", "Chen Wei", ("openai", "ChatGPT Plus", 20.0), "data", "codex", 2.0, {"gpt-5-codex": 0.75, "gpt-5.1-codex": 0.25}, ("etl", "dashboards"),
               totals_only_until=0.5),
 )
 FULL_SCALE_EVENTS = 240_000
