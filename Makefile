@@ -8,10 +8,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: help setup demo run dashboard dev test test-slow test-all browser bench bench-scale bench-dashboard clean
+.PHONY: help setup demo local run dashboard dev test test-slow test-all browser bench bench-scale bench-dashboard clean
 
 help:
 	@echo "make demo       set up, generate demo data, run the pipeline, serve the dashboard on 127.0.0.1:8050"
+	@echo "make local      set up, then your own Claude Code and Codex logs, priced, under ~/.aispend (ARGS=...)"
 	@echo "make test       set up (incl. Debian's chromium) and run the test suite"
 	@echo "make test-slow  the slow tests (dagster dev, large data)"
 	@echo "make dev        dagster dev on 127.0.0.1:3000 over workspace.yaml (demo config)"
@@ -48,6 +49,10 @@ browser:
 
 demo: setup
 	$(BIN)/aispend demo
+
+# Your own coding agents' logs (docs/sources/coding_agents.md), e.g. make local ARGS='--plan "claude max 200"'
+local: setup
+	$(BIN)/aispend local $(ARGS)
 
 dev: setup
 	$(BIN)/aispend demo --no-serve

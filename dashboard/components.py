@@ -81,3 +81,16 @@ def missing(what: str) -> html.Div:
          html.Code("aispend run --config aispend.yaml"), ")."],
         className="empty small-empty",
     )
+
+
+def no_invoices(page: str) -> html.Div:
+    """Where invoices would show, when none is loaded (a person's own agent logs come with none): say so, and
+    what the figures rest on instead, rather than a $0 that reads as "nothing spent"."""
+    return html.Div(
+        [html.Strong("No invoices loaded. "),
+         "aispend has read no bills (FOCUS or CUR exports, the OpenAI or Anthropic cost APIs), so nothing here is "
+         "billed cash: the figures are the request logs priced at list prices, what the same calls cost through "
+         "the API. Add a cost source to your config to see billed spend and reconcile it (docs/sources/)."],
+        id=ids.scoped(page, ids.NO_INVOICES),
+        className="empty small-empty",
+    )

@@ -103,15 +103,26 @@ def empty(title: str, message: str) -> go.Figure:
 def spend_by_provider(daily: pl.DataFrame, currency: str | None) -> go.Figure:
     """Daily billed cost stacked by provider, from `data.daily_billed_by_provider` (one currency)."""
     title = f"Daily billed cost (cash), {currency or 'no currency'}, by provider"
+    return _daily_by_provider(daily, "billed_cost", title, "No billed spend in this period",
+                              CURRENCY_SYMBOLS.get(currency or "", ""))
+
+
+def priced_by_provider(daily: pl.DataFrame) -> go.Figure:
+    """Daily priced cost from the request logs (tokens x list prices) stacked by provider, from
+    `data.daily_priced_by_provider`: the headline chart when no invoice is loaded."""
+    title = "Daily priced cost from the request logs (tokens × list prices), USD, by provider"
+    return _daily_by_provider(daily, "cost_usd", title, "No priced requests in this period", "$")
+
+
+def _daily_by_provider(daily: pl.DataFrame, column: str, title: str, nothing: str, symbol: str) -> go.Figure:
     if daily.height == 0:
-        return empty(title, "No billed spend in this period")
+        return empty(title, nothing)
     fig = go.Figure()
-    symbol = CURRENCY_SYMBOLS.get(currency or "", "")
     for i, ((provider,), part) in enumerate(sorted(daily.partition_by("provider", as_dict=True).items())):
         fig.add_trace(
             go.Bar(
                 x=part["day"].to_list(),
-                y=part["billed_cost"].to_list(),
+                y=part[column].to_list(),
                 name=provider_label(provider),
                 marker={"color": PALETTE[i % len(PALETTE)], "line": {"width": 0}},
                 hovertemplate=f"{provider_label(provider)}: {symbol}%{{y:,.2f}}<extra></extra>",

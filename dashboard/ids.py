@@ -13,6 +13,7 @@ PRESETS = "presets"
 EMPTY = "empty-state"
 PERIOD_LABEL = "period-label"
 PERIOD_NOTE = "period-note"
+NO_INVOICES = "no-invoices"  # scoped per page: the note shown when no invoice is loaded
 
 # overview
 OVERVIEW = "overview"

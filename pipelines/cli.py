@@ -1,4 +1,4 @@
-"""The `aispend` command: demo, run, dashboard.
+"""The `aispend` command: demo, local, run, dashboard.
 
 Dagster is imported only by the commands that run the pipeline: it takes 10-25 s to import on a small
 machine, and the dashboard does not need it.
@@ -126,12 +126,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "and reconciliation warnings point at them (Reconciliation and Data health pages)")
     if args.no_serve:
         return code
-    # Serve from a fresh process: the pipeline left thread pools (Polars, DuckDB) in this one, and gunicorn
-    # workers forked from it hang on their first data callback. exec keeps the pid and Ctrl+C as they were.
+    return exec_dashboard(config_path, args.host, args.port)
+
+
+def exec_dashboard(config_path: Path, host: str, port: int) -> int:
+    """Serve from a fresh process: the pipeline left thread pools (Polars, DuckDB) in this one, and gunicorn
+    workers forked from it hang on their first data callback. exec keeps the pid and Ctrl+C as they were."""
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, "-m", "pipelines.cli", "dashboard", "--config", str(config_path),
-                              "--host", args.host, "--port", str(args.port)])
+                              "--host", host, "--port", str(port)])
+    return 0  # not reached: execv replaces this process
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    """A person's own Claude Code and Codex logs, priced, in one command (docs/sources/coding_agents.md)."""
+    from pipelines import local
+
+    try:
+        plans = [local.parse_plan(text) for text in args.plan]
+        agents = local.find_agents(os.environ, Path.home(), args.claude_dir, args.codex_dir)
+        for agent in agents:
+            say(f"{agent.tool}: {agent.files} session files in {agent.folder}" if agent.folder
+                else f"{agent.tool}: no session logs (looked in {local.describe(agent)})")
+        out = Path(args.out).expanduser() if args.out else Path.home() / ".aispend"
+        config_path = local.write_config(out.resolve(), agents, plans, say)
+    except local.LocalError as exc:
+        say(str(exc))
+        return 2
+    except OSError as exc:
+        say(f"cannot write under {args.out or '~/.aispend'}: {exc.strerror or exc} ({exc.filename or ''})")
+        return 2
+    code = run_pipeline(config_path)
+    local.summary(config_path, say)
+    if code != 0:
+        say("the pipeline reported problems (see above; the Data health page lists any session file it refused)")
+    if args.no_serve:
+        return code
+    return exec_dashboard(config_path, args.host, args.port)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -164,6 +196,19 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default=DEFAULT_HOST)
     demo.add_argument("--port", type=int, default=DEFAULT_PORT)
     demo.set_defaults(func=cmd_demo)
+
+    loc = sub.add_parser("local", help="your own Claude Code and Codex logs, priced: build ~/.aispend, run, serve")
+    loc.add_argument("--claude-dir", help="Claude Code's projects folder (default: $CLAUDE_CONFIG_DIR/projects, "
+                     "else ~/.claude/projects or ~/.config/claude/projects)")
+    loc.add_argument("--codex-dir", help="Codex CLI's sessions folder (default: $CODEX_HOME/sessions, else "
+                     "~/.codex/sessions)")
+    loc.add_argument("--plan", action="append", default=[], metavar='"VENDOR PLAN [PRICE] [CURRENCY]"',
+                     help='a subscription you pay, e.g. "claude max 200" or "chatgpt plus" (repeatable)')
+    loc.add_argument("--out", help="folder for the config and warehouse (default: ~/.aispend)")
+    loc.add_argument("--no-serve", action="store_true", help="stop after the pipeline")
+    loc.add_argument("--host", default=DEFAULT_HOST)
+    loc.add_argument("--port", type=int, default=DEFAULT_PORT)
+    loc.set_defaults(func=cmd_local)
 
     run = sub.add_parser("run", help="materialize everything the config names, headless")
     run.add_argument("--config", required=True, help="path to aispend.yaml")

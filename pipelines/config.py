@@ -67,6 +67,8 @@ class PriceOverride(_Strict):
     output_usd_per_mtok: float | None = None
     cache_read_usd_per_mtok: float | None = None
     cache_write_usd_per_mtok: float | None = None
+    cache_write_1h_usd_per_mtok: float | None = Field(default=None, description="1-hour cache writes; default: "
+                                                      "the covered list rate, else 2x the input rate")
     valid_from: date = date(2000, 1, 1)
     valid_to: date | None = None
 

@@ -110,8 +110,8 @@ EVENT_COLUMNS = {
                     *_TOKENS, "reasoning_tokens"],
     "task_daily": _RUNS,
     "reconciliation": ["event_time", "provider", "model", "request_count", "cost_usd", *_TOKENS],
-    "model_whatif": [*_RUNS, "provider", "model", *_TOKENS, "is_batch", "service_tier"],
-    "waste": [*_RUNS, "provider", "model", *_TOKENS, "is_batch", "service_tier"],
+    "model_whatif": [*_RUNS, "provider", "model", *_TOKENS, "cache_write_1h_tokens", "is_batch", "service_tier"],
+    "waste": [*_RUNS, "provider", "model", *_TOKENS, "cache_write_1h_tokens", "is_batch", "service_tier"],
 }
 EVENT_COLUMNS["work_item_links"] = ["event_time", "work_item_id", "task", "request_count", "cost_usd"]
 

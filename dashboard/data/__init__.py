@@ -17,15 +17,15 @@ from dashboard.data.people import (idle_seats, people_ledger, people_spend, peop
 from dashboard.data.period import DEFAULT_PERIOD_DAYS, Filters, Period, day_range, default_period
 from dashboard.data.reconciliation import reconciliation, unattributed, unpriced
 from dashboard.data.snapshots import has_snapshot, snapshot_files
-from dashboard.data.spend import (anomalies, billed_spend, budgets, daily_billed_by_provider, forecast, providers,
-                                  usage_summary)
+from dashboard.data.spend import (anomalies, billed_spend, budgets, daily_billed_by_provider,
+                                  daily_priced_by_provider, forecast, invoices_loaded, providers, usage_summary)
 from dashboard.data.tasks import task_names, task_table, task_trend, teams
 from dashboard.data.waste import waste_daily, waste_detail, waste_summary
 
 __all__ = [
     "DEFAULT_PERIOD_DAYS", "Filters", "Period", "anomalies", "billed_spend", "budgets", "coverage",
-    "daily_billed_by_provider", "day_range", "default_period", "forecast", "has_snapshot", "model_usage",
-    "providers", "quarantined", "reconciliation", "snapshot_files", "sources", "task_names", "task_table",
+    "daily_billed_by_provider", "daily_priced_by_provider", "day_range", "default_period", "forecast",
+    "has_snapshot", "invoices_loaded", "model_usage", "providers", "quarantined", "reconciliation", "snapshot_files", "sources", "task_names", "task_table",
     "task_trend", "teams", "unattributed", "unpriced", "usage_summary", "waste_daily", "waste_detail",
     "waste_summary", "whatif",
     "evidence", "evidence_spread", "evidence_weekly",

@@ -58,6 +58,20 @@ def usage_summary(
     return read(snapshot_dir, "usage_summary", "usage_daily", params)
 
 
+def invoices_loaded(snapshot_dir: str | Path) -> bool:
+    """Whether the pipeline has loaded any invoice line at all; a person's own agent logs come with none, and
+    the pages then say so instead of showing $0 billed (docs/dashboard.md)."""
+    return bool(read(snapshot_dir, "invoice_lines", "spend_daily")["days"].sum())
+
+
+def daily_priced_by_provider(
+    snapshot_dir: str | Path, period: Period, team: str | None = None, provider: str | None = None
+) -> pl.DataFrame:
+    """Priced cost from the logs (USD) per day and provider; unpriced requests are outside it, never $0."""
+    params = [period.start, period.end, team, team, provider, provider]
+    return read(snapshot_dir, "daily_priced_by_provider", "usage_daily", params)
+
+
 def forecast(snapshot_dir: str | Path, provider: str | None = None, team: str | None = None) -> pl.DataFrame:
     """This month's forecast (allocated AI cost, USD) for the total, or the provider or team asked for."""
     scope, value = ("provider", provider) if provider else ("team", team) if team else ("total", None)

@@ -7,7 +7,7 @@ import polars as pl
 from dash import html
 
 from dashboard import data, figures, ids, tables
-from dashboard.components import card, cards, graph_panel, missing
+from dashboard.components import card, cards, graph_panel, missing, no_invoices
 from dashboard.pages import Page, View
 from dashboard.tables import Column, Table
 
@@ -64,7 +64,7 @@ def _usage_cards(usage: pl.DataFrame) -> list[html.Div]:
     row = usage.row(0, named=True)
     unpriced = row["unpriced_requests"]
     return [
-        card("Requests logged", figures.count(row["requests"]), "from the application logs",
+        card("Requests logged", figures.count(row["requests"]), "from the request logs (applications, coding agents)",
              value_id=ids.REQUESTS_VALUE),
         card("Priced cost from logs", figures.money(row["priced_cost_usd"]),
              "USD, tokens × list prices, priced requests only", value_id=ids.PRICED_COST_VALUE),
@@ -161,7 +161,7 @@ def _savings_card(snap, filters: data.Filters) -> html.Div:
     measured = tasks.filter(pl.col("roi_basis") == "measured")
     estimated = tasks.filter((pl.col("roi_basis") != "measured") & pl.col("reported_net_savings_usd").is_not_null())
     detail = [
-        "USD: people's time avoided − allocated AI cost − review time",
+        html.Span("USD: people's time avoided − allocated AI cost − review time"),
         html.Span([html.Strong(figures.money(measured["reported_net_savings_usd"].sum())),
                    f" measured from work records ({measured.height} task(s), range "
                    f"{figures.money(measured['measured_net_savings_low_usd'].sum(), decimals=0)} to "
@@ -172,7 +172,10 @@ def _savings_card(snap, filters: data.Filters) -> html.Div:
                   id=ids.ESTIMATED_SAVINGS_VALUE),
     ]
     if unknown:
-        detail.append(f"{unknown} task(s) with unknown cost left out")
+        detail.append(html.Span(f"{unknown} task(s) with unknown cost left out"))
+    if tasks["human_minutes"].is_null().all():
+        detail.append(html.Span("no task here is in the task catalog, so no people's time is valued: this is the "
+                                "AI cost alone (task_catalog in aispend.yaml)"))
     return card("Net savings from AI", figures.money(net), detail, value_id=ids.NET_SAVINGS_VALUE,
                 tone="headline" if net >= 0 else "warn")
 
@@ -181,14 +184,24 @@ def layout(**query) -> html.Div:
     return PAGE.render(query, _body)
 
 
-def _body(view: View) -> list:
-    snap, filters = view.snap, view.filters
+def _invoices(snap, filters: data.Filters) -> list:
     period, provider = filters.period, filters.provider
     current = data.billed_spend(snap, period, provider)
     previous = data.billed_spend(snap, period.previous(), provider)
     currency = current["billing_currency"][0] if current.height else "USD"
     daily = data.daily_billed_by_provider(snap, period, currency, provider)
-    usage = data.usage_summary(snap, period, filters.team, provider)
+    return [
+        html.H2("Invoices"),
+        cards(_billed_cards(current, previous, period) + _seats_cards(snap, filters), row_id=ids.BILLED_CARDS),
+        graph_panel(ids.SPEND_CHART, figures.spend_by_provider(daily, currency)),
+        html.P("The invoices carry no team: the team filter applies to the request logs, budgets and savings.",
+               className="note") if filters.team else None,
+    ]
+
+
+def _body(view: View) -> list:
+    snap, filters = view.snap, view.filters
+    usage = data.usage_summary(snap, filters.period, filters.team, filters.provider)
     budgets = (tables.render(BUDGETS, data.budgets(snap, filters), "Budgets this month",
                              "Allocated AI cost (the invoice where loaded, else priced logs) plus seats and overage no loaded bill "
                              "carries (People & seats), USD, against each configured monthly budget.")
@@ -197,18 +210,20 @@ def _body(view: View) -> list:
                                "Days whose priced usage cost (USD) broke from the usual for that provider, model "
                                "and team (robust median baseline).")
                  if data.has_snapshot(snap, "anomalies") else missing("Anomalies"))
+    if data.invoices_loaded(snap):
+        first, last = _invoices(snap, filters), [html.H2("Request logs"), cards(_usage_cards(usage))]
+    else:  # no bill at all (a person's own agent logs, say): the logs' priced cost leads, and the page says so
+        priced = data.daily_priced_by_provider(snap, filters.period, filters.team, filters.provider)
+        first = [html.H2("Request logs"), cards(_usage_cards(usage) + _seats_cards(snap, filters)),
+                 graph_panel(ids.SPEND_CHART, figures.priced_by_provider(priced)), no_invoices(ids.OVERVIEW)]
+        last = []
     return [
-        html.H2("Invoices"),
-        cards(_billed_cards(current, previous, period) + _seats_cards(snap, filters), row_id=ids.BILLED_CARDS),
-        graph_panel(ids.SPEND_CHART, figures.spend_by_provider(daily, currency)),
-        html.P("The invoices carry no team: the team filter applies to the request logs, budgets and savings.",
-               className="note") if filters.team else None,
+        *first,
         html.H2("This month and the return on AI"),
         cards(_forecast_cards(snap, filters) + [_savings_card(snap, filters)]),
         budgets,
         anomalies,
-        html.H2(["Request logs"]),
-        cards(_usage_cards(usage)),
+        *last,
         html.P(
             "Billed cost is cash as invoiced; amortized (effective) cost is never added to it. Priced cost is "
             "what the logged tokens cost at list prices, so it can differ from the invoices. Allocated cost "

@@ -6,7 +6,7 @@ import dash
 from dash import html
 
 from dashboard import data, figures, ids, tables
-from dashboard.components import card, cards, graph_panel, missing
+from dashboard.components import card, cards, graph_panel, missing, no_invoices
 from dashboard.pages import Page, View
 from dashboard.tables import Column, Table
 
@@ -78,7 +78,9 @@ def layout(**query) -> html.Div:
 
 def _body(view: View) -> list:
     snap, filters = view.snap, view.filters
-    if data.has_snapshot(snap, "reconciliation"):
+    if not data.invoices_loaded(snap):
+        invoices = [no_invoices(ids.RECONCILIATION)]  # nothing to reconcile the logs against
+    elif data.has_snapshot(snap, "reconciliation"):
         recon = data.reconciliation(snap, filters)
         invoices = [
             _cards(recon),

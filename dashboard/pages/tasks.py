@@ -11,6 +11,7 @@ from dashboard.components import card, cards, graph_panel
 from dashboard.model_tables import MODEL_USAGE, WHATIF
 from dashboard.pages import Page, View, search
 from dashboard.tables import Column, Table
+from pipelines.schemas import UNATTRIBUTED
 
 PAGE = Page(ids.TASKS, "/tasks", "Tasks", ("team", "task"))
 
@@ -36,8 +37,16 @@ TASKS_TABLE = tables.register(Table(
         Column("reported_net_savings_usd", "Net savings", figures.money),
         Column("allocated_roi", "ROI (estimate)", lambda v: figures.percent(v, 0)),
     ),
-    row_class=lambda r: "loss" if r["loses_money"] else None,
+    row_class=lambda r: "loss" if _loses_money(r) else None,
 ))
+
+
+def _loses_money(row: dict) -> bool:
+    """AI cost and review exceed the people's time saved, for a catalog task or for requests that named no task.
+    A named task the catalog does not value (`coding_agent` from a person's agent logs, with no catalog) saves
+    nothing by definition: its cost is shown, but calling it a loss would judge work nobody priced."""
+    return bool(row["loses_money"]) and (row["human_minutes"] is not None or row["task"] == UNATTRIBUTED
+                                         or row["roi_basis"] == "measured")
 
 
 def _task_link(row: dict, filters: data.Filters) -> html.Td:
@@ -49,11 +58,14 @@ def _task_link(row: dict, filters: data.Filters) -> html.Td:
     name.append(html.Span("measured" if measured else "estimate", className=f"badge basis {row['roi_basis']}",
                           title="net savings from work records (docs/evidence.md)" if measured
                           else "net savings from the catalog's human minutes: an estimate"))
-    if row["loses_money"]:
+    if _loses_money(row):
         name.append(html.Span("loses money", className="badge loss"))
+    elif row["human_minutes"] is None and row["task"] != UNATTRIBUTED and not measured:
+        name.append(html.Span("no time valued", className="badge unknown"))
     name.append(html.Div(_minutes_note(row), className="task-desc minutes-note"))
     if row["allocated_cost_usd"] is None:
-        name.append(html.Span("cost unknown: nothing priced or billed", className="badge unknown"))
+        name.append(html.Span("on no loaded invoice: see the logs' priced cost" if row["ai_cost_usd"] is not None
+                              else "cost unknown: nothing priced or billed", className="badge unknown"))
     return html.Td(name)
 
 
@@ -87,14 +99,19 @@ def task_table(frame, filters: data.Filters) -> html.Div:
 def _summary(tasks) -> html.Div:
     net = tasks["reported_net_savings_usd"].sum()
     measured = tasks.filter(tasks["roi_basis"] == "measured")
-    losing = tasks.filter(tasks["loses_money"].fill_null(False)).height
+    losing = sum(_loses_money(row) for row in tasks.iter_rows(named=True))
+    unvalued = tasks.filter(tasks["human_minutes"].is_null() & (tasks["task"] != UNATTRIBUTED)
+                            & (tasks["roi_basis"] != "measured")).height
     unpriced = tasks["unpriced_requests"].sum()
     return cards([
         card("Net savings, all tasks", figures.money(net),
              f"USD on allocated cost, tasks with a known cost; {figures.money(measured['reported_net_savings_usd'].sum())}"
              f" of it measured ({measured.height} task(s)), the rest the catalog's estimate",
              value_id=ids.scoped(ids.TASKS, "net"), tone="headline"),
-        card("Tasks losing money", str(losing), "AI cost plus review time exceed the people's time saved",
+        card("Tasks losing money", str(losing),
+             [html.Span("AI cost plus review time exceed the people's time saved")]
+             + ([html.Span(f"{unvalued} task(s) not in the catalog: their cost counts, no time is valued")]
+                if unvalued else []),
              tone="warn" if losing else ""),
         card("Unpriced requests", figures.count(unpriced), "left out of the logs' AI cost (not counted as $0)",
              tone="warn" if unpriced else ""),

@@ -1,4 +1,5 @@
-"""`aispend demo`'s data set: app logs, invoices, task catalog and config for a made-up company.
+"""`aispend demo`'s data set: app logs, invoices, coding-agent logs, task catalog and config for a made-up
+company.
 
 Everything is drawn from one seed and written in a fixed order (gzip without a timestamp), so the same
 arguments give byte-identical files and a demo, a test or a bug report can be reproduced exactly.
@@ -7,6 +8,7 @@ arguments give byte-identical files and a demo, a test or a bug report can be re
 from __future__ import annotations
 
 import gzip
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,6 +18,7 @@ import polars as pl
 import yaml
 
 from pipelines.demo import billing
+from pipelines.demo.agents import AGENTS_DIR, agent_files, agent_sources
 from pipelines.demo.catalog import (
     DEFAULT_END_DATE,
     MODELS,
@@ -118,7 +121,7 @@ sources:
     kind: otel_genai
     path: "logs/otel/*.jsonl.gz"
 {CONFIG_SOURCES}
-{PEOPLE_SOURCES}
+{PEOPLE_SOURCES}{agent_sources()}
 prices:
   overrides:
     # Our negotiated Anthropic rate for Claude Sonnet 4: {NEGOTIATED_DISCOUNT:.0%} off list from {discount_from}.
@@ -223,6 +226,18 @@ def write_billing(cost_lines: pl.DataFrame, out_dir: Path) -> list[Path]:
     return written
 
 
+def write_agent_logs(files: list[tuple[str, str]], out_dir: Path) -> int:
+    """The developers' agent logs under agents/, replacing any an earlier demo wrote there."""
+    folder = out_dir / AGENTS_DIR
+    if folder.exists():
+        shutil.rmtree(folder)
+    for relative, text in files:
+        path = out_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return len(files)
+
+
 def generate_demo(
     out_dir: Path,
     *,
@@ -240,6 +255,9 @@ def generate_demo(
     write_billing(frames.cost_lines, out_dir)
     write_work(frames.work, out_dir)
     write_people(out_dir, frames.start, frames.end, seed)
+    written = write_agent_logs(agent_files(seed, frames.start, days, events_target), out_dir)
+    if progress:
+        progress(f"wrote {written} coding-agent session files")
     if progress:
         progress("wrote invoices, work records, task catalog and config")
     (out_dir / "tasks.yaml").write_text(

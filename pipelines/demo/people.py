@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.demo.agents import DEVELOPERS
+
 
 @dataclass(frozen=True)
 class Person:
@@ -28,6 +30,7 @@ class Person:
     claude_code: str = ""   # Claude Code use: heavy | moderate | light | api | ""
     copilot_quiet_days: int | None = 0  # days since last Copilot activity at the end; None: never used
     user_ids: tuple[str, ...] = ()      # ids the demo's own applications log for this person (user.id)
+    machine_users: tuple[str, ...] = ()  # the login their coding agents' local logs name (pipelines/demo/agents.py)
 
     @property
     def email(self) -> str:
@@ -50,6 +53,8 @@ PEOPLE = [
     Person("Diego Alvarez", "data", "dalvarez", copilot_quiet_days=38),
     Person("Grace Kim", "support", ""),
     Person("Ivy Moore", "marketing", ""),
+    # The developers whose Claude Code and Codex logs the demo collects from their laptops (no Copilot seat)
+    *(Person(d.person, d.team, "", machine_users=(d.name,)) for d in DEVELOPERS),
 ]
 LEFT_COPILOT = "lfischer"  # listed on the earlier snapshot only: the seat was given up
 CI_KEY = "ci-review-bot"    # an API key Claude Code runs under in CI
@@ -70,6 +75,8 @@ def people_yaml() -> str:
             entry["github"] = p.login
         if p.user_ids:
             entry["user_id"] = list(p.user_ids)
+        if p.machine_users:
+            entry["machine_user"] = list(p.machine_users)
         entries.append(entry)
     return ("# Who is who: the identities each source uses, mapped to a person and team (kind: people).\n"
             + yaml.safe_dump({"people": entries}, sort_keys=False, width=120))
@@ -90,6 +97,9 @@ def subscriptions_yaml(start: date) -> str:
         {"vendor": "cursor", "plan": "Pro", "person": by["Lucas Silva"].email, "start": start},
         {"vendor": "cursor", "plan": "Pro", "person": by["Sara Novak"].email, "start": start,
          "end": start + timedelta(days=55)},
+        # the plans the developers' coding agents run on (pipelines/demo/agents.py)
+        *({"vendor": d.plan[0], "plan": d.plan[1], "person": by[d.person].email, "monthly_price": d.plan[2],
+           "start": start} for d in DEVELOPERS),
     ]
     return ("# Plans no API reports (kind: subscriptions): monthly price per seat; default currency USD.\n"
             + yaml.safe_dump({"subscriptions": lines}, sort_keys=False, width=120))

@@ -24,6 +24,7 @@ import polars as pl
 from pipelines.config import ModelAlias, ProviderDiscount
 from pipelines.pricing.discounts import discounts_frame, discounts_in_force
 from pipelines.pricing.price_table import (
+    CACHE_WRITE_1H_INPUT_MULTIPLE,
     OVERRIDE_SOURCE,
     RATE_COLUMNS,
     STANDARD,
@@ -51,11 +52,11 @@ _PK = "__price_key"
 _KID = "__key_id"
 _ROW = "__rate_row"
 _LEVELS = len(TIERS) + 1
-_TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens")
+_TOKENS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "output_tokens")
 # Codes for price_key: a category set of its own, so other code's categoricals neither share nor grow it.
 _KEY_CATEGORIES = pl.Categorical(pl.Categories("aispend_price_key"))
 # Bump when the rules in this package change how a price is computed, so loaded usage is repriced.
-PRICING_RULES = "2: tiers, variants, variant fallbacks, provider discounts, aliases"
+PRICING_RULES = "3: tiers, variants, variant fallbacks, provider discounts, aliases, 1-hour cache writes"
 
 
 def price_usage(
@@ -70,7 +71,7 @@ def price_usage(
     """
     columns = usage.collect_schema().names()
     events = usage.drop("cost_usd", "price_source", strict=False)
-    for name in ("request_count", "is_batch", "service_tier"):  # optional for frames that are not USAGE_EVENTS
+    for name in ("request_count", "is_batch", "service_tier", "cache_write_1h_tokens"):  # optional outside USAGE_EVENTS
         if name not in columns:
             events = events.with_columns(pl.lit(None).alias(name))
     # Read by the distinct keys, the pricing and the pass-through: cache so an upstream plan (aliases,
@@ -141,9 +142,10 @@ def event_date() -> pl.Expr:
 
 
 def _with_variant(prices: pl.LazyFrame) -> pl.LazyFrame:
-    """A table from before migration 0003 (or hand-made) has only standard rows and no tiers."""
+    """A table from before migrations 0003 and 0030 (or hand-made) has only standard rows, no tiers and no
+    1-hour cache write rate (cost_usd then takes twice the input rate for one)."""
     names = prices.collect_schema().names()
-    missing = [c for c in ("price_variant", *TIER_COLUMNS) if c not in names]
+    missing = [c for c in ("price_variant", "cache_write_1h_usd_per_mtok", *TIER_COLUMNS) if c not in names]
     return prices.with_columns(
         *(pl.lit(STANDARD if c == "price_variant" else None).alias(c) for c in missing)
     ).with_columns(pl.col("price_variant").fill_null(STANDARD))
@@ -252,18 +254,23 @@ def cost_usd() -> pl.Expr:
     """USD for an event's tokens at its row's rates; null when no row is in force.
 
     input_tokens is uncached input only, so the four token counts are disjoint and each is billed once at its
-    own rate. Rates follow genai-prices: no cache rate -> the input rate (the table already stores it so, this
-    repeats it for hand-made tables); no input or output rate -> that side is not charged. Missing token counts
-    count as zero.
+    own rate; of the cache writes, the 1-hour ones (`cache_write_1h_tokens`, a subset) take the 1-hour rate and
+    the rest the 5-minute one, as genai-prices' `cache_write_1h_tokens` does. Rates follow genai-prices: no
+    cache rate -> the input rate, no 1-hour write rate -> twice the input rate (the table already stores them
+    so, this repeats it for hand-made tables); no input or output rate -> that side is not charged. Missing
+    token counts count as zero.
     """
     def tokens(name: str) -> pl.Expr:
         return pl.col(name).fill_null(0).cast(pl.Float64)
 
     input_rate = pl.col("input_usd_per_mtok")
+    writes = tokens("cache_write_tokens")
+    writes_1h = pl.min_horizontal(tokens("cache_write_1h_tokens"), writes)
     total = (
         tokens("input_tokens") * input_rate.fill_null(0)
         + tokens("cache_read_tokens") * pl.coalesce("cache_read_usd_per_mtok", input_rate, pl.lit(0.0))
-        + tokens("cache_write_tokens") * pl.coalesce("cache_write_usd_per_mtok", input_rate, pl.lit(0.0))
+        + (writes - writes_1h) * pl.coalesce("cache_write_usd_per_mtok", input_rate, pl.lit(0.0))
+        + writes_1h * pl.coalesce("cache_write_1h_usd_per_mtok", input_rate * CACHE_WRITE_1H_INPUT_MULTIPLE, pl.lit(0.0))
         + tokens("output_tokens") * pl.col("output_usd_per_mtok").fill_null(0)
     ) / 1_000_000
     return pl.when(pl.col("price_source").is_not_null()).then(total).otherwise(None)

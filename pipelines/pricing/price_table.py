@@ -10,7 +10,11 @@ as ordinary input (its usage units nest: cache reads are input tokens with a mor
 exists), so the table stores the input rate there; every row therefore carries the effective rate per token
 type. A missing input or output rate means that side is not charged (embeddings have no output rate).
 
-Also carried (migration 0003):
+Also carried (migration 0003, and 0030 for the 1-hour cache write rate):
+- 1-hour prompt-cache writes: `cache_write_1h_usd_per_mtok` is genai-prices' `cache_write_1h_mtok`; where the
+  library lists none it is 2x the input rate, Anthropic's documented price of a 1-hour write (5-minute writes,
+  `cache_write_usd_per_mtok`, are 1.25x). Only events that report a TTL (`usage_events.cache_write_1h_tokens`)
+  use it; every other cache write is priced at the 5-minute rate, as genai-prices does.
 - long-context tiers: `tierN_threshold_tokens` and the tier's four rates. genai-prices' cliff model: when the
   request's total input (uncached + cache read + cache write) is greater than the threshold, every token of
   the request is billed at the tier's rates. Up to two tiers (the most any model has in 0.2.3).
@@ -24,8 +28,6 @@ Also carried (migration 0003):
 Not carried, each taking the base case:
 - time-of-day prices (DeepSeek off-peak, `TimeOfDateConstraint`): ignored, the standard price applies;
 - variants selected by other context keys (Anthropic `speed: fast`, OpenRouter routes, Perplexity search);
-- 1h cache writes: genai-prices has `cache_write_1h_mtok` for some models, but usage events carry one
-  `cache_write_tokens` count with no TTL, so every cache write is billed at the 5-minute rate;
 - units other than text tokens (audio/image/video tokens, web searches, per-request fees, pages,
   characters, durations): not in the table; models priced only by such units get no row.
 """
@@ -47,8 +49,13 @@ from pipelines.models import normalize_model, normalize_provider, price_catalog
 # Before any genai-prices start date and any plausible event; genai-prices' first price has no start.
 EPOCH = date(1970, 1, 1)
 _END = date.max  # stands for an open valid_to while computing windows
-RATE_COLUMNS = ("input_usd_per_mtok", "output_usd_per_mtok", "cache_read_usd_per_mtok", "cache_write_usd_per_mtok")
-_PRICE_KEYS = dict(zip(RATE_COLUMNS, ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")))
+RATE_COLUMNS = ("input_usd_per_mtok", "output_usd_per_mtok", "cache_read_usd_per_mtok", "cache_write_usd_per_mtok",
+                "cache_write_1h_usd_per_mtok")
+_PRICE_KEYS = dict(zip(RATE_COLUMNS, ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok",
+                                      "cache_write_1h_mtok")))
+# A 1-hour cache write costs twice the base input rate (Anthropic's prompt-caching prices); used where
+# genai-prices lists no `cache_write_1h_mtok` for a model.
+CACHE_WRITE_1H_INPUT_MULTIPLE = 2.0
 TIERS = (1, 2)
 
 
@@ -304,8 +311,12 @@ def _merge_adjacent(pieces: list[dict]) -> list[dict]:
 
 
 def _fill_cache_rates(row: dict) -> None:
+    """Every row carries the effective rate of each token type: cache rates the library leaves empty are the
+    input rate (its own fallback), the 1-hour write rate twice the input rate (Anthropic's price of one)."""
     for rates in (RATE_COLUMNS, *(tier_columns(t) for t in TIERS)):
-        inp, _, cache_read, cache_write = rates
+        inp, _, cache_read, cache_write, cache_write_1h = rates
         for col in (cache_read, cache_write):
             if row[col] is None:
                 row[col] = row[inp]
+        if row[cache_write_1h] is None and row[inp] is not None:
+            row[cache_write_1h] = row[inp] * CACHE_WRITE_1H_INPUT_MULTIPLE

@@ -148,6 +148,7 @@ def usage_frame(pages: list[dict], day: Day, source: SourceConfig) -> pl.DataFra
         tokens("uncached_input_tokens").alias("input_tokens"),
         tokens("cache_read_input_tokens").alias("cache_read_tokens"),
         (tokens("cache_5m") + tokens("cache_1h")).alias("cache_write_tokens"),
+        tokens("cache_1h").alias("cache_write_1h_tokens"),  # priced at its own rate (migration 0030)
         tokens("output_tokens").alias("output_tokens"),
         pl.lit(0, pl.Int64).alias("reasoning_tokens"),
         (tier == "batch").fill_null(False).alias("is_batch"),

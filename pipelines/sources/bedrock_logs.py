@@ -38,7 +38,7 @@ from pipelines.errors import SourceError
 from pipelines.models import normalize_model
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec, Watch
-from pipelines.sources.common import blank_to_null, parse_utc, read_bytes
+from pipelines.sources.common import blank_to_null, decode_json, parse_utc, read_bytes
 
 PROVIDER = "aws"
 SCHEMA_TYPE = "ModelInvocationLog"
@@ -105,7 +105,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
     options = source.options.model_dump(exclude={"pattern"})
     record = record_dtype(list(dict.fromkeys(options.values())))
     objects, unit = _top_level_objects(path, data)
-    envelopes = _decode(objects["text"], envelope_dtype(record), path, _where(objects, unit))
+    envelopes = decode_json(objects["text"], envelope_dtype(record), path, _where(objects, unit))
     top = objects.select("pos").with_columns(envelopes.alias("env")).unnest("env")
     records = _records(top, record, path, unit)
     _validate(records, path, unit)
@@ -169,42 +169,6 @@ def _where(frame: pl.DataFrame, unit: str, event: pl.Series | None = None):
     return describe
 
 
-def _decode(texts: pl.Series, dtype: pl.Struct, path: str, where) -> pl.Series:
-    """Decode every object at once; only when that fails, find the first bad one by bisection and name its
-    field. Polars' own message is never shown: it quotes the text, which may be a prompt."""
-    if texts.len() and not texts.str.starts_with("{").all():
-        index = int((~texts.str.starts_with("{")).arg_true()[0])
-        label, pos = where(index)
-        raise SourceError(path, f"{label} is not a JSON object", row=pos)
-    try:
-        return texts.str.json_decode(dtype)
-    except pl.exceptions.PolarsError:
-        pass
-    lo, hi = 0, texts.len()
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _fails(texts[lo:mid], dtype):
-            hi = mid
-        else:
-            lo = mid
-    label, pos = where(lo)
-    one = texts[lo : lo + 1]
-    if one.str.json_path_match("$").is_null().all():
-        raise SourceError(path, f"{label} is not valid JSON", row=pos)
-    for field in dtype.fields:
-        if _fails(one, pl.Struct([field])):
-            raise SourceError(path, f"{label}: field {field.name!r} has the wrong type", row=pos, column=field.name)
-    raise SourceError(path, f"{label} could not be decoded", row=pos)
-
-
-def _fails(texts: pl.Series, dtype: pl.DataType) -> bool:
-    try:
-        texts.str.json_decode(dtype)
-    except pl.exceptions.PolarsError:
-        return True
-    return False
-
-
 def _records(top: pl.DataFrame, record: pl.Struct, path: str, unit: str) -> pl.DataFrame:
     """Invocation records from all three envelopes, in file order, with their position for messages."""
     names = [f.name for f in record.fields]
@@ -227,7 +191,7 @@ def _records(top: pl.DataFrame, record: pl.Struct, path: str, unit: str) -> pl.D
     messages = pl.concat([lines, pages]).sort("pos", "event", maintain_order=True)
     messages = messages.filter(pl.col("message").is_not_null())
     texts = messages["message"].str.strip_chars()
-    decoded = _decode(texts, record, path, _where(messages, unit, messages["event"]))
+    decoded = decode_json(texts, record, path, _where(messages, unit, messages["event"]))
     from_cloudwatch = messages.select(
         "pos", "event", _millis_to_utc(pl.col("timestamp")).alias("cw_time")
     ).with_columns(decoded.alias("r")).unnest("r")

@@ -1,4 +1,5 @@
-"""Helpers every reader shares: opening (maybe gzipped) files, tolerant timestamps, finding the first bad row.
+"""Helpers every reader shares: opening (maybe gzipped) files, tolerant timestamps, finding the first bad row,
+decoding JSON objects without quoting them.
 
 Readers refuse a file whole, so each check here reports the FIRST offending row (1-based, data rows only):
 that is what a person opens the file at to fix it.
@@ -135,3 +136,43 @@ def read_table(
             raise SourceError(path, f"unreadable CSV: {exc}") from exc
     kinds = ".csv, .csv.gz or .parquet" if parquet else ".csv or .csv.gz"
     raise SourceError(path, f"unsupported file type for {what} (expected {kinds})")
+
+
+def decode_json(texts: pl.Series, dtype: pl.Struct, path: str, where) -> pl.Series:
+    """Decode every JSON object of `texts` at once with a struct schema; only when that fails, find the first
+    bad one by bisection and name its field. `where(index)` gives (label for the message, row number).
+
+    Readers of logs that hold prompts and code (Bedrock, coding agents) decode with a schema that lacks those
+    fields, so the decoded frame never holds them. Polars' own message is never shown: it quotes the text.
+    """
+    if texts.len() and not texts.str.starts_with("{").all():
+        index = int((~texts.str.starts_with("{")).arg_true()[0])
+        label, pos = where(index)
+        raise SourceError(path, f"{label} is not a JSON object", row=pos)
+    try:
+        return texts.str.json_decode(dtype)
+    except pl.exceptions.PolarsError:
+        pass
+    lo, hi = 0, texts.len()
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _json_fails(texts[lo:mid], dtype):
+            hi = mid
+        else:
+            lo = mid
+    label, pos = where(lo)
+    one = texts[lo : lo + 1]
+    if one.str.json_path_match("$").is_null().all():
+        raise SourceError(path, f"{label} is not valid JSON", row=pos)
+    for field in dtype.fields:
+        if _json_fails(one, pl.Struct([field])):
+            raise SourceError(path, f"{label}: field {field.name!r} has the wrong type", row=pos, column=field.name)
+    raise SourceError(path, f"{label} could not be decoded", row=pos)
+
+
+def _json_fails(texts: pl.Series, dtype: pl.DataType) -> bool:
+    try:
+        texts.str.json_decode(dtype)
+    except pl.exceptions.PolarsError:
+        return True
+    return False

@@ -36,6 +36,9 @@ from pipelines.transforms.usage import priced_sum
 DEFAULT_MAX_CANDIDATES = 8
 
 TOKENS = ["input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens"]
+# The mix also carries the 1-hour part of the cache writes (a subset of cache_write_tokens), so the
+# alternative prices them at its own 1-hour rate as the real events were.
+MIX_TOKENS = [*TOKENS, "cache_write_1h_tokens"]
 CURRENT = ["task", "provider", "model"]
 ALT = ["alt_provider", "alt_model"]
 _DAY = "__day"
@@ -183,7 +186,7 @@ def token_mix(usage: pl.LazyFrame, thresholds: Sequence[int]) -> pl.LazyFrame:
         .agg(
             pl.col("request_count").sum().alias("requests"),
             pl.col("request_count").filter(pl.col("cost_usd").is_null()).sum().alias("unpriced_requests"),
-            *(pl.col(c).fill_null(0).sum() for c in TOKENS),
+            *(pl.col(c).fill_null(0).sum() for c in MIX_TOKENS),
             priced_sum("cost_usd"),
         )
     )
@@ -209,7 +212,7 @@ def _reprice(mix: pl.LazyFrame, prices: pl.LazyFrame, discounts: Sequence[Provid
         pl.col("alt_model").alias("model"),
         pl.col(_DAY).cast(pl.Datetime("us")).alias("event_time"),
         pl.col("requests").alias("request_count"),
-        *TOKENS,
+        *MIX_TOKENS,
         "is_batch",
         "service_tier",
         pl.lit(None, pl.Float64).alias("cost_usd"),
@@ -440,7 +443,8 @@ def _prefixed(side: str) -> dict[str, str]:
 
 
 def _with_optional(usage: pl.LazyFrame) -> pl.LazyFrame:
-    """Hand-made or pre-0002 frames may lack the newer columns; they default to one per-request standard row."""
+    """Hand-made or pre-0002 frames may lack the newer columns; they default to one per-request standard row
+    (and, before 0030, no 1-hour cache writes)."""
     names = usage.collect_schema().names()
     defaults = {
         "request_count": pl.lit(1, pl.Int64),
@@ -449,6 +453,7 @@ def _with_optional(usage: pl.LazyFrame) -> pl.LazyFrame:
         "run_id": pl.lit(None, pl.String),
         "request_id": pl.lit(None, pl.String),
         "outcome": pl.lit(None, pl.String),
+        "cache_write_1h_tokens": pl.lit(None, pl.Int64),
     }
     return usage.with_columns(
         *(expr.alias(name) for name, expr in defaults.items() if name not in names),

@@ -23,6 +23,7 @@ from pipelines.config import load_config
 from pipelines.sources import plan_units
 from pipelines.demo import generate_demo
 from pipelines.models import normalize_model, normalize_provider
+from tests.support.agent_logs import claude_calls, codex_calls, jsonl
 
 END = date(2026, 11, 15)
 DAYS = 20  # reaches back into October, so one closed month carries credits and tax
@@ -289,9 +290,70 @@ def test_negotiated_rate_shows_as_list_above_billed(demo):
 def test_config_loads_and_points_at_the_files(demo):
     config = load_config(demo / "aispend.yaml")
     assert [(s.name, s.kind) for s in config.sources][:2] == [("billing", "focus"), ("app_logs", "otel_genai")]
+    assert [(s.name, s.kind) for s in _agent_sources(config)] == [
+        ("claude_ana", "claude_code_logs"), ("claude_ben", "claude_code_logs"), ("codex_chen", "codex_logs")]
+    assert {(s.options.user_id, s.options.team) for s in _agent_sources(config)} == {
+        ("ana", "engineering"), ("ben", "engineering"), ("chen", "data")}
     assert len(plan_units(config, config.sources[0])) == 6
     assert len(plan_units(config, config.sources[1])) == DAYS
     assert config.task_catalog_path == (demo / "tasks.yaml").resolve()
     assert config.warehouse_path == (demo / "warehouse" / "aispend.duckdb").resolve()
     assert len(config.prices.overrides) == 1 and config.prices.overrides[0].input_usd_per_mtok > 0
     assert [b.name for b in config.budgets][0] == "total" and all(b.monthly_usd > 0 for b in config.budgets)
+
+
+# --- coding agents -----------------------------------------------------------------------------------------
+
+
+def _agent_sources(config) -> list:
+    return [s for s in config.sources if s.kind in ("claude_code_logs", "codex_logs")]
+
+
+def test_agent_logs_hold_the_traps(demo):
+    agents = demo / "agents"
+    assert sorted(p.name for p in agents.iterdir()) == ["ana", "ben", "chen"]
+    rows = {p: jsonl(p) for p in sorted(agents.rglob("*.jsonl"))}
+    assistant = [r for p, rs in rows.items() if "/claude/" in str(p) for r in rs if r["type"] == "assistant"]
+    ids = Counter(r["message"]["id"] for r in assistant)
+    assert max(ids.values()) >= 3  # a response streamed over three lines
+    assert any(r["message"]["model"] == "<synthetic>" for r in assistant)
+    subagents = [p for p in rows if p.parent.name == "subagents"]
+    assert subagents and all(r.get("isSidechain") for p in subagents for r in rows[p][1:])
+    for sub in subagents:  # each repeats the parent's entry that launched it
+        parent = sub.parent.parent.with_suffix(".jsonl")
+        assert rows[sub][0] in rows[parent]
+    writes_1h = {p.parts[len(agents.parts)]: r["message"]["usage"]["cache_creation"]["ephemeral_1h_input_tokens"]
+                 for p, rs in rows.items() if "/claude/" in str(p) for r in rs if r["type"] == "assistant"
+                 and "cache_creation" in r["message"]["usage"] and r["message"]["usage"]["cache_creation"][
+                     "ephemeral_1h_input_tokens"]}
+    assert set(writes_1h) == {"ana"}
+    codex = [r for p, rs in rows.items() if "/codex/" in str(p) for r in rs]
+    counts = [r for r in codex if r["type"] == "event_msg" and r["payload"]["type"] == "token_count"]
+    assert any(r["payload"]["info"] is None for r in counts)
+    with_info = [r["payload"]["info"] for r in counts if r["payload"]["info"]]
+    assert any("last_token_usage" not in i for i in with_info) and any("last_token_usage" in i for i in with_info)
+    totals = [json.dumps(i["total_token_usage"]) for i in with_info]
+    assert len(set(totals)) < len(totals)  # some events repeat the previous total
+
+
+def test_agent_logs_load_each_call_once(demo):
+    """Rows and tokens the readers load equal the rules applied by hand to the written files."""
+    config = load_config(demo / "aispend.yaml")
+    for source in _agent_sources(config):
+        events = pl.concat([u.load() for u in plan_units(config, source)])
+        folder = Path(config.resolve(source.path))
+        if source.kind == "claude_code_logs":
+            calls = list(claude_calls(folder).values())
+            expected = {"input_tokens": sum(u["input_tokens"] for u in calls),
+                        "cache_read_tokens": sum(u["cache_read_input_tokens"] for u in calls),
+                        "cache_write_tokens": sum(u["cache_creation_input_tokens"] for u in calls),
+                        "output_tokens": sum(u["output_tokens"] for u in calls)}
+        else:
+            calls = codex_calls(folder)
+            expected = {"input_tokens": sum(u["input_tokens"] - u["cached_input_tokens"] for u in calls),
+                        "cache_read_tokens": sum(u["cached_input_tokens"] for u in calls),
+                        "cache_write_tokens": 0,
+                        "output_tokens": sum(u["output_tokens"] for u in calls)}
+        assert events.height == len(calls) > 0, source.name
+        assert events.select(*expected).sum().row(0, named=True) == expected, source.name
+        assert set(events["user_id"]) == {source.options.user_id} and set(events["task"]) == {"coding_agent"}

@@ -55,5 +55,8 @@ def test_task_roi_separates_measured_from_estimated(demo):
     low, mid, high = demo.sql("SELECT measured_net_savings_low_usd, measured_net_savings_usd, "
                               "measured_net_savings_high_usd FROM task_roi WHERE task = 'sql_generation'").fetchone()
     assert low < mid < high < 0  # costs time: measured money lost, whatever end of the interval
+    # every catalog task that ran has one (the coding agents' `coding_agent` is in no catalog: no hourly rate)
     assert demo.sql("SELECT count(*) FROM task_roi WHERE runs > 0 AND break_even_minutes IS NULL "
-                    "AND task <> 'unattributed'").fetchone()[0] == 0
+                    "AND task IN (SELECT task FROM tasks)").fetchone()[0] == 0
+    assert demo.sql("SELECT count(*) FROM task_roi WHERE runs > 0 AND task NOT IN (SELECT task FROM tasks)"
+                    ).fetchall() == [(2,)]  # unattributed and coding_agent

@@ -73,7 +73,19 @@ def test_the_ledger_over_the_demo(demo):
     assert [p for p, _ in idle] == ["Diego Alvarez", "Jonas Weber", "Kenji Sato"]
     fits = dict(con.sql("SELECT person, plan_fit FROM person_monthly WHERE vendor = 'anthropic' AND seats > 0 "
                         "AND month = DATE '2026-10-01'").fetchall())
-    assert fits == {"Maya Chen": "fits", "Tom Baker": "outgrown", "Priya Nair": "underused"}
+    assert {p: fits[p] for p in ("Maya Chen", "Tom Baker", "Priya Nair")} == {
+        "Maya Chen": "fits", "Tom Baker": "outgrown", "Priya Nair": "underused"}
+    # The developers whose coding agents' local logs the demo reads: their plan beside what the logs are worth
+    agents = con.sql("""SELECT person, vendor, seats, api_equivalent_usd, plan_fit FROM person_monthly
+                        WHERE person IN ('Ana Souza', 'Ben Carter', 'Chen Wei') AND month = DATE '2026-10-01'
+                        ORDER BY person""").fetchall()
+    logged = dict(con.sql("""SELECT user_id, sum(cost_usd) FROM usage_events WHERE x_source IN
+                             ('claude_ana', 'claude_ben', 'codex_chen') AND event_time >= DATE '2026-10-01'
+                             AND event_time < DATE '2026-11-01' GROUP BY 1""").fetchall())
+    assert [(p, v, n) for p, v, n, _, _ in agents] == [("Ana Souza", "anthropic", 1), ("Ben Carter", "anthropic", 1),
+                                                      ("Chen Wei", "openai", 1)]
+    assert [value for _, _, _, value, _ in agents] == pytest.approx([logged["ana"], logged["ben"], logged["chen"]])
+    assert all(fit is not None for *_, fit in agents)
     # Copilot premium requests are lines of the bill, on the organization's row of the ledger
     billed = con.sql("SELECT sum(BilledCost) FROM cost_lines WHERE x_source = 'copilot_premium_requests'").fetchone()[0]
     org = con.sql("SELECT sum(usage_cost_usd) FROM person_monthly WHERE person IS NULL AND vendor = 'github'"

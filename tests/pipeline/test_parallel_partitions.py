@@ -19,7 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.pipeline.test_partitions import spans_in, usage_files
+from tests.pipeline.test_partitions import AGENTS, APP, APP_MARTS, spans_in, usage_files
+from tests.support.agent_logs import agent_totals
 from warehouse.db import WarehouseBusy, connect_writer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -122,8 +123,9 @@ def test_two_partition_ranges_in_parallel(tmp_path):
 
     db = duckdb.connect(str(load_config(config).warehouse_path), read_only=True)
     try:
-        got = db.sql("SELECT sum(request_count), sum(output_tokens) FROM usage_events").fetchone()
-        daily = db.sql("SELECT sum(requests), sum(output_tokens) FROM usage_daily").fetchone()
+        got = db.sql(f"SELECT sum(request_count), sum(output_tokens) FROM usage_events WHERE {APP}").fetchone()
+        daily = db.sql(f"SELECT sum(requests), sum(output_tokens) FROM usage_daily WHERE {APP_MARTS}").fetchone()
+        agents = db.sql(f"SELECT sum(request_count), sum(output_tokens) FROM usage_events WHERE {AGENTS}").fetchone()
         days = db.sql("SELECT count(DISTINCT day) FROM usage_daily").fetchone()[0]
         logged = db.sql("SELECT count(*) FROM ingest_log WHERE source = 'app_logs' AND status = 'loaded'").fetchone()[0]
     finally:
@@ -131,4 +133,6 @@ def test_two_partition_ranges_in_parallel(tmp_path):
     expected = spans_in(usage_files(root))
     assert got == expected
     assert daily == expected
+    # the agents' undated project folders, read by both ranges at once: still each call once
+    assert agents == agent_totals(root)
     assert days == 6 and logged == 6

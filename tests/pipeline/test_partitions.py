@@ -1,7 +1,8 @@
 """Partitions: unit dates from paths, partition runs that read only their slice, CLI backfills, idempotence.
 
 Expected values come from plain DuckDB SQL over the demo's input files (OTLP JSON lines, FOCUS CSVs), never
-from the pipeline's own code.
+from the pipeline's own code. The demo's coding-agent logs are compared apart (APP / AGENTS below): Claude
+Code's project folders are undated units, which every partition run reads whole.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import duckdb
 import pytest
 
 from pipelines.sources.units import in_window, partition_period, path_partition
+from tests.support.agent_logs import agent_totals
 
 REPO = Path(__file__).resolve().parents[2]
 END = date(2026, 11, 5)  # demo days 2026-10-27 .. 2026-11-05: two billing months
@@ -87,6 +89,10 @@ def usage_files(root: Path, days: list[str] | None = None) -> list[Path]:
     return [f for f in files if days is None or f.name[:10] in days]
 
 
+# The application logs' rows (OTLP spans), and the coding agents' (tests/support/agent_logs.py counts those).
+APP, APP_MARTS, AGENTS = "x_source = 'app_logs'", "task <> 'coding_agent'", "x_source <> 'app_logs'"
+
+
 def warehouse(root: Path):
     return duckdb.connect(str(root / "warehouse" / "aispend.duckdb"), read_only=True)
 
@@ -100,6 +106,12 @@ def totals(root: Path) -> dict:
             "usage_daily": con.sql("SELECT sum(requests), sum(output_tokens), round(sum(cost_usd), 6) "
                                    "FROM usage_daily").fetchone(),
             "task_daily": con.sql("SELECT sum(runs), sum(requests) FROM task_daily").fetchone(),
+            "app": con.sql(f"SELECT sum(request_count), sum(output_tokens) FROM usage_events WHERE {APP}").fetchone(),
+            "app_daily": con.sql(f"SELECT sum(requests), sum(output_tokens) FROM usage_daily WHERE {APP_MARTS}")
+            .fetchone(),
+            "app_task_daily": con.sql(f"SELECT sum(requests) FROM task_daily WHERE {APP_MARTS}").fetchone()[0],
+            "agents": con.sql(f"SELECT sum(request_count), sum(output_tokens) FROM usage_events WHERE {AGENTS}")
+            .fetchone(),
             "billed": con.sql("SELECT round(sum(BilledCost), 6), count(*) FROM cost_lines").fetchone(),
             "spend_daily": con.sql("SELECT round(sum(billed_cost), 6), sum(line_count) FROM spend_daily").fetchone(),
             "roi": con.sql("SELECT task, runs, round(ai_cost_usd, 6) FROM task_roi ORDER BY task").fetchall(),
@@ -144,7 +156,7 @@ def test_daily_partition_reads_only_its_day(demo, tmp_path):
     con = warehouse(root)
     read = [r[0] for r in con.sql("SELECT location FROM ingest_log WHERE source = 'app_logs'").fetchall()]
     days = con.sql("SELECT DISTINCT day FROM usage_daily").fetchall()
-    daily = con.sql("SELECT sum(requests), sum(output_tokens) FROM usage_daily").fetchone()
+    daily = con.sql(f"SELECT sum(requests), sum(output_tokens) FROM usage_daily WHERE {APP_MARTS}").fetchone()
     con.close()
     assert [Path(x).name for x in read] == ["2026-11-02.jsonl.gz"]
     assert days == [(date(2026, 11, 2),)]
@@ -153,7 +165,7 @@ def test_daily_partition_reads_only_its_day(demo, tmp_path):
     # Another day adds its own rows and leaves the first day's usage_daily rows alone.
     assert materialize(root, ["usage_events", "usage_daily"], partition_key="2026-11-04").success
     con = warehouse(root)
-    by_day = dict(con.sql("SELECT day, sum(requests) FROM usage_daily GROUP BY 1").fetchall())
+    by_day = dict(con.sql(f"SELECT day, sum(requests) FROM usage_daily WHERE {APP_MARTS} GROUP BY 1").fetchall())
     con.close()
     assert by_day == {date(2026, 11, 2): spans_in(usage_files(root, ["2026-11-02"]))[0],
                       date(2026, 11, 4): spans_in(usage_files(root, ["2026-11-04"]))[0]}
@@ -192,8 +204,8 @@ def test_cli_backfill_then_full_run_then_rerun(demo, tmp_path):
     con = warehouse(root)
     read = sorted(Path(r[0]).name for r in con.sql(
         "SELECT location FROM ingest_log WHERE source = 'app_logs'").fetchall())
-    got = con.sql("SELECT sum(request_count), sum(output_tokens) FROM usage_events").fetchone()
-    daily_days = con.sql("SELECT DISTINCT day FROM usage_daily ORDER BY 1").fetchall()
+    got = con.sql(f"SELECT sum(request_count), sum(output_tokens) FROM usage_events WHERE {APP}").fetchone()
+    daily_days = con.sql(f"SELECT DISTINCT day FROM usage_daily WHERE {APP_MARTS} ORDER BY 1").fetchall()
     con.close()
     assert read == ["2026-10-31.jsonl.gz", "2026-11-01.jsonl.gz"]
     assert got == spans_in(usage_files(root, ["2026-10-31", "2026-11-01"]))
@@ -206,11 +218,13 @@ def test_cli_backfill_then_full_run_then_rerun(demo, tmp_path):
 
     spans, output = spans_in(usage_files(root))
     billed = billed_in(sorted((root / "billing").glob("*.csv")))
-    assert after_full["usage"][:2] == (spans, output)
+    assert after_full["app"] == (spans, output)
+    assert after_full["app_daily"] == after_full["app"]
+    assert after_full["agents"] == agent_totals(root)
     assert after_full["usage_daily"] == after_full["usage"]
     assert after_full["billed"][0] == pytest.approx(billed, abs=1e-6)
     assert after_full["spend_daily"] == after_full["billed"]
-    assert after_full["task_daily"][1] == spans
+    assert after_full["app_task_daily"] == spans and after_full["task_daily"][1] == after_full["usage"][0]
 
     whole = fresh_copy(demo, tmp_path / "whole")
     assert materialize_pipeline(whole / "aispend.yaml", log=lambda m: None).success

@@ -91,8 +91,9 @@ def test_units_recorded_by_absolute_path_take_their_relative_key_without_loading
     run_in_process(config)
     root = str(tmp_path / "demo")
     con = duckdb.connect(str(config.warehouse_path))
-    for table, folder in (("cost_lines", "billing"), ("usage_events", "logs/otel")):
-        con.execute(f"UPDATE {table} SET x_source_file = ? || '/' || x_source_file", [f"{root}/{folder}"])
+    for table, source, folder in (("cost_lines", "billing", "billing"), ("usage_events", "app_logs", "logs/otel")):
+        con.execute(f"UPDATE {table} SET x_source_file = ? || '/' || x_source_file WHERE x_source = ?",
+                    [f"{root}/{folder}", source])
     con.execute("UPDATE ingest_log SET location = ? || '/' || location WHERE source = 'billing'", [f"{root}/billing"])
     con.execute("UPDATE ingest_log SET location = ? || '/' || location WHERE source = 'app_logs'",
                 [f"{root}/logs/otel"])

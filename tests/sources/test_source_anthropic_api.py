@@ -139,6 +139,9 @@ def test_usage_tokens_and_no_request_count(tmp_path, api):
         sum(u["output_tokens"] for u in rows),
         1, 0,
     )
+    # the 1-hour writes are kept apart (a subset of the cache writes), for their own rate
+    assert con.sql("SELECT sum(cache_write_1h_tokens) FROM usage_events").fetchone()[0] == sum(
+        u["cache_creation"]["ephemeral_1h_input_tokens"] for u in rows)
     one = con.sql("SELECT event_time, provider, model, raw_model, task, project, service_tier, input_tokens, "
                   "cache_write_tokens FROM usage_events WHERE project = 'wrkspc_b'").fetchone()
     assert one == (datetime(2026, 11, 3), "anthropic", canonical_model("anthropic", HAIKU), HAIKU, "unattributed",

@@ -87,3 +87,14 @@ def make_inputs(root: Path, samples: Path) -> Path:
         "  - {name: app_logs, kind: otel_genai, path: 'logs/*.jsonl.gz'}\n"
     )
     return config
+
+
+def load_usage(config):
+    """A writer connection to the config's warehouse with prices loaded and every usage source loaded once, and
+    the load's results (for tests of usage readers through the real ingest)."""
+    from pipelines.loads import load_prices, load_table
+    from warehouse.db import connect_writer
+
+    con = connect_writer(config.warehouse_path)
+    load_prices(con, config)
+    return con, load_table(con, config, "usage_events")
