@@ -101,6 +101,7 @@ REQUESTS = Bound("a request count", 0, MAX_REQUESTS, whole=True, finite=True)
 LATENCY = Bound("milliseconds", 0, MAX_LATENCY_MS, finite=True)
 USD = Bound("US dollars", -MAX_AMOUNT, MAX_AMOUNT, finite=True)
 MINUTES = Bound("minutes", 0, MAX_MINUTES, finite=True)
+SEATS = Bound("a seat count", 0, 10**7, whole=True, finite=True)
 
 # Per table, the columns with a meaning of their own; every other column gets its type's bound (`bounds_for`).
 TABLES: dict[str, dict[str, Bound]] = {
@@ -115,6 +116,14 @@ TABLES: dict[str, dict[str, Bound]] = {
         "cost_usd": USD,
     },
     "work_items": {"opened_at": WHEN, "closed_at": WHEN, "handling_minutes": MINUTES, "elapsed_minutes": MINUTES},
+    # A mapping or a seat may be dated ahead (a person joining next month, a seat bought for next quarter): their
+    # dates only need to be calendar dates; what was observed (activity) stays in the load window.
+    "people": {"valid_from": DATE},
+    "seats": {"start_date": DATE, "end_date": DATE, "last_activity_at": WHEN, "snapshot_day": WHEN,
+              "seat_count": SEATS, "monthly_price": AMOUNT, "monthly_price_usd": USD},
+    "person_activity": {"day": WHEN, "input_tokens": TOKENS, "cache_read_tokens": TOKENS,
+                        "cache_write_tokens": TOKENS, "output_tokens": TOKENS, "requests": REQUESTS,
+                        "sessions": REQUESTS, "estimated_cost_usd": USD, "billed_usd": USD},
 }
 
 
