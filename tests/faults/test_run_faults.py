@@ -1,18 +1,26 @@
-"""Faults a whole `aispend run` must answer with the right exit code, run after run: checks that do not flip
-without a change, a source that matches nothing, and rows outside the day a file's name says.
+"""Faults a whole run must answer with the right verdict, run after run: checks that do not flip without a
+change, a source that matches nothing, a refused file that is deleted, rows outside the day a file's name says,
+a copied project.
 
-Each run goes through the real command (Dagster and all); expected figures are plain SQL or hand counts.
+Exit codes come from the real command (Dagster and all); the runs that follow, to see a verdict hold or clear,
+go through the same plan in process (`run_in_process`), which stores the same check results. Expected figures
+are plain SQL or hand counts.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
+import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
+
+from pipelines.config import load_config
+from pipelines.demo.generate import generate_demo
+from pipelines.plan import run_in_process
 
 from tests.faults.kinds import FIXTURES, GOOD_DAY, config_text
 
@@ -25,7 +33,7 @@ def run(config: Path) -> subprocess.CompletedProcess:
 
 
 def sql(config: Path, statement: str) -> list[tuple]:
-    con = duckdb.connect(str(config.parent / "wh" / "aispend.duckdb"), read_only=True)
+    con = duckdb.connect(str(load_config(config).warehouse_path), read_only=True)
     try:
         return con.sql(statement).fetchall()
     finally:
@@ -62,8 +70,7 @@ def test_a_failing_check_fails_every_run_until_the_data_changes(tmp_path):
     assert not passed and still_since == since and evaluated > since   # evaluated again; failing since run 1
 
     euro_file.write_bytes(focus.body(focus.rows(GOOD_DAY.replace(day=3))))  # re-exported in USD
-    third = run(config)
-    assert third.returncode == 0, third.stderr[-3000:]
+    run_in_process(load_config(config))
     assert check(config, "one_currency_per_account", "cost_lines")[0] is True
 
 
@@ -75,18 +82,19 @@ def test_a_source_that_matches_nothing_fails_the_run_until_it_does(tmp_path):
     config = tmp_path / "aispend.yaml"
     config.write_text(config_text([focus.source("billing", tmp_path / "billing"),
                                    {"name": "azure", "kind": "azure_ea", "path": "azure/*.csv"}]))
-    for _ in range(2):  # the same verdict on the next run, with nothing changed
-        done = run(config)
-        assert done.returncode == 1, done.stderr[-3000:]
-        assert "source azure: nothing to read" in done.stderr
-        assert "FAILED check cost_lines:no_quarantined_input" in done.stderr
+    done = run(config)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "source azure: nothing to read" in done.stderr
+    assert "FAILED check cost_lines:no_quarantined_input" in done.stderr
+    run_in_process(load_config(config))  # the same verdict on the next run, with nothing changed
+    assert check(config, "no_quarantined_input", "cost_lines")[0] is False
     # the other source loaded, and the marts hold exactly what the tables hold
     assert sql(config, "SELECT count(*), sum(BilledCost) FROM cost_lines") == [(2, 3.75)]
     assert sql(config, "SELECT sum(line_count), sum(billed_cost) FROM spend_daily") == [(2, 3.75)]
 
     FIXTURES["azure_ea"].write(tmp_path / "azure", GOOD_DAY)
-    fixed = run(config)
-    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    run_in_process(load_config(config))
+    assert check(config, "no_quarantined_input", "cost_lines")[0] is True
     assert sql(config, "SELECT status FROM ingest_log WHERE source = 'azure' AND location = 'azure/*.csv' "
                        "ORDER BY loaded_at DESC LIMIT 1") == [("removed",)]
     assert sql(config, "SELECT sum(billed_cost) FROM spend_daily") == sql(config, "SELECT sum(BilledCost) FROM cost_lines")
@@ -121,9 +129,6 @@ def _verdict(config_path: Path, name: str, asset: str) -> bool:
 def test_a_refused_file_that_is_deleted_is_no_longer_owed(tmp_path):
     """In process (the same plan): a quarantined file fails the check on every run until it leaves its source;
     the next run then records it `removed`, even when nothing else is new."""
-    from pipelines.config import load_config
-    from pipelines.plan import run_in_process
-
     focus = FIXTURES["focus"]
     folder = tmp_path / "billing"
     folder.mkdir()
@@ -147,3 +152,20 @@ def test_a_refused_file_that_is_deleted_is_no_longer_owed(tmp_path):
     assert _verdict(path, "no_quarantined_input", "cost_lines") is True
     assert sql(path, "SELECT status FROM ingest_log WHERE location = 'focus-2026-10-05.csv' "
                      "ORDER BY loaded_at DESC LIMIT 1") == [("removed",)]
+
+
+def test_a_copied_project_reads_nothing_again_in_either_copy(tmp_path):
+    """The whole project folder (config, files, warehouse) copied elsewhere: a run in the copy and a run in the
+    original both find every unit unchanged, and their totals are the first run's (nothing doubled)."""
+    original = generate_demo(tmp_path / "demo", days=4, events_target=800, end_date=date(2026, 11, 15))
+    run_in_process(load_config(original))
+    first = sql(original, "SELECT (SELECT count(*) FROM cost_lines), (SELECT sum(BilledCost) FROM cost_lines), "
+                          "(SELECT sum(request_count) FROM usage_events), (SELECT sum(billed_cost) FROM spend_daily)")
+    copy = tmp_path / "elsewhere" / "demo"
+    shutil.copytree(original.parent, copy)
+    for config in (copy / "aispend.yaml", original):
+        results = run_in_process(load_config(config))
+        assert {r.status for r in results if r.source != "task_catalog"} == {"unchanged"}, results
+        assert sql(config, "SELECT (SELECT count(*) FROM cost_lines), (SELECT sum(BilledCost) FROM cost_lines), "
+                           "(SELECT sum(request_count) FROM usage_events), (SELECT sum(billed_cost) FROM spend_daily)"
+                   ) == first
