@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dash
 from dash import dcc, html
+from dash.exceptions import DependencyException
+from flask import abort, request
 
 from dashboard import auth as dashboard_auth
 from dashboard import ids, tables
@@ -46,6 +48,20 @@ def _frame() -> html.Div:
     )
 
 
+def _refuse_malformed_requests(app: dash.Dash) -> None:
+    """Requests no page makes (a mistyped or hostile URL) get a 4xx, never a 500 with a traceback in the log: a
+    script path Dash does not serve is a 404, a callback request naming no callback of this app a 400."""
+    app.server.register_error_handler(DependencyException, lambda exc: ("Not found\n", 404, {"Content-Type": "text/plain"}))
+    update = f"{app.config.requests_pathname_prefix}_dash-update-component"
+
+    @app.server.before_request
+    def _known_callback():
+        if request.method == "POST" and request.path == update:
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict) or body.get("output") not in app.callback_map:
+                abort(400)
+
+
 def create_app(snapshot_dir: str | Path, auth: dashboard_auth.AuthSettings | None = None) -> dash.Dash:
     app = dash.Dash(
         __name__,
@@ -66,6 +82,7 @@ def create_app(snapshot_dir: str | Path, auth: dashboard_auth.AuthSettings | Non
         if register is not None:
             register(app)
     tables.register_callbacks(app, current_snapshot_dir, filters_for_download)
+    _refuse_malformed_requests(app)
     # Render the index once now: Dash registers its script paths while rendering it, and a gunicorn worker
     # forked before that would refuse the first script request it gets ("not a registered library").
     dashboard_auth.install(app.server, auth or dashboard_auth.AuthSettings())

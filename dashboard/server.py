@@ -8,6 +8,8 @@ the GIL.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -49,6 +51,25 @@ def serve(
     _gunicorn(app.server, host, port, workers, threads).run()
 
 
+# Ctrl+C used to take 10.8 s (two workers killed by the master at graceful_timeout), for two reasons, one hook
+# each; with both it takes about half a second (docs/dashboard.md, "Serving and workers").
+
+
+def _master_stops_workers(worker) -> None:
+    """Ctrl+C sends SIGINT to the whole process group, and the master then sends each worker SIGQUIT: a gthread
+    worker ran its quit handler twice, the second deadlocking in its thread pool's shutdown (a lock the first
+    held). The master alone handles Ctrl+C; a worker stops when the master tells it to."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _exit_now(server, worker) -> None:
+    """End a worker as soon as gunicorn is done with it: a stopped worker then hung in the interpreter's own
+    shutdown, with no Python frame left, finalizing native thread pools that did not survive the fork. It holds
+    nothing to flush (it only reads snapshots; no access log)."""
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def _gunicorn(wsgi_app, host: str, port: int, workers: int, threads: int):
     from gunicorn.app.base import BaseApplication
 
@@ -65,6 +86,8 @@ def _gunicorn(wsgi_app, host: str, port: int, workers: int, threads: int):
         "errorlog": "-",
         "loglevel": "warning",
         "proc_name": "aispend-dashboard",
+        "post_worker_init": _master_stops_workers,
+        "worker_exit": _exit_now,
     }
 
     class Application(BaseApplication):

@@ -15,6 +15,7 @@ from pathlib import Path
 import dash
 import polars as pl
 from dash import MATCH, Input, Output, State, dcc, html
+from werkzeug.exceptions import BadRequest
 
 from dashboard import data, ids
 
@@ -118,7 +119,9 @@ def register_callbacks(
         if not clicks:
             return dash.no_update
         name = dash.ctx.triggered_id["table"]
-        table = TABLES[name]
+        table = TABLES.get(name)
+        if table is None:  # only a hand-made request names a table no page renders: a 400, not a 500
+            raise BadRequest(f"no table {name!r}")
         snap = snapshot_dir()
         filters = filters_for(snap, search)
         if filters is None:

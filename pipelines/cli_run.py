@@ -9,6 +9,7 @@ Dagster is imported only here, after the config has been checked: the import tak
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import warnings
@@ -18,6 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from pipelines.config import AispendConfig, load_config
+from pipelines.crashpoint import reached
 
 # Dagster marks backfill policies and partition mappings as beta; that is for us to track, not for the person
 # reading `aispend run`'s progress.
@@ -84,6 +86,7 @@ def materialize_pipeline(
             first_key, last_key = key(window[0]), key(window[1] - timedelta(days=1))
             keys, tags = (first_key, {}) if first_key == last_key else (None, range_tags(first_key, last_key))
             label = f" [{first_key}]" if first_key == last_key else f" [{first_key} .. {last_key}]"
+        reached(f"before:{stage.steps[0]}")
         log(f"running {', '.join(stage.steps)}{label}")
         out.runs.append(dg.materialize(
             [*assets, *ASSET_CHECKS], selection=list(stage.steps), resources=resources, partition_key=keys,
@@ -101,53 +104,81 @@ def run_pipeline(config_path: str | Path, start: date | None = None, end: date |
     if (start is None) != (end is None) or (start and end and start > end):
         say("give both --from and --to, with --from not after --to")
         return 2
+    refused = preflight(config)
+    if refused:
+        say(refused)
+        return 2
     started = time.monotonic()
     run_started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     say("loading Dagster (10-25 s on a small machine)...")
-    import dagster as dg
-
     from pipelines.graph import GRAPH
 
     scope = f"backfilling {start} .. {end}" if start else "new and changed partitions"
     say(f"running {len(GRAPH)} assets ({scope}): {', '.join(s.name for s in GRAPH)}")
     result = materialize_pipeline(config_path, start, end)
-    failed_checks = [
-        f"{c.asset_key.to_user_string()}:{c.check_name}"
-        for c in result.get_asset_check_evaluations()
-        if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
-    ]
-    warnings = [
-        f"{c.asset_key.to_user_string()}:{c.check_name}"
-        for c in result.get_asset_check_evaluations()
-        if not c.passed and c.severity == dg.AssetCheckSeverity.WARN
-    ]
-    _print_summary(config, run_started_at)
+    results = _print_summary(config, run_started_at)
     say(f"finished in {time.monotonic() - started:.0f} s ({len(result.runs)} Dagster runs)")
-    for name in warnings:
-        say(f"warning: check {name} did not pass")
-    if result.failed_steps or failed_checks or not result.success:
-        for step in result.failed_steps:
-            say(f"FAILED step {step}")
-        for name in failed_checks:
-            say(f"FAILED check {name}")
-        return 1
-    return 0
+    return _verdict(result, results, run_started_at)
 
 
-def _print_summary(config: AispendConfig, since: datetime) -> None:
+def preflight(config: AispendConfig) -> str | None:
+    """Why a run cannot start (no sources, a warehouse folder it cannot write), before Dagster is imported."""
+    if not config.sources:
+        return "the config names no sources: nothing to read (add a `sources:` list; see README.md)"
+    for what, folder in (("warehouse", config.warehouse_path.parent), ("snapshot folder", config.snapshot_path)):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".aispend-write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            return f"cannot write the {what} at {folder}: {exc.strerror or exc} (change `{'warehouse' if what == 'warehouse' else 'snapshot_dir'}` in the config, or the folder's permissions)"
+    return None
+
+
+def _verdict(result: PipelineResult, results, since: datetime) -> int:
+    """The exit code: 1 when a step failed or an error-level check fails over the data as it stands."""
+    from pipelines.checks import ERROR, WARN, failing
+
+    current = results is not None and results.height and results["evaluated_at"].min() >= since
+    if results is not None and results.height:
+        for row in failing(results, WARN):
+            say(f"warning: check {row['asset']}:{row['check_name']}: {row['description']}")
+    errors = failing(results, ERROR) if current else []
+    for step in result.failed_steps:
+        say(f"FAILED step {step}")
+    if not current:
+        say("FAILED: the checks were not evaluated in this run (a step before them failed)")
+    for row in errors:
+        say(f"FAILED check {row['asset']}:{row['check_name']}: {row['description']}")
+    return 1 if result.failed_steps or not result.success or errors or not current else 0
+
+
+def _money(total: float | None, lines_without: int, lines: int, what: str) -> str:
+    """A USD cost total as a finance reader needs it: unknown is said, never printed as $0."""
+    if total is None:
+        return f"{what}: not in these exports (unknown, not $0)" if lines else f"{what} $0.00 USD"
+    if lines_without:
+        return f"{what} ${total:,.2f} USD ({lines_without:,} of {lines:,} lines have no {what} cost: unknown, not $0)"
+    return f"{what} ${total:,.2f} USD"
+
+
+def _print_summary(config: AispendConfig, since: datetime):
+    """Print the headline totals, what was quarantined and why; return the stored check results."""
     from warehouse.db import connect_writer, query, sql
 
     con = connect_writer(config.warehouse_path)
     try:
         s = query(con, sql("run_summary")).to_dicts()[0]
         quarantined = query(con, sql("recent_quarantined"), [since])
+        results = query(con, "SELECT * FROM check_results")
     finally:
         con.close()
     coverage = 1 - s["unpriced_requests"] / s["requests"] if s["requests"] else 1.0
-    say(
-        f"cost_lines: {s['cost_lines']:,} lines, billed ${s['billed_usd']:,.2f} USD "
-        f"(effective ${s['effective_usd']:,.2f}){' in ' + str(s['currencies']) + ' currencies' if s['currencies'] > 1 else ''}"
-    )
+    currencies = f" in {s['currencies']} currencies" if s["currencies"] > 1 else ""
+    billed = _money(s["billed_usd"], s["lines_without_billed"], s["usd_lines"], "billed")
+    effective = _money(s["effective_usd"], s["lines_without_effective"], s["usd_lines"], "effective")
+    say(f"cost_lines: {s['cost_lines']:,} lines{currencies}, {billed}, {effective}")
     say(
         f"usage_events: {s['requests']:,} requests, priced ${s['usage_cost_usd']:,.2f}, "
         f"price coverage {coverage:.1%} ({s['unpriced_requests']:,} unpriced, not counted as $0)"
@@ -162,3 +193,4 @@ def _print_summary(config: AispendConfig, since: datetime) -> None:
         say("quarantined in this run (nothing of them was loaded; see ingest_log):")
         for row in quarantined.to_dicts():
             say(f"  {row['error']}")
+    return results

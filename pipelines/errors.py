@@ -9,18 +9,20 @@ class SourceError(Exception):
     Never put secrets or prompt text in `reason`: it lands in ingest_log and in the logs.
     """
 
-    def __init__(self, location: str, reason: str, *, row: int | None = None, column: str | None = None):
+    def __init__(self, location: str, reason: str, *, row: int | None = None, column: str | None = None,
+                 unit: str = "row"):
         self.location = str(location)
-        self.reason = reason
+        self.reason = " ".join(str(reason).split())  # one line: a reason lands in a table cell and a log line
         self.row = row
         self.column = column
+        self.unit = unit  # what `row` counts: "row" (a CSV's data row), "line", "record" (docs/operations.md)
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
         where = [self.location]
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(f"{self.unit} {self.row}")
         if self.column:
             where.append(f"column {self.column!r}")
         return f"{', '.join(where)}: {self.reason}"

@@ -12,14 +12,15 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from pipelines import loads, marts
+from pipelines import checks, loads, marts
 from pipelines.alerts import send_due_alerts
 from pipelines.config import AispendConfig
+from pipelines.crashpoint import reached
 from pipelines.graph import BY_NAME, loaded_tables
 from pipelines.ingest import FileResult, Log
 from pipelines.planning import mark_built, utc_today
 from pipelines.reads import ALL_DAYS
-from pipelines.snapshots import publish
+from pipelines.snapshots import publish, republish
 from pipelines.sources.units import Window
 from warehouse.db import Warehouse, connect_writer
 
@@ -51,6 +52,7 @@ def run_step(name: str, config: AispendConfig, window: Window | None = None, log
     if step.step == "load":
         db = Warehouse(config.warehouse_path, **options)
         results = loads.load_table(db, config, name, log, window)
+        reached(f"committed:{name}")
         with db.connect() as con:
             publish(con, config)
         failed = [r for r in results if r.status == "failed"]
@@ -70,8 +72,14 @@ def run_step(name: str, config: AispendConfig, window: Window | None = None, log
             return StepResult(results=[result] if result else [])
         elif step.step == "alerts":
             return StepResult(frame=send_due_alerts(con, config, log))
+        elif step.step == "checks":
+            frame = checks.record(con, config)
+        elif step.step == "publish":
+            republish(con, config)
+            return StepResult()
         else:
             frame = marts.build(con, config, name, window, on_written=_caught_up(name, config, window))
+        reached(f"committed:{name}")
         publish(con, config, name)
         return StepResult(frame=frame)
     finally:

@@ -5,7 +5,8 @@ Dagster's assets (pipelines/defs/assets.py), its jobs, schedules and sensors, th
 - `prices`, `tasks`: the dated price table and the task catalog, reloaded every run;
 - `load`: every source whose kind feeds the step's table (pipelines/sources/), by the step's partitions;
 - `mart`: one transform of pipelines/marts.py (`MARTS[name]`), rebuilt whole or, partitioned, by its days;
-- `alerts`: budget and anomaly alerts posted to the configured webhooks.
+- `alerts`: budget and anomaly alerts posted to the configured webhooks;
+- `checks`, `publish`: the end of every run (every check over the data as it stands, then every snapshot).
 Adding a mart is its transform, its entry in pipelines/marts.py and one line here (docs/architecture.md).
 """
 
@@ -35,7 +36,7 @@ def _none(frame: pl.DataFrame) -> dict:
 @dataclass(frozen=True)
 class Step:
     name: str
-    step: str                      # prices | tasks | load | mart | alerts
+    step: str                      # prices | tasks | load | mart | alerts | checks | publish
     deps: tuple[str, ...]
     description: str
     grain: str | None = None       # day | month | None (rebuilt whole)
@@ -107,6 +108,17 @@ GRAPH: tuple[Step, ...] = (
          "median minutes (the Evidence page's charts)."),
     Step("alerts_sent", "alerts", ("budget_status", "anomalies"), "Budget and anomaly alerts posted to the "
          "configured webhooks; never the same alert twice."),
+)
+
+# The end of every run, after every other step (so after steps added above too): every check evaluated over the
+# data as it stands and stored, then every snapshot published again, so a run killed between a table's write and
+# its snapshot leaves nothing stale after the next run (docs/operations.md, "After a crash").
+GRAPH += (
+    Step("check_results", "checks", tuple(s.name for s in GRAPH if s.step == "mart"), "The latest verdict of every "
+         "check over the data as it stands: what failed, since when, and the first offending rows.", None,
+         lambda frame: {"failed": int(frame.filter(~pl.col("passed")).height)}),
+    Step("snapshots", "publish", tuple(s.name for s in GRAPH if not any(s.name in t.deps for t in GRAPH))
+         + ("check_results",), "Every table the dashboard reads, published again as a snapshot."),
 )
 
 BY_NAME: dict[str, Step] = {s.name: s for s in GRAPH}

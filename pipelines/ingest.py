@@ -4,7 +4,10 @@ A unit (pipelines/sources/units.py) is the unit of idempotence and of quarantine
 (same checksum, and for usage the same price table) is skipped (`is_current`, the one skip rule); a changed unit
 replaces exactly the rows it wrote before; a unit that fails to read or validate is quarantined with the
 reader's message and the rows it loaded earlier stay. A file that moved within its source (same checksum, a key
-no longer listed) keeps its rows under its new key instead of loading twice.
+no longer listed) keeps its rows under its new key instead of loading twice; a copy (same checksum as a file the
+source still lists) is refused. Before a unit is written its values are checked against its table's bounds
+(pipelines/sources/bounds.py), and a unit holding rows that comes back empty is refused unless the source allows
+it (docs/operations.md, "A bad file").
 
 Every write also records, in the same transaction, the days whose rows it changed (`changed_days`: the days of
 the rows it deleted and of the rows it inserted), so the marts over those days are rebuilt by the next run
@@ -26,9 +29,12 @@ import polars as pl
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.schemas import TIME_COLUMNS
+from pipelines.sources.bounds import refuse_bad_values
 from pipelines.sources.units import Unit, Window, in_window
 from pipelines.storage import TransientError
-from warehouse.db import Warehouse, as_warehouse, query, rekey_rows, replace_unit_rows, sql, transaction
+from warehouse.db import (
+    Warehouse, as_warehouse, count_rows, query, rekey_rows, replace_unit_rows, sql, transaction,
+)
 
 Log = Callable[[str], None]
 Pricer = Callable[[pl.DataFrame], pl.DataFrame]
@@ -137,6 +143,7 @@ def ingest_unit(
     moved: dict[str, str] | None = None,
     batch: "_Batch | None" = None,
     scrub: Scrub | None = None,
+    copies: dict[str, str] | None = None,
 ) -> FileResult:
     """Fingerprint, fetch and parse the unit with no connection held; then write it in one transaction."""
     db = as_warehouse(db)
@@ -159,15 +166,21 @@ def ingest_unit(
 
     try:
         frame = unit.load()
+        refuse_bad_values(frame, source.table, unit.location)
+        if not frame.height:
+            _refuse_empty_delivery(db, source, unit)
+        elif copies is not None and checksum is not None:
+            _refuse_copy(copies, checksum, unit)
         if pricer is not None:
             frame = pricer(frame)
     except TransientError as exc:
         return FileResult(source.name, unit.key, "failed", 0, exc.message, unit.partition)
     except SourceError as exc:
         return _quarantine(db, source, unit.key, checksum, exc.message, unit.partition, scrub)
-    except Exception as exc:  # a reader bug must not take other files down; say what and where
+    except Exception as exc:  # a reader bug must not take other files down; say what and where, on one line
+        first = (str(exc).strip().splitlines() or [""])[0]
         return _quarantine(db, source, unit.key, checksum,
-                           f"{unit.location}: could not be read ({type(exc).__name__}: {exc})", unit.partition, scrub)
+                           f"{unit.location}: could not be read ({type(exc).__name__}: {first})", unit.partition, scrub)
 
     if batch is not None:
         batch.add(unit, checksum, frame)
@@ -175,6 +188,33 @@ def ingest_unit(
     with db.connect() as con:
         status = _write(con, source, unit, checksum, frame, price_version)
     return FileResult(source.name, unit.key, status, frame.height, partition=unit.partition)
+
+
+def copies_of(state: dict[str, dict], planned_keys: set[str]) -> dict[str, str]:
+    """checksum -> key of units loaded before that the source still lists: a second listed file with the same
+    bytes is a copy (a folder copied inside the source), and loading it would count every row twice."""
+    return {last["checksum"]: key for key, last in sorted(state.items())
+            if key in planned_keys and last["status"] in LOADED and last["checksum"]}
+
+
+def _refuse_copy(copies: dict[str, str], checksum: str, unit: Unit) -> None:
+    original = copies.setdefault(checksum, unit.key)
+    if original != unit.key:
+        raise SourceError(unit.location, f"the same bytes as {original}, which this source also lists and has "
+                          "loaded: a copy, refused so nothing is counted twice (remove one of the two)")
+
+
+def _refuse_empty_delivery(db: Warehouse, source: SourceConfig, unit: Unit) -> None:
+    """A unit that holds rows, delivered again with none (a header-only CUR re-delivery, a truncated export), is
+    refused unless the source allows it: replacing would wipe a billing period with exit code 0."""
+    if source.options.allow_empty:
+        return
+    with db.connect() as con:
+        held = count_rows(con, source.table, unit.owns)
+    if held:
+        raise SourceError(unit.location, f"delivered with no rows, but the warehouse holds {held:,} rows from it: "
+                          f"refused, the rows stay (set options.allow_empty: true on source {source.name} if "
+                          "its deliveries may be empty)")
 
 
 def _write(con, source: SourceConfig, unit: Unit, checksum: str | None, frame: pl.DataFrame,
@@ -260,13 +300,15 @@ def ingest_source(
         reason = f"source {source.name}: nothing to read at {where}"
         log(f"QUARANTINED {reason}")
         return [_quarantine(db, source, where, None, reason)]
+    state = ingest_state(db, source)
+    _forget_removed(db, source, state, {u.key for u in planned})
     selected = [u for u in planned if in_window(u.partition, window)]
     if window is not None:
         log(f"{source.name}: {len(selected)} of {len(planned)} units in {window[0]}..{window[1] - timedelta(days=1)}")
     if not selected:
         return []
-    state = ingest_state(db, source)
     moved = moved_candidates(state, {u.key for u in planned})
+    copies = copies_of(state, {u.key for u in planned})
     batch = _Batch(db, source, price_version)
     results: list[FileResult] = []
 
@@ -279,7 +321,7 @@ def ingest_source(
     step = max(1, len(selected) // 10)
     for number, unit in enumerate(selected, start=1):
         result = ingest_unit(db, source, unit, pricer=pricer, price_version=price_version,
-                             last=state.get(unit.key), moved=moved, batch=batch, scrub=scrub)
+                             last=state.get(unit.key), moved=moved, batch=batch, scrub=scrub, copies=copies)
         results.append(result)
         if result.status == "quarantined":
             log(f"QUARANTINED {result.error}")
@@ -292,6 +334,13 @@ def ingest_source(
         if number % step == 0 or number == len(selected):
             log(f"{source.name}: {number}/{len(selected)} ({_summary(results)})")
     return results
+
+
+def _forget_removed(db: Warehouse, source: SourceConfig, state: dict[str, dict], listed: set[str]) -> None:
+    """Units quarantined last time that the source no longer lists are no longer owed: say so in ingest_log."""
+    if any(last["status"] == "quarantined" and key not in listed for key, last in state.items()):
+        with db.connect() as con:
+            con.execute(sql("insert_removed"), [_now(), source.name, sorted(listed)])
 
 
 def _summary(results: list[FileResult]) -> str:

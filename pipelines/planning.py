@@ -56,7 +56,13 @@ def pending_units(db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConf
         except SourceError:
             out.undated.append(source.name)  # the run will quarantine the source and say why
             continue
+        if not units:
+            out.undated.append(source.name)  # a path that matches nothing: the run says so and fails the source
+            continue
         state = ingest_state(db, source)
+        listed = {u.key for u in units}
+        if any(last["status"] == "quarantined" and key not in listed for key, last in state.items()):
+            out.undated.append(source.name)  # a refused file that left its source: the run records it removed
         for unit in units:
             try:
                 checksum = unit.fingerprint()

@@ -7,16 +7,34 @@ dashboard elsewhere needs no volume shared with the pipeline (docs/scaling.md).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import duckdb
 
 from pipelines.config import AispendConfig
-from warehouse.db import export_snapshot
+from warehouse.db import SNAPSHOT_TABLES, export_snapshot
 
 
 def publish(con: duckdb.DuckDBPyConnection, config: AispendConfig, *tables: str) -> None:
     """Refresh the snapshots of these tables, and of ingest_log, which every step writes."""
+    _publish(con, config, (*tables, "ingest_log"))
+
+
+def republish(con: duckdb.DuckDBPyConnection, config: AispendConfig) -> None:
+    """Publish every table the dashboard reads, as the last step of every run.
+
+    A step commits its rows, then publishes its snapshot: a run killed in between leaves the snapshot behind the
+    table, and a day-windowed mart owing nothing is not rebuilt by the next run. So every run ends here. It costs
+    little (all 21 snapshots of the 90-day demo: 0.2-0.4 s, against about a minute for the run); a snapshot whose
+    bytes did not change keeps its file (and its time); with a `publish` block every snapshot is uploaded again (an
+    upload killed after its local write is retried this way too).
+    """
+    _publish(con, config, SNAPSHOT_TABLES)
+
+
+def _publish(con: duckdb.DuckDBPyConnection, config: AispendConfig, tables: Iterable[str]) -> None:
     target = config.publish
-    for table in (*tables, "ingest_log"):
+    for table in dict.fromkeys(tables):
         path = export_snapshot(con, table, config.snapshot_path)
         if target is not None:
             from warehouse.publish_s3 import upload_snapshot

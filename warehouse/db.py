@@ -10,6 +10,7 @@ and `connect_writer` waits, with backoff and a bound, while another process hold
 
 from __future__ import annotations
 
+import filecmp
 import os
 import random
 import re
@@ -47,6 +48,8 @@ SNAPSHOT_TABLES = (
     # people, seats and their bill
     "person_monthly",
     "idle_seats",
+    # the end of every run (pipelines/checks.py)
+    "check_results",
 )
 # Measured time saved (docs/evidence.md): the Evidence page's tables.
 SNAPSHOT_TABLES += ("work_item_links", "evidence_items", "task_evidence", "task_evidence_weekly")
@@ -325,6 +328,12 @@ def replace_unit_rows(
     return (min(found), max(found)) if found else (None, None)
 
 
+def count_rows(con: duckdb.DuckDBPyConnection, table: str, where: Mapping[str, object]) -> int:
+    """How many rows of `table` match `where` (a unit's `owns`)."""
+    clauses = " AND ".join(f"{_ident(k)} IS NOT DISTINCT FROM ?" for k in where)
+    return con.execute(f"SELECT count(*) FROM {_ident(table)} WHERE {clauses}", list(where.values())).fetchone()[0]
+
+
 def rekey_rows(con: duckdb.DuckDBPyConnection, table: str, source: str, old: str, new: str) -> None:
     """A moved file's rows take its new key (its location relative to the source's path)."""
     con.execute(f"UPDATE {_ident(table)} SET x_source_file = ? WHERE x_source = ? AND x_source_file = ?",
@@ -342,7 +351,8 @@ def export_snapshot(con: duckdb.DuckDBPyConnection, table: str, snapshot_dir: st
         # COPY cannot take a prepared parameter for its target; the path is ours (mkstemp), not user input.
         escaped = tmp.replace("'", "''")
         con.execute(f"COPY (SELECT * FROM {_ident(table)}) TO '{escaped}' (FORMAT parquet)")
-        os.replace(tmp, target)
+        if not (target.exists() and filecmp.cmp(tmp, target, shallow=False)):  # unchanged: keep its time
+            os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

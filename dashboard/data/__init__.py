@@ -10,11 +10,11 @@ docs/dashboard.md says where each page's figures come from.
 """
 
 from dashboard.data.evidence import evidence, evidence_spread, evidence_weekly
-from dashboard.data.health import coverage, quarantined, sources
+from dashboard.data.health import checks, coverage, quarantined, sources
 from dashboard.data.models import model_usage, whatif
 from dashboard.data.people import (idle_seats, people_ledger, people_spend, people_totals, plan_fit, seats_off_bills,
                                   vendor_costs)
-from dashboard.data.period import DEFAULT_PERIOD_DAYS, Filters, Period, day_range, default_period
+from dashboard.data.period import DEFAULT_PERIOD_DAYS, FIRST_DAY, LAST_DAY, Filters, Period, day_range, default_period
 from dashboard.data.reconciliation import reconciliation, unattributed, unpriced
 from dashboard.data.snapshots import has_snapshot, snapshot_files
 from dashboard.data.spend import (anomalies, billed_spend, budgets, daily_billed_by_provider,
@@ -23,9 +23,10 @@ from dashboard.data.tasks import task_names, task_table, task_trend, teams
 from dashboard.data.waste import waste_daily, waste_detail, waste_summary
 
 __all__ = [
-    "DEFAULT_PERIOD_DAYS", "Filters", "Period", "anomalies", "billed_spend", "budgets", "coverage",
-    "daily_billed_by_provider", "daily_priced_by_provider", "day_range", "default_period", "forecast",
-    "has_snapshot", "invoices_loaded", "model_usage", "providers", "quarantined", "reconciliation", "snapshot_files", "sources", "task_names", "task_table",
+    "DEFAULT_PERIOD_DAYS", "FIRST_DAY", "LAST_DAY", "Filters", "Period", "anomalies", "billed_spend", "budgets",
+    "checks", "coverage", "daily_billed_by_provider", "daily_priced_by_provider", "day_range", "default_period",
+    "forecast", "has_snapshot", "invoices_loaded", "model_usage", "providers", "quarantined", "reconciliation",
+    "snapshot_files", "sources", "task_names", "task_table",
     "task_trend", "teams", "unattributed", "unpriced", "usage_summary", "waste_daily", "waste_detail",
     "waste_summary", "whatif",
     "evidence", "evidence_spread", "evidence_weekly",

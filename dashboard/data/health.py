@@ -15,6 +15,12 @@ def sources(snapshot_dir: str | Path) -> pl.DataFrame:
     return read(snapshot_dir, ("latest_ingest", "sources"), "ingest_log")
 
 
+def checks(snapshot_dir: str | Path) -> pl.DataFrame:
+    """Every check's latest verdict: what it found, at what severity, when it was evaluated and since when it
+    holds (pipelines/checks.py evaluates them at the end of every run)."""
+    return read(snapshot_dir, "check_results", "check_results")
+
+
 def quarantined(snapshot_dir: str | Path) -> pl.DataFrame:
     """Files whose latest attempt was refused, with the reason (a file fixed and re-read leaves this list)."""
     return read(snapshot_dir, ("latest_ingest", "quarantined"), "ingest_log")

@@ -11,8 +11,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from dashboard.data.snapshots import read
+from pipelines.sources.bounds import EARLIEST
 
 DEFAULT_PERIOD_DAYS = 30
+# The days an address may ask for. The pipeline loads nothing before 2000 (pipelines/sources/bounds.py), and a
+# day like 0001-01-01 or 9999-12-31 would overflow the date arithmetic of a view (its previous period).
+FIRST_DAY, LAST_DAY = EARLIEST, date(2100, 12, 31)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,10 @@ def resolve_period(bounds: tuple[date, date], start: str | None, end: str | None
     if (start and first is None) or (end and last is None):
         note = "The dates in the address could not be read (use YYYY-MM-DD); showing the default period."
         first = last = None
+    elif any(d is not None and not data.FIRST_DAY <= d <= data.LAST_DAY for d in (first, last)):
+        note = (f"The dates in the address are outside {data.FIRST_DAY} .. {data.LAST_DAY}; showing the default "
+                "period.")
+        first = last = None
     if first is None and last is None:
         return data.Period.ending(bounds[1], data.DEFAULT_PERIOD_DAYS), note
     if last is None:

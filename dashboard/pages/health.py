@@ -1,8 +1,10 @@
-"""Data health: which sources loaded and when, which files were refused and why, and how much is priced."""
+"""Data health: every check's latest verdict (what, since when, why), which sources loaded and when, which files
+were refused and why, and how much is priced."""
 
 from __future__ import annotations
 
 import dash
+import polars as pl
 from dash import html
 
 from dashboard import data, figures, ids, tables
@@ -20,6 +22,49 @@ def _when(value):
     return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _checks(snap, filters=None) -> pl.DataFrame:
+    """The stored verdicts with how a reader says them: FAILED (an error: the numbers are wrong until fixed),
+    warning, or passed; and since when ("failing since": when the verdict last changed)."""
+    found = data.checks(snap)
+    failed = ~pl.col("passed")
+    return found.with_columns(
+        pl.when(~failed).then(pl.lit("passed")).when(pl.col("severity") == "error").then(pl.lit("FAILED"))
+        .otherwise(pl.lit("warning")).alias("verdict"),
+        (pl.when(failed).then(pl.lit("failing since ")).otherwise(pl.lit("passing since "))
+         + pl.col("changed_at").dt.strftime("%Y-%m-%d %H:%M UTC")).alias("since"),
+    )
+
+
+def _details(checks: pl.DataFrame) -> html.Div | None:
+    """The first offending rows of each failing check, folded under its name."""
+    failing = checks.filter(~pl.col("passed") & pl.col("details").is_not_null())
+    if not failing.height:
+        return None
+    parts = []
+    for row in failing.iter_rows(named=True):
+        rows = pl.read_ndjson(row["details"].encode())
+        head = html.Tr([html.Th(c) for c in rows.columns])
+        body = [html.Tr([html.Td("" if v is None else str(v)) for v in r]) for r in rows.head(20).iter_rows()]
+        parts.append(html.Details([
+            html.Summary(f"{row['check']}: the first {rows.height} of {row['offending']:,}"),
+            html.Div(html.Table([html.Thead(head), html.Tbody(body)], className="table"), className="table-wrap"),
+        ], id=ids.scoped(ids.HEALTH, f"details-{row['check'].replace(':', '-')}")))
+    return html.Div([html.H3("What the failing checks found"), *parts], className="panel")
+
+
+CHECKS = tables.register(Table(
+    "checks",
+    _checks,
+    (
+        Column("verdict", "Verdict", numeric=False),
+        Column("check", "Check", numeric=False),
+        Column("description", "What was found", numeric=False),
+        Column("offending", "At fault", figures.count),
+        Column("since", "Since", numeric=False),
+        Column("evaluated_at", "Evaluated", _when, numeric=False),
+    ),
+    row_class=lambda r: None if r["passed"] else ("loss" if r["severity"] == "error" else "warn"),
+))
 SOURCES = tables.register(Table(
     "sources",
     lambda snap, f: data.sources(snap),
@@ -72,10 +117,27 @@ def layout(**query) -> html.Div:
     bounds = data.day_range(snap)
     if bounds is None and not data.has_snapshot(snap, "ingest_log"):
         return no_data(TITLE)
-    filters = filters_from_query(bounds, query)[0] if bounds else None
+    filters, note = filters_from_query(bounds, query) if bounds else (None, None)
     quarantined = data.quarantined(snap)
+    checks = _checks(snap)
+    failing = checks.filter(~pl.col("passed") & (pl.col("severity") == "error"))
     body = [
         title_row(ids.HEALTH, TITLE, filters.period if filters else None),
+        html.P(note, id=ids.scoped(ids.HEALTH, ids.PERIOD_NOTE), className="note warn") if note else None,
+        html.Div(
+            [
+                html.Strong(f"{failing.height} check(s) FAILED: "),
+                ", ".join(failing["check"].to_list()),
+                ". The figures they judge are wrong or incomplete until the data is fixed; every run says so "
+                "again until then.",
+            ],
+            className="note warn banner", id=ids.scoped(ids.HEALTH, "checks-banner"),
+        ) if failing.height else None,
+        tables.render(CHECKS, checks, "Checks",
+                      "Every check, evaluated at the end of the last run over the data as it then stood: a verdict "
+                      "changes when the data does (docs/operations.md).")
+        if data.has_snapshot(snap, "check_results") else missing("The check results"),
+        _details(checks),
         html.Div(
             [
                 html.Strong(f"{quarantined.height} file(s) quarantined. "),

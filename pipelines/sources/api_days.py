@@ -32,6 +32,7 @@ from pipelines.errors import SourceError
 from pipelines.http_client import ApiClient
 from pipelines.sources.spec import SourceOptions, SourceSpec
 from pipelines.sources.units import Unit
+from pipelines.sources.bounds import TOKENS, first_bad_value
 from pipelines.sources.common import first_row
 
 DEFAULT_REFRESH_DAYS = 3
@@ -259,12 +260,22 @@ def refuse_first(frame: pl.DataFrame, bad: pl.Expr, day: Day, reason: str, colum
 
 
 def check_tokens(frame: pl.DataFrame, day: Day, columns: list[str]) -> None:
-    """Token counts must be whole numbers >= 0 when present (absent counts are 0)."""
+    """Token counts must be whole numbers in bounds when present (absent counts are 0)."""
     for name in columns:
         number = pl.col(name).cast(pl.Float64, strict=False)
-        bad = pl.col(name).is_not_null() & (number.is_null() | ~number.is_finite() | (number < 0)
-                                            | (number != number.floor()))
-        refuse_first(frame, bad, day, "not a token count (a whole number >= 0): {value}", name)
+        bad = pl.col(name).is_not_null() & (number.is_null() | TOKENS.bad(number))
+        refuse_first(frame, bad, day, "not a token count ({value} is not " + TOKENS.expected() + ")", name)
+
+
+def check_bounds(out: pl.DataFrame, raw: pl.DataFrame, day: Day, table: str, names: dict[str, str]) -> pl.DataFrame:
+    """The day's rows (`out`, row for row from `raw`) against their table's bounds, a bad value named by its page,
+    result and API field (`names`: table column -> field); returns `out`."""
+    bad = first_bad_value(out, table)
+    if bad is not None:
+        hit = raw.row(bad.index, named=True)
+        raise SourceError(f"{day.location} page {hit[PAGE]}", bad.reason, row=hit[ROW],
+                          column=names.get(bad.column, bad.column))
+    return out
 
 
 def tokens(name: str) -> pl.Expr:
@@ -320,6 +331,7 @@ def api_cost_lines(
     token_type: pl.Expr,
     cost: pl.Expr,
     currency: pl.Expr,
+    cost_field: str = "amount",
 ) -> pl.DataFrame:
     """One day of a provider cost report as FOCUS cost lines: daily Usage charges of AI services.
 
@@ -357,4 +369,5 @@ def api_cost_lines(
         pl.when(pl.col("__model").is_not_null()).then(pl.lit("model_usage")).otherwise(pl.lit("ai_service"))
         .alias("x_ai_category"),
     )
-    return conform(out, COST_LINES)
+    return check_bounds(conform(out, COST_LINES), raw, day, "cost_lines",
+                        {"BilledCost": cost_field, "EffectiveCost": cost_field})

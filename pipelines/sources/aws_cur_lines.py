@@ -19,11 +19,19 @@ from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.schemas import COST_LINES, conform
 from pipelines.sources import aws_usage_types as ut
+from pipelines.sources.bounds import refuse_bad_values
 from pipelines.sources.common import ISO_4217, blank_to_null, check, read_table, to_utc
 
 log = logging.getLogger(__name__)
 
 SPLIT_COST_OPERATIONS = ["EKSPod-EC2", "ECSTask-EC2"]
+ROW = "__row"  # a data file's own row number, kept through the mapping so a bad value is named by it
+# The CUR column a FOCUS column comes from, to name it when its value is out of bounds.
+CUR_FIELDS = {"BilledCost": "line_item_unblended_cost", "EffectiveCost": "line_item_unblended_cost",
+              "ListCost": "pricing_public_on_demand_cost", "ConsumedQuantity": "line_item_usage_amount",
+              "PricingQuantity": "line_item_usage_amount", "ChargePeriodStart": "line_item_usage_start_date",
+              "ChargePeriodEnd": "line_item_usage_end_date", "BillingPeriodStart": "bill_billing_period_start_date",
+              "BillingPeriodEnd": "bill_billing_period_end_date"}
 
 REQUIRED = [
     "identity_line_item_id",
@@ -80,14 +88,18 @@ def read_file(path: str, source: SourceConfig, data: bytes, period_start: dateti
     split = typed.select(_is_split_cost_row(typed.schema).sum()).item()
     if split:
         log.info("%s: dropped %d split-cost-allocation rows (EKSPod-EC2/ECSTask-EC2): not counted twice", path, split)
-    kept = typed.lazy().filter(~_is_split_cost_row(typed.schema))
-    return cost_lines(kept, source.name, path, period_start).collect()
+    kept = typed.with_row_index(ROW, offset=1).lazy().filter(~_is_split_cost_row(typed.schema))
+    lines = focus_columns(kept, source.name, path, period_start).collect()
+    out = conform(lines, COST_LINES)
+    refuse_bad_values(out, "cost_lines", path, rows=lines[ROW], names=CUR_FIELDS)  # the file's rows
+    return out
 
 
 def _focus_file(path: str, source: SourceConfig, data: bytes, period_start: datetime | None) -> pl.DataFrame:
     from pipelines.sources import focus
 
     out = focus.read(path, source.model_copy(update={"options": focus.FocusOptions()}), data=data)
+    refuse_bad_values(out, "cost_lines", path)  # named by this file's rows, before the delivery's files are joined
     if period_start is None:
         return out
     check(out, pl.col("BillingPeriodStart").dt.truncate("1d") != pl.lit(period_start), path,
@@ -324,7 +336,8 @@ def pricing_category() -> pl.Expr:
 _AI_KEYS = ["line_item_product_code", "line_item_usage_type", "_product_name", "_pricing_unit"]
 
 
-def cost_lines(lf: pl.LazyFrame, source_name: str, path: str, period_start: datetime | None) -> pl.LazyFrame:
+def focus_columns(lf: pl.LazyFrame, source_name: str, path: str, period_start: datetime | None) -> pl.LazyFrame:
+    """The FOCUS columns of CUR lines, beside the lines' own columns (the caller conforms them)."""
     schema = lf.collect_schema()
     lf = lf.with_columns(_col("pricing_unit", schema).alias("_pricing_unit"))
     ai = ut.classify(lf.select(_AI_KEYS).unique(), *_AI_KEYS)
@@ -340,7 +353,7 @@ def cost_lines(lf: pl.LazyFrame, source_name: str, path: str, period_start: date
                          _col("reservation_subscription_id", schema))
     amount = _col("line_item_usage_amount", schema, pl.Float64)
 
-    out = lf.with_columns(
+    return lf.with_columns(
         (pl.col("identity_line_item_id") + "|"
          + pl.col("line_item_usage_start_date").dt.strftime("%Y-%m-%dT%H:%M:%S")).alias("x_line_id"),
         _col("bill_payer_account_id", schema).alias("BillingAccountId"),
@@ -386,6 +399,5 @@ def cost_lines(lf: pl.LazyFrame, source_name: str, path: str, period_start: date
         pl.lit(source_name).alias("x_source"),
         pl.lit(path).alias("x_source_file"),
     )
-    return conform(out, COST_LINES)
 
 

@@ -28,6 +28,7 @@ from pipelines.errors import SourceError
 from pipelines.schemas import COST_LINES, conform
 from pipelines.sources.ai_lines import with_ai_columns
 from pipelines.sources.spec import FileOptions, SourceSpec
+from pipelines.sources.bounds import refuse_bad_values
 from pipelines.sources.common import ISO_4217, blank_to_null, check, read_table
 
 COST_VIEWS = ("actual", "amortized")
@@ -78,7 +79,8 @@ class AzureEaOptions(FileOptions):
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
     view = cost_view(path, source.options)
-    raw = _canonical_headers(read_table(path, data, "an Azure EA source", parquet=False))
+    raw = _canonical_headers(read_table(path, data, "an Azure EA source", parquet=False,
+                                        canonical=lambda header: _KNOWN.get(header.strip().lower())))
     cost_col = _first(raw, COST_COLUMNS, path, "cost column")
     currency_col = _first(raw, CURRENCY_COLUMNS, path, "currency column")
     for required in ("Date", "ChargeType"):
@@ -101,7 +103,13 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
         *_focus_columns(typed, view, path, source.name),
     )
     check_tags(out, path)
-    return with_ai_columns(conform(out, COST_LINES))
+    lines = with_ai_columns(conform(out, COST_LINES))
+    period = {f"BillingPeriod{e}": f"BillingPeriod{e}Date" if f"BillingPeriod{e}Date" in raw.columns else "Date"
+              for e in ("Start", "End")}  # a period without its own columns is the Date's month
+    refuse_bad_values(lines, "cost_lines", path, names={
+        "BilledCost": cost_col, "EffectiveCost": cost_col, "ListCost": "PayGPrice", "ConsumedQuantity": "Quantity",
+        "PricingQuantity": "Quantity", "ChargePeriodStart": "Date", "ChargePeriodEnd": "Date", **period})
+    return lines
 
 
 def cost_view(path: str, options: AzureEaOptions) -> str:

@@ -38,7 +38,8 @@ from pipelines.errors import SourceError
 from pipelines.models import normalize_model
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec, Watch
-from pipelines.sources.common import blank_to_null, decode_json, parse_utc, read_bytes
+from pipelines.sources.bounds import TOKENS, refuse_bad_values
+from pipelines.sources.common import blank_to_null, decode_json, first_repeated_key, parse_utc, read_bytes, utf8
 
 PROVIDER = "aws"
 SCHEMA_TYPE = "ModelInvocationLog"
@@ -102,24 +103,39 @@ def envelope_dtype(record: pl.Struct) -> pl.Struct:
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
-    options = source.options.model_dump(exclude={"pattern"})
+    options = source.options.model_dump(exclude=set(FileOptions.model_fields))  # the kind's own keys
     record = record_dtype(list(dict.fromkeys(options.values())))
     objects, unit = _top_level_objects(path, data)
     envelopes = decode_json(objects["text"], envelope_dtype(record), path, _where(objects, unit))
+    _refuse_repeated_keys(objects["text"], record, path, _where(objects, unit))
     top = objects.select("pos").with_columns(envelopes.alias("env")).unnest("env")
     records = _records(top, record, path, unit)
     _validate(records, path, unit)
     events = records.with_columns(_event_columns(options)).with_columns(
         pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file")
     )
-    return conform(events, USAGE_EVENTS)
+    out = conform(events, USAGE_EVENTS)
+    refuse_bad_values(out, "usage_events", path, rows=events["pos"], label=unit,
+                      names={"event_time": "timestamp", **{k: ".".join(v) for k, v in TOKEN_FIELDS.items()}})
+    return out
+
+
+def _refuse_repeated_keys(texts: pl.Series, record: pl.Struct, path: str, where) -> None:
+    """A field written twice in one record (`"modelId": "a", ..., "modelId": "b"`) would be read as one of
+    the two, silently: refuse it, naming the field. Only the fields read are looked at, never the bodies."""
+    objects = {"$": [f.name for f in record.fields]}
+    for field in record.fields:
+        if isinstance(field.dtype, pl.Struct):
+            objects[f"$.{field.name}"] = [f.name for f in field.dtype.fields]
+    found = first_repeated_key(texts, objects)
+    if found is not None:
+        label, pos = where(found[0])
+        raise SourceError(path, f"{label}: field {found[1]!r} appears twice (which value counts is not guessed)",
+                          row=pos, column=found[1])
 
 
 def _text(path: str, data: bytes | None) -> str:
-    try:
-        return read_bytes(path, data).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(path, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    return utf8(path, read_bytes(path, data))
 
 
 def _top_level_objects(path: str, data: bytes | None) -> tuple[pl.DataFrame, str]:
@@ -192,6 +208,7 @@ def _records(top: pl.DataFrame, record: pl.Struct, path: str, unit: str) -> pl.D
     messages = messages.filter(pl.col("message").is_not_null())
     texts = messages["message"].str.strip_chars()
     decoded = decode_json(texts, record, path, _where(messages, unit, messages["event"]))
+    _refuse_repeated_keys(texts, record, path, _where(messages, unit, messages["event"]))
     from_cloudwatch = messages.select(
         "pos", "event", _millis_to_utc(pl.col("timestamp")).alias("cw_time")
     ).with_columns(decoded.alias("r")).unnest("r")
@@ -237,8 +254,7 @@ def _validate(records: pl.DataFrame, path: str, unit: str) -> None:
         name = f"{struct}.{field}"
         parsed = _count(struct, field)
         refuse(_field(struct, field).is_not_null() & parsed.is_null(), "is not a number", name)
-        refuse(parsed.is_not_null() & (parsed != parsed.floor()), "is not a whole number", name)
-        refuse(parsed < 0, "is negative", name)
+        refuse(TOKENS.bad(parsed), f"is not {TOKENS.expected()}", name)
 
 
 def _tag(key: str) -> pl.Expr:

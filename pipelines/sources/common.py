@@ -7,9 +7,11 @@ that is what a person opens the file at to fix it.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import zlib
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
@@ -31,7 +33,9 @@ ISO_4217: frozenset[str] = frozenset(
 )
 
 # Spellings of "no value" seen in real exports (the FOCUS sample writes NULL, the spec examples write null).
-NULL_STRINGS = ["", "NULL", "null", "Null", "NaN", "N/A"]
+# Not `NaN`: in a number column it is a value that is not a number, refused as such (pipelines/sources/bounds.py),
+# never read as "no value" and summed as 0.
+NULL_STRINGS = ["", "NULL", "null", "Null", "N/A"]
 
 
 def read_bytes(path: str, data: bytes | None = None) -> bytes:
@@ -107,6 +111,71 @@ def _show(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def utf8(path: str, raw: bytes) -> str:
+    """The bytes as text (a UTF-8 BOM dropped); invalid UTF-8 is refused naming the line and byte."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SourceError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8",
+                          row=line, unit="line") from None
+
+
+def csv_header(path: str, text: str) -> list[str]:
+    """The header row as written (Polars renames a repeated header silently, so it is read here)."""
+    try:
+        return next(csv.reader(io.StringIO(text[: 1 << 20])), [])  # a header is far shorter than 1 MB
+    except csv.Error as exc:
+        raise SourceError(path, f"unreadable CSV header: {exc}", row=0) from None
+
+
+def refuse_repeated_columns(path: str, header: list[str], canonical=lambda name: name.strip(),
+                            allowed: Collection[str] = ()) -> None:
+    """Two columns that mean the same (the same name, or two spellings a reader matches as one) would leave one
+    of them silently unread: refuse the file naming the column. `allowed` names columns an export repeats on
+    purpose (a Jira export repeats a multi-valued field's header)."""
+    seen: dict[str, str] = {}
+    for name in header:
+        key = canonical(name)
+        if key is None or name.strip() in allowed:
+            continue
+        if key in seen:
+            twice = name.strip() if seen[key].strip() == name.strip() else f"{seen[key].strip()} and {name.strip()}"
+            raise SourceError(path, f"the header holds column {twice} twice: remove one (which one counts is "
+                                    "not guessed)", column=name.strip())
+        seen[key] = name
+
+
+def _csv_fault(path: str, text: str) -> SourceError:
+    """Where a CSV Polars refused goes wrong, found with the csv module (error path only): the first row whose
+    field count differs from the header's, or a broken quote. Values are never quoted back (they may be prompts)."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        width = len(next(reader))
+        for number, record in enumerate(reader, start=1):
+            if record and len(record) != width:
+                return SourceError(path, f"{len(record)} fields where the header has {width}", row=number)
+    except csv.Error as exc:
+        return SourceError(path, f"broken quoting ({exc})", row=max(reader.line_num - 1, 1), unit="row")
+    return SourceError(path, "unreadable CSV (a row with the wrong number of fields, or a broken quote)")
+
+
+def read_csv_text(path: str, raw: bytes, *, null_values: list[str] | None = NULL_STRINGS, canonical=None,
+                  allowed_repeats: Collection[str] = (), columns: list[str] | None = None) -> pl.DataFrame:
+    """A CSV file's bytes (BOM tolerated, not gzipped) as all-text columns, or a one-line SourceError: invalid
+    UTF-8 (line and byte), a repeated column (`canonical` says which spellings are one column), a row with the
+    wrong number of fields or a broken quote (the row). `columns` reads only those (header names as written)."""
+    text = utf8(path, raw)
+    if not text.strip():
+        raise SourceError(path, "empty file (expected a header row)")
+    refuse_repeated_columns(path, csv_header(path, text), canonical or (lambda name: name.strip()), allowed_repeats)
+    try:
+        return pl.read_csv(raw.removeprefix(b"\xef\xbb\xbf"), infer_schema=False, null_values=null_values,
+                           missing_utf8_is_empty_string=False, columns=columns)
+    except pl.exceptions.PolarsError:
+        raise _csv_fault(path, text) from None
+
+
 def read_table(
     path: str,
     data: bytes | None,
@@ -114,26 +183,24 @@ def read_table(
     *,
     parquet: bool = True,
     null_values: list[str] | None = NULL_STRINGS,
+    canonical=None,
 ) -> pl.DataFrame:
     """A CSV (optionally .gz, BOM tolerated) or Parquet file as all-text columns (Parquet keeps its types).
 
     Every value stays text so the reader can validate and report the first bad row itself; `what` names the
-    source kind in the error for an unsupported file.
+    source kind in the error for an unsupported file; `canonical` maps a header to the column a reader reads it
+    as (case-insensitive readers), so two headers it would read as one are refused.
     """
     name = path.lower()
     if parquet and name.endswith(".parquet"):
         try:
-            return pl.read_parquet(io.BytesIO(data) if data is not None else path)
+            frame = pl.read_parquet(io.BytesIO(data) if data is not None else path)
         except Exception as exc:  # noqa: BLE001 - any Parquet failure means the file is unusable
-            raise SourceError(path, f"unreadable Parquet: {exc}") from exc
+            raise SourceError(path, f"unreadable Parquet: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
+        refuse_repeated_columns(path, frame.columns, canonical or (lambda n: n.strip()))
+        return frame
     if name.endswith(".csv") or name.endswith(".csv.gz"):
-        body = read_bytes(path, data).removeprefix(b"\xef\xbb\xbf")
-        if not body.strip():
-            raise SourceError(path, "empty file")
-        try:
-            return pl.read_csv(body, infer_schema=False, null_values=null_values, missing_utf8_is_empty_string=False)
-        except Exception as exc:  # noqa: BLE001 - Polars says which line is ragged or badly quoted
-            raise SourceError(path, f"unreadable CSV: {exc}") from exc
+        return read_csv_text(path, read_bytes(path, data), null_values=null_values, canonical=canonical)
     kinds = ".csv, .csv.gz or .parquet" if parquet else ".csv or .csv.gz"
     raise SourceError(path, f"unsupported file type for {what} (expected {kinds})")
 
@@ -176,3 +243,27 @@ def _json_fails(texts: pl.Series, dtype: pl.DataType) -> bool:
     except pl.exceptions.PolarsError:
         return True
     return False
+def first_repeated_key(texts: pl.Series, objects: dict[str, Collection[str]]) -> tuple[int, str] | None:
+    """The first JSON text (0-based) holding a key twice in one of `objects` (a JSON path -> the keys a reader
+    reads there), and that key as `path.key`. A repeated key is decoded as one of its values, silently (Polars
+    and DuckDB both take the first); DuckDB's `json_keys` still lists every occurrence, so it finds them."""
+    if texts.len() == 0:
+        return None
+    import duckdb
+
+    wanted = [(path, key) for path, keys in objects.items() for key in keys]
+    con = duckdb.connect()
+    try:
+        con.register("texts", pl.DataFrame({"t": texts}).with_row_index("i"))
+        con.register("wanted", pl.DataFrame(wanted, schema=["p", "k"], orient="row"))
+        hit = con.execute(
+            "WITH found AS (SELECT i, p, unnest(json_keys(t, p)) AS k FROM texts, (SELECT DISTINCT p FROM wanted)) "
+            "SELECT i, p, k FROM found JOIN wanted USING (p, k) GROUP BY i, p, k HAVING count(*) > 1 "
+            "ORDER BY i, p, k LIMIT 1"
+        ).fetchone()
+    finally:
+        con.close()
+    if hit is None:
+        return None
+    index, path, key = hit
+    return int(index), key if path == "$" else f"{path.removeprefix('$.')}.{key}"

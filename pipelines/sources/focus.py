@@ -71,7 +71,7 @@ class FocusOptions(FileOptions):
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
-    raw = _canonical_headers(read_table(path, data, "a FOCUS source"))
+    raw = _canonical_headers(read_table(path, data, "a FOCUS source", canonical=_known_name))
     raw = _fill_from_vendor_columns(_apply_defaults(raw, source.options))
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
@@ -104,6 +104,11 @@ def _fill_from_vendor_columns(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _as_text(col: pl.Expr) -> pl.Expr:
     return blank_to_null(col.cast(pl.String))
+
+
+def _known_name(header: str) -> str | None:
+    """The column a header is read as (None: a column this reader does not read)."""
+    return _KNOWN.get(header.strip().lower())
 
 
 def _canonical_headers(frame: pl.DataFrame) -> pl.DataFrame:

@@ -47,7 +47,10 @@ class JiraOptions(ExportOptions):
 def read(path: str, source: SourceConfig, data: bytes | None = None,
          tasks: frozenset[str] | None = None) -> pl.DataFrame:
     options: JiraOptions = source.options
-    raw = read_table(path, data, "a Jira CSV export", parquet=False)
+    # A multi-valued field repeats its header once per value (Labels, Labels, ...): only the columns read once
+    # must appear once.
+    raw = read_table(path, data, "a Jira CSV export", parquet=False,
+                     canonical=lambda header: header.strip() if header.strip() in REQUIRED + OPTIONAL else None)
     raw = raw.rename({c: c.strip() for c in raw.columns})
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:

@@ -25,7 +25,6 @@ from 1, header excluded.
 
 from __future__ import annotations
 
-import io
 
 import polars as pl
 from pydantic import Field, StrictBool
@@ -35,7 +34,8 @@ from pipelines.errors import SourceError
 from pipelines.models import normalize_model, normalize_provider
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec
-from pipelines.sources.common import blank_to_null, parse_utc, read_bytes
+from pipelines.sources.bounds import TOKENS, refuse_bad_values
+from pipelines.sources.common import blank_to_null, csv_header, parse_utc, read_bytes, read_csv_text, utf8
 
 COLUMNS = [
     "request_id", "call_type", "prompt_tokens", "completion_tokens", "startTime", "endTime", "model",
@@ -58,6 +58,10 @@ class LitellmOptions(FileOptions):
     work_item_tag_prefix: str = Field(default="work_item:", min_length=1)
     work_item_key: str = Field(default="work_item", pattern=_KEY)
     prompt_tokens_include_cache_write: StrictBool = True
+# The field a usage_events column is read from, to name it when its value is out of bounds.
+FIELD_OF = {"event_time": "startTime", "latency_ms": "endTime", "input_tokens": "prompt_tokens",
+            "output_tokens": "completion_tokens", "cache_read_tokens": "metadata", "cache_write_tokens": "metadata",
+            "reasoning_tokens": "metadata"}
 STATUS = {"success": "ok", "ok": "ok", "failure": "error", "error": "error", "failed": "error"}
 UNKNOWN_PROVIDER = "unknown"
 # The caller's own keys live in these metadata objects; the first that names a key wins.
@@ -65,7 +69,7 @@ CALLER_METADATA = ["spend_logs_metadata", "requester_metadata"]
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
-    options = source.options.model_dump(exclude={"pattern"})
+    options = source.options.model_dump(exclude=set(FileOptions.model_fields))  # the kind's own keys
     frame = _load(path, data).with_columns(
         _unwrapped(pl.col("metadata")).alias("metadata"), _unwrapped(pl.col("request_tags")).alias("request_tags")
     )
@@ -75,7 +79,9 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
     frame = frame.with_columns(_tags(frame, path))
     events = frame.lazy().with_columns(_event_columns(options))
     events = events.with_columns(pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file"))
-    return conform(events, USAGE_EVENTS).collect()
+    out = conform(events, USAGE_EVENTS).collect()
+    refuse_bad_values(out, "usage_events", path, names=FIELD_OF)
+    return out
 
 
 def _load(path: str, data: bytes | None) -> pl.DataFrame:
@@ -83,6 +89,7 @@ def _load(path: str, data: bytes | None) -> pl.DataFrame:
     raw = read_bytes(path, data)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    utf8(path, raw)  # invalid UTF-8 is named by its line, not mistaken for a broken row
     head = raw.lstrip()[:1]
     if head == b"[":
         frame = _json_array(path, raw)
@@ -127,19 +134,15 @@ def _json_array(path: str, raw: bytes) -> pl.DataFrame:
 
 
 def _csv(path: str, raw: bytes) -> pl.DataFrame:
-    try:
-        header = pl.read_csv(io.BytesIO(raw), n_rows=0, infer_schema=False).columns
-    except pl.exceptions.PolarsError:
-        raise SourceError(path, "not a CSV file with a header row") from None
+    header = csv_header(path, utf8(path, raw))
     by_lower = {name.strip().lower(): name for name in header}
     wanted = {by_lower[c.lower()]: c for c in COLUMNS if c.lower() in by_lower}
     missing = [c for c in REQUIRED if c.lower() not in by_lower]
     if missing:
         raise SourceError(path, f"missing required column(s): {', '.join(missing)}", column=missing[0])
-    try:
-        frame = pl.read_csv(io.BytesIO(raw), columns=list(wanted), infer_schema=False)
-    except pl.exceptions.PolarsError:  # its message may quote a row, which may hold prompt text
-        raise SourceError(path, "unreadable CSV (a row with the wrong number of fields, or a broken quote)") from None
+    known = {c.lower() for c in COLUMNS}
+    frame = read_csv_text(path, raw, null_values=None, columns=list(wanted),
+                          canonical=lambda h: h.strip().lower() if h.strip().lower() in known else None)
     return frame.rename(wanted)
 
 
@@ -239,8 +242,7 @@ def _validate(frame: pl.DataFrame, path: str) -> None:
     for name in ["prompt_tokens", "completion_tokens"]:
         value = _count(pl.col(name))
         _refuse(frame, blank_to_null(pl.col(name)).is_not_null() & value.is_null(), path, "not a number", name, show=True)
-        _refuse(frame, value != value.floor(), path, "not a whole number", name, show=True)
-        _refuse(frame, value < 0, path, "negative token count", name, show=True)
+        _refuse(frame, TOKENS.bad(value), path, f"not {TOKENS.expected()}", name, show=True)
     status = blank_to_null(pl.col("status")).str.to_lowercase()
     _refuse(frame, status.is_not_null() & ~status.is_in(list(STATUS)), path,
             f"unknown status (expected one of {', '.join(STATUS)})", "status", show=True)
@@ -248,8 +250,8 @@ def _validate(frame: pl.DataFrame, path: str) -> None:
     _refuse(frame, tags.is_not_null() & ~tags.str.starts_with("["), path, "not a JSON list", "request_tags")
     for name in USAGE_COUNTS:
         value = _count(pl.col(name))
-        bad = pl.col(name).is_not_null() & (value.is_null() | (value < 0) | (value != value.floor()))
-        _refuse(frame, bad, path, f"usage_object: {name[len('usage_'):]} is not a whole number >= 0", "metadata")
+        bad = pl.col(name).is_not_null() & (value.is_null() | TOKENS.bad(value))
+        _refuse(frame, bad, path, f"usage_object: {name[len('usage_'):]} is not {TOKENS.expected()}", "metadata")
 
 
 def _tags(frame: pl.DataFrame, path: str) -> pl.Series:

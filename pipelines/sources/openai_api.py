@@ -86,7 +86,7 @@ def costs_frame(pages: list[dict], day: Day, source: SourceConfig) -> pl.DataFra
     return api_cost_lines(
         parsed, day, source, OPENAI, line_id_keys=["line_item", "project_id"], sub_account="project_id",
         description="line_item", model=pl.col("__model"), token_type=token_type(pl.col("__kind")), cost=value,
-        currency=currency,
+        currency=currency, cost_field="amount.value",
     )
 
 

@@ -24,7 +24,8 @@ from pipelines.errors import SourceError
 from pipelines.models import normalize_model, normalize_provider
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec
-from pipelines.sources.common import blank_to_null, parse_utc, read_bytes
+from pipelines.sources.bounds import TOKENS, refuse_bad_values
+from pipelines.sources.common import blank_to_null, first_repeated_key, parse_utc, read_bytes, utf8
 
 PROVIDER = ["gen_ai.provider.name", "gen_ai.system"]
 MODEL = ["gen_ai.response.model", "gen_ai.request.model"]
@@ -115,7 +116,7 @@ _OTLP = pl.Struct(
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
-    options = source.options.model_dump(exclude={"pattern"})
+    options = source.options.model_dump(exclude=set(FileOptions.model_fields))  # the kind's own keys
     keys = _wanted_keys(options)
     lines = _lines(path, data)
     is_otlp = pl.col("line").str.contains(r'"resourceSpans"\s*:')
@@ -128,7 +129,10 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
     events = spans.with_columns(_event_columns(options)).with_columns(
         pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file")
     )
-    return conform(events, USAGE_EVENTS)
+    out = conform(events, USAGE_EVENTS)
+    refuse_bad_values(out, "usage_events", path, rows=events["line_no"], label="line",
+                      names={"event_time": "start_time", "latency_ms": "end_time"})
+    return out
 
 
 def _wanted_keys(options: dict) -> list[str]:
@@ -138,10 +142,7 @@ def _wanted_keys(options: dict) -> list[str]:
 
 def _lines(path: str, data: bytes | None = None) -> pl.DataFrame:
     """Non-blank lines with their 1-based line numbers; a line that is not a JSON object refuses the file."""
-    try:
-        text = read_bytes(path, data).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(path, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    text = utf8(path, read_bytes(path, data))
     lines = (
         pl.DataFrame({"line": text.split("\n")})
         .with_row_index("line_no", offset=1)
@@ -155,8 +156,7 @@ def _lines(path: str, data: bytes | None = None) -> pl.DataFrame:
 def _refuse_bad_lines(lines: pl.DataFrame, bad: pl.Expr, path: str) -> None:
     hit = lines.filter(bad).head(1)
     if hit.height:
-        line = int(hit["line_no"][0])
-        raise SourceError(path, f"line {line} is not a JSON object", row=line)
+        raise SourceError(path, "not a JSON object", row=int(hit["line_no"][0]), unit="line")
 
 
 def _decode(lines: pl.DataFrame, dtype: pl.DataType, path: str) -> pl.Series:
@@ -193,8 +193,11 @@ def _otlp_spans(lines: pl.DataFrame, keys: list[str], path: str) -> pl.DataFrame
         .with_row_index("span_idx")
     )
     # Resource attributes are picked once per resource, then joined: a span attribute wins over its resource's.
-    span_attrs = _wide(_kv_long(spans, "span_idx"), "span_idx", keys)
-    res_attrs = _wide(_kv_long(resource_spans, "rs_idx"), "rs_idx", keys)
+    span_long, res_long = _kv_long(spans, "span_idx"), _kv_long(resource_spans, "rs_idx")
+    _refuse_repeated(span_long, spans, "span_idx", keys, path)
+    _refuse_repeated(res_long, resource_spans, "rs_idx", keys, path)
+    span_attrs = _wide(span_long, "span_idx", keys)
+    res_attrs = _wide(res_long, "rs_idx", keys)
     code = pl.col("status").struct.field("code")
     base = spans.select(
         "span_idx",
@@ -236,8 +239,18 @@ def _kv_long(frame: pl.DataFrame, index: str) -> pl.DataFrame:
     )
 
 
+def _refuse_repeated(long: pl.DataFrame, owner: pl.DataFrame, index: str, keys: list[str], path: str) -> None:
+    """An attribute aispend reads, set twice on one span (or resource), has no one value: refuse the line."""
+    hit = long.filter(pl.col("key").is_in(keys) & (pl.len().over(index, "key") > 1)).head(1)
+    if hit.height:
+        key = hit["key"][0]
+        line = owner.filter(pl.col(index) == hit[index][0])["line_no"][0]
+        raise SourceError(path, f"attribute {key!r} is set twice on one span or resource (which value counts is "
+                                "not guessed)", row=int(line), column=key, unit="line")
+
+
 def _wide(long: pl.DataFrame, index: str, keys: list[str]) -> pl.DataFrame:
-    """One text column per wanted attribute key (the last one wins if a key repeats)."""
+    """One text column per wanted attribute key (a key is set once: `_refuse_repeated`)."""
     picked = long.filter(pl.col("key").is_in(keys))
     if picked.height:
         wide = picked.pivot(on="key", index=index, values="value", aggregate_function="last")
@@ -260,6 +273,11 @@ def _flat_spans(lines: pl.DataFrame, keys: list[str], path: str) -> pl.DataFrame
         }
     )
     rec = lines.select("line_no").with_columns(_decode(lines, flat, path).alias("r")).unnest("r")
+    found = first_repeated_key(lines["line"], {"$.attributes": keys, "$.resource.attributes": keys})
+    if found is not None:
+        raise SourceError(path, f"attribute {found[1].rsplit('attributes.', 1)[-1]!r} appears twice (which value "
+                                "counts is not guessed)", row=int(lines["line_no"][found[0]]), column=found[1],
+                          unit="line")
     status = pl.coalesce(pl.col("status").struct.field("status_code"), pl.col("status").struct.field("code"))
     return rec.select(
         "line_no",
@@ -295,9 +313,8 @@ def _validate(spans: pl.DataFrame, path: str) -> None:
     def refuse(bad: pl.Expr, reason: str, column: str | None = None) -> None:
         hit = spans.filter(bad.fill_null(False)).head(1)
         if hit.height:
-            line = int(hit["line_no"][0])
             shown = f": {hit[column][0]!r}" if column and column in hit.columns else ""
-            raise SourceError(path, f"line {line}: {reason}{shown}", row=line, column=column)
+            raise SourceError(path, f"{reason}{shown}", row=int(hit["line_no"][0]), column=column, unit="line")
 
     refuse(pl.col("start_missing"), "missing span start time", "start_time")
     refuse(pl.col("end_missing"), "missing span end time", "end_time")
@@ -306,8 +323,7 @@ def _validate(spans: pl.DataFrame, path: str) -> None:
     for key in TOKEN_KEYS:
         parsed = _count(key)
         refuse(pl.col(key).is_not_null() & parsed.is_null(), "token count is not a number", key)
-        refuse(parsed.is_not_null() & (parsed != parsed.floor()), "token count is not an integer", key)
-        refuse(parsed < 0, "token count is negative", key)
+        refuse(TOKENS.bad(parsed), f"not {TOKENS.expected()}", key)
 
 
 def _tokens(keys: list[str] | str) -> pl.Expr:

@@ -31,6 +31,11 @@ class SourceOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    allow_empty: bool = Field(
+        default=False,
+        description="let a unit that holds rows be re-delivered with none (its rows are then removed); by default "
+                    "such a delivery is quarantined, so a header-only file never wipes a billing period")
+
 
 class FileOptions(SourceOptions):
     """Options every file kind takes."""

@@ -46,6 +46,13 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "person_activity": [],
         "person_monthly": ["cost_lines", "people", "person_activity", "prices", "seats", "usage_events"],
         "idle_seats": ["people", "person_activity", "seats", "usage_events"],
+        # the end of every run: every mart before the checks, every step before the snapshots
+        "check_results": ["allocated_cost", "anomalies", "budget_status", "evidence_items", "idle_seats",
+                          "model_whatif", "person_monthly", "reconciliation", "spend_daily", "spend_forecast",
+                          "task_daily", "task_evidence", "task_evidence_weekly", "task_roi", "usage_daily", "waste",
+                          "work_item_links"],
+        "snapshots": ["alerts_sent", "check_results", "idle_seats", "model_whatif", "reconciliation", "spend_daily",
+                      "spend_forecast", "task_evidence_weekly", "task_roi", "waste"],
     }
     checks = sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys)
     assert {  # the checks the assets carry; pipelines/defs/checks.py adds more

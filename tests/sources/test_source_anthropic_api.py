@@ -186,7 +186,7 @@ def test_bad_token_count_is_refused(tmp_path, api):
     results = {r.location: r for r in load_table(con, cfg, "usage_events")}
     assert results["anthropic_usage:2026-11-01"].error == (
         "anthropic_usage:2026-11-01 page 1, row 2, column 'uncached_input_tokens': "
-        "not a token count (a whole number >= 0): '-3'")
+        "not a token count ('-3' is not a whole number from 0 to 1e13 (a token count))")
 
 
 def test_overloaded_and_rate_limited_then_ok(tmp_path, api):

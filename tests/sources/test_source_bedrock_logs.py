@@ -146,7 +146,7 @@ def _line(record: dict) -> str:
         ('{"schemaType": "ModelInvocationLog", "input": {"inputBodyJson": "' + MARKER, r"line 2 is not valid JSON"),
         (_line(dict(RECORDS[1], input=f"{MARKER} as text")), r"line 2: field 'input' has the wrong type"),
         (_line(dict(RECORDS[1], input=dict(RECORDS[1]["input"], inputTokenCount=-3))),
-         r"line 2: field 'input.inputTokenCount' is negative"),
+         r"line 2: field 'input.inputTokenCount' is not a whole number from 0 to 1e13"),
         (_line(dict(RECORDS[1], output={"outputTokenCount": "many", "outputBodyJson": MARKER})),
          r"line 2: field 'output.outputTokenCount' is not a number"),
         (_line(dict(RECORDS[1], input=dict(RECORDS[1]["input"], cacheReadInputTokenCount=2.5))),

@@ -145,7 +145,7 @@ def _with(row: int, **changes) -> bytes:
     ("data", "expected"),
     [
         (_with(2, prompt_tokens="lots"), r"row 2, column 'prompt_tokens': not a number"),
-        (_with(3, completion_tokens="-4"), r"row 3, column 'completion_tokens': negative token count"),
+        (_with(3, completion_tokens="-4"), r"row 3, column 'completion_tokens': not a whole number from 0 to 1e13 \(a token count\): '-4'"),
         (_with(1, prompt_tokens="10.5"), r"row 1, column 'prompt_tokens': not a whole number"),
         (_with(4, startTime="soon"), r"row 4, column 'startTime': not a timestamp"),
         (_with(4, startTime=""), r"row 4, column 'startTime': missing start time"),

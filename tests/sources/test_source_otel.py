@@ -127,16 +127,16 @@ GOOD = _flat()
 @pytest.mark.parametrize(
     ("lines", "where"),
     [
-        ([GOOD, GOOD, "{not json"], "row 3"),
-        ([GOOD, "plain text line"], "row 2"),
-        ([GOOD, _flat(**{"gen_ai.usage.input_tokens": -5})], "row 2, column 'gen_ai.usage.input_tokens'"),
-        ([_flat(**{"gen_ai.usage.output_tokens": "many"})], "row 1, column 'gen_ai.usage.output_tokens'"),
-        ([GOOD, _flat(**{"gen_ai.usage.prompt_tokens": 12.5})], "row 2, column 'gen_ai.usage.prompt_tokens'"),
+        ([GOOD, GOOD, "{not json"], "line 3"),
+        ([GOOD, "plain text line"], "line 2"),
+        ([GOOD, _flat(**{"gen_ai.usage.input_tokens": -5})], "line 2, column 'gen_ai.usage.input_tokens'"),
+        ([_flat(**{"gen_ai.usage.output_tokens": "many"})], "line 1, column 'gen_ai.usage.output_tokens'"),
+        ([GOOD, _flat(**{"gen_ai.usage.prompt_tokens": 12.5})], "line 2, column 'gen_ai.usage.prompt_tokens'"),
         ([GOOD, _otlp_line([{"key": "gen_ai.usage.input_tokens", "value": {"intValue": "-1"}}])],
-         "row 2, column 'gen_ai.usage.input_tokens'"),
-        ([_otlp_line([], start=None)], "row 1, column 'start_time'"),
-        ([GOOD, _flat().replace('"start_time": "2024-06-01T00:00:00Z", ', "")], "row 2, column 'start_time'"),
-        ([_flat().replace("2024-06-01T00:00:00Z", "soon")], "row 1, column 'start_time'"),
+         "line 2, column 'gen_ai.usage.input_tokens'"),
+        ([_otlp_line([], start=None)], "line 1, column 'start_time'"),
+        ([GOOD, _flat().replace('"start_time": "2024-06-01T00:00:00Z", ', "")], "line 2, column 'start_time'"),
+        ([_flat().replace("2024-06-01T00:00:00Z", "soon")], "line 1, column 'start_time'"),
     ],
 )
 def test_bad_input_is_refused(tmp_path, lines, where):

@@ -175,10 +175,25 @@ SELECT DATE '2026-03-31' AS as_of, 'github' AS vendor, 'business' AS plan, 'Bob 
 """
 
 
+# The checks' latest verdicts (pipelines/checks.py): one error failing since the 30th, two passing.
+CHECKS_SQL = """
+INSERT INTO check_results VALUES
+    ('no_null_cost_on_usage_lines', 'cost_lines', 'error', false,
+     '2 usage line(s) lack a cost their export provides (it would count as $0)', 2,
+     '{"source":"billing","file":"2026-03/focus.csv","x_line_id":"a1","BilledCost":null}' || chr(10)
+     || '{"source":"billing","file":"2026-03/focus.csv","x_line_id":"a2","BilledCost":null}',
+     TIMESTAMP '2026-04-01 06:00:00', TIMESTAMP '2026-03-30 06:00:00'),
+    ('one_currency_per_account', 'cost_lines', 'error', true, 'every billing account has one currency', 0, NULL,
+     TIMESTAMP '2026-04-01 06:00:00', TIMESTAMP '2026-01-02 06:00:00'),
+    ('price_coverage', 'usage_events', 'warn', true, '91.4% of 6,480 requests priced', 0, NULL,
+     TIMESTAMP '2026-04-01 06:00:00', TIMESTAMP '2026-01-02 06:00:00');
+"""
+
+
 def write_snapshot(root: Path) -> Path:
     """Build a warehouse under `root`, fill the marts by SQL, publish the snapshot; return its folder."""
     con = connect_writer(root / "warehouse.duckdb")
-    for statement in (SPEND_SQL, USAGE_SQL, TASK_SQL, MARTS_SQL, EVIDENCE_SQL, PEOPLE_SQL):
+    for statement in (SPEND_SQL, USAGE_SQL, TASK_SQL, MARTS_SQL, EVIDENCE_SQL, PEOPLE_SQL, CHECKS_SQL):
         con.execute(statement)
     snapshot = root / "snapshot"
     export_snapshots(con, snapshot)

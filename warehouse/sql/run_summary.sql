@@ -1,8 +1,12 @@
--- What `aispend run` prints at the end: the headline totals a finance lead checks first.
+-- What `aispend run` prints at the end: the headline totals a finance lead checks first. A cost no line carries
+-- is NULL (unknown), never 0: an Azure actual-cost export has no effective cost, an amortized one no billed cost.
 SELECT
     (SELECT count(*) FROM cost_lines) AS cost_lines,
-    (SELECT coalesce(sum(BilledCost), 0) FROM cost_lines WHERE BillingCurrency = 'USD') AS billed_usd,
-    (SELECT coalesce(sum(EffectiveCost), 0) FROM cost_lines WHERE BillingCurrency = 'USD') AS effective_usd,
+    (SELECT count(*) FROM cost_lines WHERE BillingCurrency = 'USD') AS usd_lines,
+    (SELECT sum(BilledCost) FROM cost_lines WHERE BillingCurrency = 'USD') AS billed_usd,
+    (SELECT count(*) FROM cost_lines WHERE BillingCurrency = 'USD' AND BilledCost IS NULL) AS lines_without_billed,
+    (SELECT sum(EffectiveCost) FROM cost_lines WHERE BillingCurrency = 'USD') AS effective_usd,
+    (SELECT count(*) FROM cost_lines WHERE BillingCurrency = 'USD' AND EffectiveCost IS NULL) AS lines_without_effective,
     (SELECT count(DISTINCT BillingCurrency) FROM cost_lines) AS currencies,
     (SELECT count(*) FROM usage_events) AS usage_rows,
     (SELECT coalesce(sum(request_count), 0) FROM usage_events) AS requests,
