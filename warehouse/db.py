@@ -47,6 +47,12 @@ SNAPSHOT_TABLES = (
     # people, seats and their bill
     "person_monthly",
     "idle_seats",
+    # finance (docs/finance.md)
+    "fx_latest",
+    "closed_months",
+    "changes_after_close",
+    "chargeback",
+    "month_to_date",
 )
 # Measured time saved (docs/evidence.md): the Evidence page's tables.
 SNAPSHOT_TABLES += ("work_item_links", "evidence_items", "task_evidence", "task_evidence_weekly")

@@ -89,9 +89,11 @@ def _price_coverage(step: str, config: AispendConfig, results: list[FileResult],
 
 def _accounts_for_all_usage(step: str, config: AispendConfig, results: list[FileResult], con
                             ) -> dg.AssetCheckResult:
-    sums = query(con, sql("check_roi_matches_usage")).to_dicts()[0]
-    passed = (sums["usage_requests"] == sums["roi_requests"]
-              and abs((sums["usage_cost_usd"] or 0) - (sums["roi_cost_usd"] or 0)) < 1e-6)
+    sums = query(con, sql("check_roi_matches_usage"), [config.reporting_currency]).to_dicts()[0]
+    usage, roi = float(sums["usage_cost_usd"] or 0), float(sums["roi_cost_usd"] or 0)
+    # Converted figures are summed in another order than the marts sum them: allow for float rounding.
+    tolerance = 1e-6 if config.reporting_currency == "USD" else max(1e-6, 1e-9 * abs(usage))
+    passed = sums["usage_requests"] == sums["roi_requests"] and abs(usage - roi) < tolerance
     return dg.AssetCheckResult(check_name="accounts_for_all_usage", asset_key=step, passed=passed, severity=ERROR,
                                metadata={k: float(v or 0) for k, v in sums.items()})
 
@@ -161,6 +163,17 @@ def no_null_cost_on_usage_lines(aispend: AispendResource) -> dg.AssetCheckResult
                    "{n} usage line(s) without BilledCost or EffectiveCost")
 
 
+@dg.asset_check(asset="cost_lines", name="every_currency_has_a_rate", blocking=True,
+                description="Every line's currency has an exchange rate into the reporting currency on or before "
+                "its charge day (the ECB's or the fx_rates file's); a line without one is never converted at 0 or 1.")
+def every_currency_has_a_rate(aispend: AispendResource) -> dg.AssetCheckResult:
+    config = aispend.config()
+    _, frame = _run(aispend, "check_exchange_rates", [config.reporting_currency])
+    return _result(frame, ERROR, f"every line converts into {config.reporting_currency}",
+                   "{n} currency(ies) without a rate on a line's charge day: add them to the fx_rates file",
+                   reporting_currency=config.reporting_currency)
+
+
 @dg.asset_check(asset="reconciliation", name="reconciled_within_tolerance",
                 description="Per provider and month, logs and invoice agree within checks.reconciliation_tolerance_pct.")
 def reconciled_within_tolerance(aispend: AispendResource) -> dg.AssetCheckResult:
@@ -217,6 +230,7 @@ cost_lines_fresh = _fresh_check("cost_lines", "ChargePeriodEnd")
 
 ASSET_CHECKS = [
     one_currency_per_account,
+    every_currency_has_a_rate,
     no_null_cost_on_usage_lines,
     reconciled_within_tolerance,
     token_price_coverage,

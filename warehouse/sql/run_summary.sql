@@ -4,6 +4,8 @@ SELECT
     (SELECT coalesce(sum(BilledCost), 0) FROM cost_lines WHERE BillingCurrency = 'USD') AS billed_usd,
     (SELECT coalesce(sum(EffectiveCost), 0) FROM cost_lines WHERE BillingCurrency = 'USD') AS effective_usd,
     (SELECT count(DISTINCT BillingCurrency) FROM cost_lines) AS currencies,
+    (SELECT coalesce(sum(billed_cost_reporting), 0) FROM spend_daily) AS billed_reporting,
+    (SELECT coalesce(sum(effective_cost_reporting), 0) FROM spend_daily) AS effective_reporting,
     (SELECT count(*) FROM usage_events) AS usage_rows,
     (SELECT coalesce(sum(request_count), 0) FROM usage_events) AS requests,
     (SELECT coalesce(sum(request_count) FILTER (WHERE cost_usd IS NULL), 0) FROM usage_events) AS unpriced_requests,
