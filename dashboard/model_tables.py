@@ -29,7 +29,7 @@ MODEL_USAGE = tables.register(Table(
         Column("cache_write_tokens", "Cache write", _tokens),
         Column("output_tokens", "Output", _tokens),
         Column("cost_usd", "Priced cost", figures.money),
-        Column("usd_per_mtok", "$ / M tokens", figures.money),
+        Column("usd_per_mtok", "per M tokens", figures.money),
     ),
     row_class=lambda r: "warn" if r["unpriced_requests"] else None,
 ))

@@ -27,4 +27,4 @@ IDLE_SEATS = tables.register(Table(
 ))
 
 IDLE_NOTE = ("Paid seats with no activity in the 30 days to the newest day of data, judged only where a source "
-             "reports every seat holder's activity (Seen by); USD a month at the seat's price.")
+             "reports every seat holder's activity (Seen by); in the reporting currency, a month at the seat's price.")

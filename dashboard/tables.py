@@ -3,7 +3,8 @@
 A builder takes (snapshot_dir, filters) and returns a Polars frame. The page renders the frame (formatted,
 at most MAX_ROWS rows on screen) and the download button asks one pattern-matching callback for the CSV: it
 reads the filters back from the URL and calls the same builder, so the file holds exactly the table's rows
-(every row, full precision).
+(every row, full precision). Amounts (columns formatted with `figures.AMOUNT_FORMATS`) are written in the reporting
+currency the page passes, and a CSV with amounts carries a `currency` column (docs/finance.md).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import polars as pl
 from dash import MATCH, Input, Output, State, dcc, html
 from werkzeug.exceptions import BadRequest
 
-from dashboard import data, ids
+from dashboard import data, figures, ids
 
 MAX_ROWS = 200
 Builder = Callable[[Path, data.Filters], pl.DataFrame]
@@ -54,6 +55,7 @@ def render(
     note: str | None = None,
     first_cell: Callable[[dict], html.Td] | None = None,
     max_rows: int = MAX_ROWS,
+    currency: str | None = None,
 ) -> html.Div:
     """The table in a panel, with its title, a note, the CSV button and, when long, how many rows are shown.
 
@@ -62,7 +64,7 @@ def render(
     header = html.Tr([html.Th(c.header, className="num" if c.numeric else None) for c in table.columns])
     body = []
     for row in frame.head(max_rows).iter_rows(named=True):
-        cells = [html.Td(_cell(c, row), className="num" if c.numeric else None) for c in table.columns]
+        cells = [html.Td(_cell(c, row, currency), className="num" if c.numeric else None) for c in table.columns]
         if first_cell is not None:
             cells[0] = first_cell(row)
         key = row.get(table.columns[0].name)
@@ -95,9 +97,15 @@ def render(
     )
 
 
-def _cell(column: Column, row: dict):
+def _cell(column: Column, row: dict, currency: str | None = None):
     value = row.get(column.name)
+    if column.fmt in figures.AMOUNT_FORMATS:  # an amount: in the row's own currency, else the page's
+        return column.fmt(value, row.get("currency") or currency or data.DEFAULT_CURRENCY)
     return column.fmt(value) if column.fmt is not str else ("—" if value is None else str(value))
+
+
+def has_amounts(table: Table) -> bool:
+    return any(c.fmt in figures.AMOUNT_FORMATS for c in table.columns)
 
 
 def csv_text(frame: pl.DataFrame) -> str:
@@ -127,5 +135,7 @@ def register_callbacks(
         if filters is None:
             return dash.no_update
         frame = table.build(snap, filters)
+        if has_amounts(table) and "currency" not in frame.columns:  # a file's amounts say their currency
+            frame = frame.with_columns(pl.lit(data.reporting_currency(snap)).alias("currency"))
         p = filters.period
         return dcc.send_string(csv_text(frame), f"aispend-{name}-{p.start.isoformat()}-{p.end.isoformat()}.csv")

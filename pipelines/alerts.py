@@ -24,6 +24,8 @@ from typing import Any
 import polars as pl
 import requests
 
+from pipelines.finance.money import money
+
 log = logging.getLogger(__name__)
 
 BUDGET = "budget"
@@ -91,8 +93,9 @@ def anomaly_key(row: Mapping[str, Any]) -> str:
     return "anomaly:" + ":".join("-" if p is None else str(p) for p in parts)
 
 
-def _money(usd: float | None) -> str:
-    return "unknown" if usd is None else f"${usd:,.2f}"
+def _money(amount: float | None, row: Mapping[str, Any]) -> str:
+    """The amount in the row's currency (the reporting currency; dollars for rows written before it existed)."""
+    return "unknown" if amount is None else money(amount, row.get("currency") or "USD")
 
 
 def _scope(row: Mapping[str, Any]) -> str:
@@ -108,9 +111,9 @@ def budget_alerts(budget_status: pl.DataFrame) -> list[Alert]:
         month, name = row["month"], row["budget"]
         figures = (
             f"*{name}* ({_scope(row)}), {row['month']:%B %Y}, {row['cost_basis']}: "
-            f"{_money(row['actual_usd'])} spent of {_money(row['monthly_usd'])} to {row['as_of']}; "
-            f"forecast {_money(row['forecast_usd'])} ({_money(row['forecast_low_usd'])} to "
-            f"{_money(row['forecast_high_usd'])})."
+            f"{_money(row['actual_usd'], row)} spent of {_money(row['monthly_usd'], row)} to {row['as_of']}; "
+            f"forecast {_money(row['forecast_usd'], row)} ({_money(row['forecast_low_usd'], row)} to "
+            f"{_money(row['forecast_high_usd'], row)})."
         )
         if reached:
             top = max(reached)
@@ -132,7 +135,8 @@ def anomaly_alerts(anomalies: pl.DataFrame, since: date, directions: Sequence[st
     for row in flagged.iter_rows(named=True):  # flagged days of the last few days only: a handful
         who = f"{row['provider']} {row['model']}, team {row['team'] or '(none)'}"
         text = (
-            f"{who} spent {_money(row['cost_usd'])} on {row['day']} against a usual {_money(row['baseline_usd'])} "
+            f"{who} spent {_money(row['cost_usd'], row)} on {row['day']} against a usual "
+            f"{_money(row['baseline_usd'], row)} "
             f"a day (robust score {row['score']:.1f})."
         )
         alerts.append(Alert(anomaly_key(row), ANOMALY, f"Spend {row['direction']}: {row['model']}", text))

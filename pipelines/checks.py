@@ -128,14 +128,25 @@ def _request_coverage(con, config, now) -> Outcome:
 
 
 def _all_usage(con, config, now) -> Outcome:
-    sums = query(con, sql("check_roi_matches_usage")).to_dicts()[0]
-    passed = (sums["usage_requests"] == sums["roi_requests"]
-              and abs((sums["usage_cost_usd"] or 0) - (sums["roi_cost_usd"] or 0)) < 1e-6)
-    description = ("task_roi holds every request and priced dollar of usage_events" if passed else
-                   f"task_roi holds {sums['roi_requests']:,} requests and ${sums['roi_cost_usd'] or 0:,.2f}; "
-                   f"usage_events {sums['usage_requests']:,} and ${sums['usage_cost_usd'] or 0:,.2f}")
+    currency = config.reporting_currency
+    sums = query(con, sql("check_roi_matches_usage"), [currency]).to_dicts()[0]
+    usage, roi = float(sums["usage_cost_usd"] or 0), float(sums["roi_cost_usd"] or 0)
+    # Converted figures are summed in another order than the marts sum them: allow for float rounding.
+    tolerance = 1e-6 if currency == "USD" else max(1e-6, 1e-9 * abs(usage))
+    passed = sums["usage_requests"] == sums["roi_requests"] and abs(usage - roi) < tolerance
+    description = ("task_roi holds every request and priced amount of usage_events" if passed else
+                   f"task_roi holds {sums['roi_requests']:,} requests and {roi:,.2f} {currency}; "
+                   f"usage_events {sums['usage_requests']:,} and {usage:,.2f} {currency}")
     return Outcome(ALL_USAGE.name, ALL_USAGE.asset, ERROR, passed, description, 0 if passed else 1,
                    pl.DataFrame([sums]), {k: float(v or 0) for k, v in sums.items()})
+
+
+def _every_rate(con, config, now) -> Outcome:
+    currency = config.reporting_currency
+    frame = query(con, sql("check_exchange_rates"), [currency])
+    return _outcome(EVERY_RATE, frame, f"every line converts into {currency}",
+                    "{n} currency(ies) without a rate on a line's charge day: add them to the fx_rates file",
+                    reporting_currency=currency)
 
 
 def stale_sources(newest: pl.DataFrame, config: AispendConfig, table: str, now: datetime) -> pl.DataFrame:
@@ -174,6 +185,10 @@ ONE_CURRENCY = Check("one_currency_per_account", "cost_lines", ERROR,
 NULL_COST = Check("no_null_cost_on_usage_lines", "cost_lines", ERROR,
                   "No Usage line lacks a cost its export provides (a missing cost would count as $0); an export "
                   "that provides one cost only (Azure actual or amortized) is judged on that one.", _null_cost)
+EVERY_RATE = Check("every_currency_has_a_rate", "cost_lines", ERROR,
+                   "Every line's currency has an exchange rate into the reporting currency on or before its charge "
+                   "day (the ECB's or the fx_rates file's); a line without one is never converted at 0 or 1.",
+                   _every_rate)
 RECONCILED = Check("reconciled_within_tolerance", "reconciliation", WARN,
                    "Per provider and month, logs and invoice agree within checks.reconciliation_tolerance_pct.",
                    _reconciled)
@@ -187,7 +202,7 @@ ALL_USAGE = Check("accounts_for_all_usage", "task_roi", ERROR,
 # Every check, in the order a reader of the results meets them: inputs, then bills, usage, then marts.
 CHECKS: tuple[Check, ...] = (
     *(no_quarantined_input(t) for t in ("tasks", *TIME_COLUMNS)),
-    UNIQUE_LINE_IDS, ONE_CURRENCY, NULL_COST,
+    UNIQUE_LINE_IDS, ONE_CURRENCY, EVERY_RATE, NULL_COST,
     *(fresh_within_max_age(t) for t in ("cost_lines", "usage_events")),
     PRICE_COVERAGE, TOKEN_COVERAGE, RECONCILED, ALL_USAGE,
 )

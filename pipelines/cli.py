@@ -1,4 +1,4 @@
-"""The `aispend` command: demo, local, run, dashboard.
+"""The `aispend` command: demo, local, run, dashboard, and finance's close, reopen, export and report (cli_finance.py).
 
 Dagster is imported only by the commands that run the pipeline: it takes 10-25 s to import on a small
 machine, and the dashboard does not need it.
@@ -13,6 +13,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from pipelines.cli_finance import add_commands as add_finance_commands
 from pipelines.cli_run import run_pipeline, say
 from pipelines.config import ConfigError, load_config
 
@@ -237,6 +238,8 @@ def parser() -> argparse.ArgumentParser:
     dash.add_argument("--cache-dir", help="with --snapshot-uri: local folder for the synced snapshots "
                       "(default: snapshot-cache beside the warehouse file)")
     dash.set_defaults(func=cmd_dashboard)
+
+    add_finance_commands(sub)
 
     hashing = sub.add_parser("hash-password", help="print a users-file line user:<scrypt hash> for --auth basic")
     hashing.add_argument("user")

@@ -165,6 +165,7 @@ def _money(total: float | None, lines_without: int, lines: int, what: str) -> st
 
 def _print_summary(config: AispendConfig, since: datetime):
     """Print the headline totals, what was quarantined and why; return the stored check results."""
+    from pipelines.finance.money import money
     from warehouse.db import connect_writer, query, sql
 
     con = connect_writer(config.warehouse_path)
@@ -175,19 +176,25 @@ def _print_summary(config: AispendConfig, since: datetime):
     finally:
         con.close()
     coverage = 1 - s["unpriced_requests"] / s["requests"] if s["requests"] else 1.0
-    currencies = f" in {s['currencies']} currencies" if s["currencies"] > 1 else ""
-    billed = _money(s["billed_usd"], s["lines_without_billed"], s["usd_lines"], "billed")
-    effective = _money(s["effective_usd"], s["lines_without_effective"], s["usd_lines"], "effective")
-    say(f"cost_lines: {s['cost_lines']:,} lines{currencies}, {billed}, {effective}")
+    currency = config.reporting_currency
+    if currency == "USD" and s["currencies"] <= 1:
+        billed = _money(s["billed_usd"], s["lines_without_billed"], s["usd_lines"], "billed")
+        effective = _money(s["effective_usd"], s["lines_without_effective"], s["usd_lines"], "effective")
+        say(f"cost_lines: {s['cost_lines']:,} lines, {billed}, {effective}")
+    else:
+        say(f"cost_lines: {s['cost_lines']:,} lines in {s['currencies']} currencies, billed "
+            f"{money(s['billed_reporting'], currency)} (effective {money(s['effective_reporting'], currency)}) in "
+            f"{currency}, the reporting currency, each line at its charge day's rate")
     say(
-        f"usage_events: {s['requests']:,} requests, priced ${s['usage_cost_usd']:,.2f}, "
+        f"usage_events: {s['requests']:,} requests, priced ${s['usage_cost_usd']:,.2f} USD (list prices), "
         f"price coverage {coverage:.1%} ({s['unpriced_requests']:,} unpriced, not counted as $0)"
     )
-    say(f"task_roi: {s['tasks']} catalog tasks, net savings ${s['net_savings_usd']:,.2f} (the catalog's estimate, "
-        "priced logs)")
+    say(f"task_roi: {s['tasks']} catalog tasks, net savings {money(s['net_savings_usd'], currency)} (the catalog's "
+        "estimate, priced logs)")
     if s["measured_tasks"]:
-        say(f"  on allocated cost, measured where work records measure a task: ${s['reported_net_savings_usd']:,.2f},"
-            f" of it ${s['measured_net_savings_usd']:,.2f} measured on {s['measured_tasks']} task(s)")
+        say(f"  on allocated cost, measured where work records measure a task: "
+            f"{money(s['reported_net_savings_usd'], currency)}, of it {money(s['measured_net_savings_usd'], currency)}"
+            f" measured on {s['measured_tasks']} task(s)")
     say(f"snapshots for the dashboard: {config.snapshot_path}")
     if quarantined.height:
         say("quarantined in this run (nothing of them was loaded; see ingest_log):")

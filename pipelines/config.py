@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -166,6 +166,39 @@ class PrivacyConfig(_Strict):
         return self
 
 
+# --- finance: reporting currency, exchange rates, chargeback (docs/finance.md) ---------------------------------
+
+class ChargebackConfig(_Strict):
+    """How the `chargeback` mart spreads the AI cost no team's tasks explain (docs/finance.md, "Chargeback")."""
+
+    rule: Literal["proportional", "even", "owner"] = Field(
+        default="proportional", description="proportional to each team's direct cost, even, or all to `owner`")
+    owner: str | None = Field(default=None, description="the team that carries all shared cost (rule owner)")
+    cost_basis: Literal["billed", "effective"] = Field(
+        default="billed", description="billed (cash, the invoice) or effective (amortized) cost")
+    cost_centers: dict[str, str] = Field(default_factory=dict, description="team -> cost center")
+
+    @model_validator(mode="after")
+    def _owner_named(self) -> "ChargebackConfig":
+        if self.rule == "owner" and not self.owner:
+            raise ValueError("chargeback rule 'owner' needs `owner: <team>`")
+        return self
+
+
+class FinanceConfig(_Strict):
+    """Money as finance reads it: the currency every mart is in, the rates that convert to it, chargeback."""
+
+    reporting_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$",
+                                    description="ISO 4217 code every mart and report is in")
+    fx_rates: str | None = Field(
+        default=None, description="CSV of date,currency,rate (reporting currency per one unit of currency); wins "
+        "over the ECB reference rates where present")
+    chargeback: ChargebackConfig = Field(default_factory=ChargebackConfig)
+    accrual_months: int = Field(
+        default=3, ge=1, le=24,
+        description="closed months the month-to-date estimate takes each provider's invoice-to-logs ratio from")
+
+
 class AispendConfig(_Strict):
     warehouse: str = "aispend-data/aispend.duckdb"
     start_date: date = Field(default=date(2024, 1, 1), description="first day of the daily and monthly partitions")
@@ -180,6 +213,7 @@ class AispendConfig(_Strict):
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    finance: FinanceConfig = Field(default_factory=FinanceConfig)
     base_dir: str = Field(default=".", description="set by load_config: the config file's folder")
 
     @model_validator(mode="after")
@@ -210,6 +244,14 @@ class AispendConfig(_Strict):
     @property
     def task_catalog_path(self) -> Path | None:
         return Path(self.resolve(self.task_catalog)) if self.task_catalog else None
+
+    @property
+    def reporting_currency(self) -> str:
+        return self.finance.reporting_currency
+
+    @property
+    def fx_rates_path(self) -> Path | None:
+        return Path(self.resolve(self.finance.fx_rates)) if self.finance.fx_rates else None
 
 
 class ConfigError(Exception):

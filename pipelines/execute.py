@@ -16,6 +16,8 @@ from pipelines import checks, loads, marts
 from pipelines.alerts import send_due_alerts
 from pipelines.config import AispendConfig
 from pipelines.crashpoint import reached
+from pipelines.errors import SourceError
+from pipelines.fx import load_fx_rates
 from pipelines.graph import BY_NAME, loaded_tables
 from pipelines.ingest import FileResult, Log
 from pipelines.planning import mark_built, utc_today
@@ -23,6 +25,11 @@ from pipelines.reads import ALL_DAYS
 from pipelines.snapshots import publish, republish
 from pipelines.sources.units import Window
 from warehouse.db import Warehouse, connect_writer
+
+
+# Tables only the command line writes (`aispend close`), published with the mart that reads them, so that every
+# run publishes every snapshot the dashboard reads (docs/finance.md).
+ALSO_PUBLISHED = {"changes_after_close": ("closed_months",)}
 
 
 class TransientFailure(Exception):
@@ -70,6 +77,13 @@ def run_step(name: str, config: AispendConfig, window: Window | None = None, log
             if result is not None and result.status == "quarantined":
                 raise StepFailure(result.error)
             return StepResult(results=[result] if result else [])
+        elif step.step == "fx":
+            try:
+                frame = load_fx_rates(con, config, log)
+            except SourceError as exc:
+                raise StepFailure(exc.message) from exc
+            publish(con, config, "fx_latest")  # the newest rate per currency; the whole table stays in DuckDB
+            return StepResult(frame=frame)
         elif step.step == "alerts":
             return StepResult(frame=send_due_alerts(con, config, log))
         elif step.step == "checks":
@@ -80,7 +94,7 @@ def run_step(name: str, config: AispendConfig, window: Window | None = None, log
         else:
             frame = marts.build(con, config, name, window, on_written=_caught_up(name, config, window))
         reached(f"committed:{name}")
-        publish(con, config, name)
+        publish(con, config, name, *ALSO_PUBLISHED.get(name, ()))
         return StepResult(frame=frame)
     finally:
         con.close()

@@ -21,8 +21,9 @@ import duckdb
 import polars as pl
 
 from pipelines.config import AispendConfig
+from pipelines.finance.marts import changes_after_close_mart, chargeback_mart, month_to_date_mart
 from pipelines.reads import (
-    ai_cost_lines, day_chunks, hull, in_days, kept, margin, rows_in, span, whole,
+    ai_cost_lines, day_chunks, fx_table, hull, in_days, kept, margin, rows_in, span, whole,
 )
 from pipelines.sources.units import Window
 from pipelines.transforms.allocate import allocated_cost_from, weights_from_daily
@@ -30,6 +31,7 @@ from pipelines.transforms.anomalies import anomalies, spend_by_day_from_daily
 from pipelines.transforms.budgets import budget_status
 from pipelines.transforms.evidence import evidence_items, evidence_weekly, work_item_links
 from pipelines.transforms.evidence_stats import task_evidence
+from pipelines.transforms.currency import Fx
 from pipelines.transforms.forecast import forecast_month_end
 from pipelines.transforms.reconcile import combine_log_sides, daily_months, log_side, reconcile, scoped_lines
 from pipelines.transforms.roi import task_daily, task_roi
@@ -38,7 +40,7 @@ from pipelines.transforms.usage import usage_daily
 from pipelines.transforms.waste import waste
 from pipelines.transforms.whatif import model_whatif_from, thresholds, whatif_partials
 from warehouse.db import query, replace_rows, sql, transaction
-from warehouse.schema import empty
+from warehouse.schema import empty, table_schema
 
 ALLOCATED_BASIS = "allocated"
 NO_DAYS: Window = (date.min, date.min)
@@ -62,18 +64,29 @@ class Reads:
             self.shared[key] = make()
         return self.shared[key]
 
+    @property
+    def fx(self) -> Fx:
+        """The rate table (fx_rates, read once per build) and the reporting currency (docs/finance.md)."""
+        return self.once("fx", lambda: Fx(fx_table(self.con), self.config.reporting_currency))
+
     def events(self, mart: str, window: Window) -> pl.LazyFrame:
-        """Usage events in the window, only the columns `mart` reads (EVENT_COLUMNS)."""
-        return rows_in(self.con, *USAGE, window, EVENT_COLUMNS[mart])
+        """Usage events in the window, only the columns `mart` reads (EVENT_COLUMNS), `cost_usd` in the
+        reporting currency at the event's day."""
+        return self.fx.usage_checked(rows_in(self.con, *USAGE, window, EVENT_COLUMNS[mart]))
 
     def rows(self, table: str, column: str, window: Window) -> pl.LazyFrame:
         return rows_in(self.con, table, column, window)
+
+    def rated_bill(self, window: Window) -> pl.LazyFrame:
+        """Bill lines charged in the window as they are, with `x_fx_rate` to the reporting currency."""
+        return self.fx.rate_of_lines(rows_in(self.con, *BILL, window)).lazy()
 
     def table(self, name: str) -> pl.LazyFrame:
         return whole(self.con, name)
 
     def ai_lines(self, window: Window | None = None) -> pl.LazyFrame:
-        return ai_cost_lines(self.con, window)
+        """The bill's AI lines with every amount in the reporting currency (x_billing_currency: their own)."""
+        return self.fx.lines_checked(ai_cost_lines(self.con, window)).lazy()
 
 
 @dataclass(frozen=True)
@@ -118,7 +131,7 @@ EVENT_COLUMNS["work_item_links"] = ["event_time", "work_item_id", "task", "reque
 
 def _reconciliation_lines(r: Reads) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     def make():
-        lines = scoped_lines(r.ai_lines()).collect().lazy()
+        lines = scoped_lines(r.ai_lines(), r.fx.currency).collect().lazy()
         return lines, daily_months(lines).collect().lazy()
 
     return r.once("reconciliation_lines", make)
@@ -151,12 +164,12 @@ def _whatif(r: Reads, partials: list[tuple[pl.DataFrame, pl.DataFrame]]) -> pl.L
         mix, runs = (pl.concat([p[i] for p in partials]).lazy() for i in (0, 1))
     else:
         mix, runs = whatif_partials(r.events("model_whatif", NO_DAYS), thresholds(prices))
-    return model_whatif_from(mix, runs, r.table("tasks"), prices, r.config.prices.discounts)
+    return model_whatif_from(mix, runs, r.table("tasks"), prices, r.config.prices.discounts, fx=r.fx)
 
 
 def _waste_chunk(r: Reads, days: Window) -> pl.LazyFrame:
     return waste(r.events("waste", margin(days)), r.ai_lines(days), _small(r, "tasks"), _small(r, "prices"),
-                 r.config.prices.discounts)
+                 r.config.prices.discounts, fx=r.fx)
 
 
 def _allocated_daily(r: Reads) -> tuple[pl.LazyFrame, date | None]:
@@ -196,6 +209,10 @@ def _task_evidence(r: Reads) -> pl.LazyFrame:
                          min_items=settings.min_items, confidence=settings.confidence)
 # --- people, seats and their bill (docs/sources/seats_and_agents.md) --------------------------------------------
 
+PERSON_MONTHLY_USD = ["seat_cost_usd", "usage_cost_usd", "not_on_bills_usd", "api_equivalent_usd", "plan_price_usd",
+                      "next_plan_price_usd"]
+
+
 def _people_reads(r: Reads) -> dict:
     """What person_monthly and idle_seats read: the small people tables, the logs summed per user and day, and
     the day the data reaches (today, UTC, when nothing carries a date)."""
@@ -221,25 +238,29 @@ def _person_monthly(r: Reads) -> pl.LazyFrame:
     org = (query(r.con, sql("org_usage_monthly"), [premium]) if premium
            else pl.DataFrame(schema={"month": pl.Date, "usage_cost_usd": pl.Float64}))
     seat_billed = query(r.con, sql("seat_lines")).lazy().select("month", vendor_in(pl.col("names")).alias("vendor"))
-    return person_monthly(
+    built = person_monthly(
         reads["people"], reads["seats"], reads["activity"], reads["usage"],
         org.lazy().with_columns(pl.lit("github").alias("vendor")), seat_billed.filter(pl.col("vendor").is_not_null()),
         reads["sources"], _small(r, "prices"), reads["as_of"], r.config.prices.discounts,
     )
+    # Seats are priced by the month in dollars: in the reporting currency at the month's first day (docs/finance.md).
+    return r.fx.usd(built.lazy(), pl.col("month"), PERSON_MONTHLY_USD)
 
 
 def _idle_seats(r: Reads) -> pl.LazyFrame:
     from pipelines.transforms.person_monthly import idle_seats
 
     reads = _people_reads(r)
-    return idle_seats(reads["people"], reads["seats"], reads["activity"], reads["usage"], reads["sources"],
-                      reads["as_of"])
+    built = idle_seats(reads["people"], reads["seats"], reads["activity"], reads["usage"], reads["sources"],
+                       reads["as_of"])
+    return r.fx.usd(built.lazy(), pl.col("as_of"), ["monthly_cost_usd"])
 
 
 MARTS: dict[str, Whole | Chunked] = {
-    "spend_daily": Chunked(lambda r, days: spend_daily(r.rows(*BILL, days)), over=BILL),
+    "spend_daily": Chunked(lambda r, days: spend_daily(r.rated_bill(days)), over=BILL),
     "usage_daily": Chunked(lambda r, days: usage_daily(r.events("usage_daily", days))),
-    "allocated_cost": Whole(lambda r: allocated_cost_from(r.ai_lines(), weights_from_daily(r.table("usage_daily")))),
+    "allocated_cost": Whole(lambda r: allocated_cost_from(r.ai_lines(), weights_from_daily(r.table("usage_daily")),
+                                                          r.fx.currency)),
     "task_daily": Chunked(lambda r, days: task_daily(r.events("task_daily", margin(days)),
                                                      r.rows("allocated_cost", "day", days)),
                           spans=(USAGE, ("allocated_cost", "day")), clip=True),
@@ -254,6 +275,10 @@ MARTS: dict[str, Whole | Chunked] = {
     # people, seats and their bill
     "person_monthly": Whole(_person_monthly),
     "idle_seats": Whole(_idle_seats),
+    # finance (docs/finance.md): closed months, chargeback, the open month's expected invoice
+    "changes_after_close": Whole(changes_after_close_mart),
+    "chargeback": Whole(chargeback_mart),
+    "month_to_date": Whole(month_to_date_mart),
 }
 MARTS |= {
     "work_item_links": Chunked(lambda r, days: work_item_links(r.events("work_item_links", days))),
@@ -261,6 +286,13 @@ MARTS |= {
     "task_evidence": Whole(_task_evidence),
     "task_evidence_weekly": Whole(lambda r: evidence_weekly(r.table("evidence_items"))),
 }
+
+
+def in_currency(frame: pl.DataFrame, name: str, currency: str) -> pl.DataFrame:
+    """A money mart says which currency its amounts are in: its `currency` column, unless the transform set it."""
+    if "currency" in table_schema(name) and "currency" not in frame.columns:
+        return frame.with_columns(pl.lit(currency, pl.String).alias("currency"))
+    return frame
 
 
 def _collect(frame: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
@@ -297,6 +329,7 @@ def build(con: duckdb.DuckDBPyConnection, config: AispendConfig, name: str, wind
     frame = _collect(mart.transform(r)) if isinstance(mart, Whole) else build_chunked(r, mart, window)
     if frame is None:
         frame = empty(name)
+    frame = in_currency(frame, name, config.reporting_currency)
     with transaction(con):
         if isinstance(mart, Chunked) and mart.combine is None and window is not None:
             replace_rows(con, name, frame, between=("day", *window), atomic=False)

@@ -55,10 +55,17 @@ def whole(con: duckdb.DuckDBPyConnection, table: str) -> pl.LazyFrame:
     return query(con, sql("read_all", table=table, columns=read_columns(table))).lazy()
 
 
-def ai_cost_lines(con: duckdb.DuckDBPyConnection, window: Window | None = None) -> pl.LazyFrame:
-    """The AI lines of the bill (every line the usage-facing marts look at), optionally charged in a window."""
-    statement = sql("read_ai_lines", columns=read_columns("cost_lines"))
+def ai_cost_lines(con: duckdb.DuckDBPyConnection, window: Window | None = None, also: Sequence[str] = ()
+                  ) -> pl.LazyFrame:
+    """The AI lines of the bill (every line the usage-facing marts look at), optionally charged in a window;
+    `also` names unread columns to read too (closing a month keeps each line's file)."""
+    statement = sql("read_ai_lines", columns=[*read_columns("cost_lines"), *also])
     return query(con, statement, [window is None, *(window or ALL_DAYS)]).lazy()
+
+
+def fx_table(con: duckdb.DuckDBPyConnection) -> pl.LazyFrame:
+    """The exchange rates by published day (pipelines/fx.py): what every conversion joins against."""
+    return query(con, sql("read_all", table="fx_rates", columns=["currency", "day", "rate"])).lazy()
 
 
 def span(con: duckdb.DuckDBPyConnection, table: str, column: str) -> Window | None:

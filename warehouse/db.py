@@ -50,6 +50,12 @@ SNAPSHOT_TABLES = (
     "idle_seats",
     # the end of every run (pipelines/checks.py)
     "check_results",
+    # finance (docs/finance.md)
+    "fx_latest",
+    "closed_months",
+    "changes_after_close",
+    "chargeback",
+    "month_to_date",
 )
 # Measured time saved (docs/evidence.md): the Evidence page's tables.
 SNAPSHOT_TABLES += ("work_item_links", "evidence_items", "task_evidence", "task_evidence_weekly")

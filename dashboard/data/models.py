@@ -12,7 +12,8 @@ from dashboard.data.snapshots import read
 
 def model_usage(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:
     """Per provider and model: requests, the token mix, priced cost from the logs and the effective rate
-    (priced cost / priced tokens x 1e6, USD per million tokens: what a token really cost with this mix)."""
+    (priced cost / priced tokens x 1e6, reporting currency per million tokens: what a token really cost with
+    this mix)."""
     p = f.period
     return read(snapshot_dir, "model_usage", "usage_daily",
                 [p.start, p.end, f.provider, f.provider, f.team, f.team, f.task, f.task])

@@ -29,15 +29,17 @@ def _spend(snapshot_dir: str | Path, query: str, params: list) -> pl.DataFrame:
 
 
 def billed_spend(snapshot_dir: str | Path, period: Period, provider: str | None = None) -> pl.DataFrame:
-    """Billed (cash) cost per billing currency, and the AI part of it. Currencies are never summed together."""
+    """Billed (cash) cost per billing currency, and the AI part of it, each also in the reporting currency.
+    Amounts in different billing currencies are never summed together; their reporting-currency ones are."""
     return _spend(snapshot_dir, "billed_spend", [period.start, period.end, provider, provider])
 
 
 def daily_billed_by_provider(
     snapshot_dir: str | Path, period: Period, currency: str | None, provider: str | None = None
 ) -> pl.DataFrame:
-    """Billed cost per day and provider id in one currency (a chart shows one cost figure, one currency)."""
-    return _spend(snapshot_dir, "daily_billed_by_provider", [period.start, period.end, currency, provider, provider])
+    """Billed cost per day and provider id in the reporting currency `currency` (a chart shows one cost figure,
+    one currency): every line converted at its charge day's rate."""
+    return _spend(snapshot_dir, "daily_billed_by_provider", [currency, period.start, period.end, provider, provider])
 
 
 def providers(snapshot_dir: str | Path) -> list[str]:
@@ -50,7 +52,7 @@ def providers(snapshot_dir: str | Path) -> list[str]:
 def usage_summary(
     snapshot_dir: str | Path, period: Period, team: str | None = None, provider: str | None = None
 ) -> pl.DataFrame:
-    """One row: requests, unpriced requests, priced cost from the logs (USD) and price coverage.
+    """One row: requests, unpriced requests, priced cost from the logs (reporting currency) and price coverage.
 
     The priced cost counts priced requests only; unpriced ones are not $0, they are outside the figure.
     """
@@ -73,7 +75,7 @@ def daily_priced_by_provider(
 
 
 def forecast(snapshot_dir: str | Path, provider: str | None = None, team: str | None = None) -> pl.DataFrame:
-    """This month's forecast (allocated AI cost, USD) for the total, or the provider or team asked for."""
+    """This month's forecast (allocated AI cost) for the total, or the provider or team asked for."""
     scope, value = ("provider", provider) if provider else ("team", team) if team else ("total", None)
     return read(snapshot_dir, "forecast", "spend_forecast", [scope, value])
 
@@ -84,6 +86,6 @@ def budgets(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:
 
 
 def anomalies(snapshot_dir: str | Path, f: Filters, days: int = 7) -> pl.DataFrame:
-    """Flagged days (priced usage, USD) in the last `days` days of the period, newest first."""
+    """Flagged days (priced usage) in the last `days` days of the period, newest first."""
     start = max(f.period.start, f.period.end - timedelta(days=days - 1))
     return read(snapshot_dir, "anomalies", "anomalies", [start, f.period.end, f.provider, f.provider, f.team, f.team])

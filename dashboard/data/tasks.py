@@ -15,6 +15,7 @@ import polars as pl
 
 from dashboard.data.period import Filters, Period
 from dashboard.data.evidence import evidence, items_ai
+from dashboard.data.finance import reporting_currency
 from dashboard.data.snapshots import cached, read, snapshot_stamp
 from pipelines.transforms.roi import task_roi
 
@@ -25,7 +26,8 @@ def task_table(snapshot_dir: str | Path, period: Period, team: str | None = None
 
     Sorted by reported net savings (measured where work records measure the task, else the catalog's estimate),
     best first, on allocated cost (the invoice-true one; the logs' cost stands in where no invoice is loaded). A
-    catalog task that neither ran nor was billed is left out.
+    catalog task that neither ran nor was billed is left out. Amounts are in the reporting currency, which
+    `currency` names, as in the task_roi mart.
     """
     totals = read(snapshot_dir, "task_totals", "task_daily", [period.start, period.end, team, team])
     catalog = read(snapshot_dir, "task_catalog", "tasks")
@@ -36,6 +38,7 @@ def task_table(snapshot_dir: str | Path, period: Period, team: str | None = None
         task_roi(totals.lazy(), catalog.lazy(), measured.lazy(), items.lazy())
         .filter((pl.col("runs") > 0) | (pl.col("allocated_cost_usd").fill_null(0) != 0))
         .sort("reported_net_savings_usd", "task", descending=[True, False], nulls_last=True)
+        .with_columns(pl.lit(reporting_currency(snapshot_dir), pl.String).alias("currency"))
         .collect()
     ))
 
@@ -50,5 +53,5 @@ def task_names(snapshot_dir: str | Path) -> list[str]:
 
 
 def task_trend(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:
-    """One task per day: runs, successes, allocated cost (USD) and allocated cost per success."""
+    """One task per day: runs, successes, allocated cost (reporting currency) and allocated cost per success."""
     return read(snapshot_dir, "task_trend", "task_daily", [f.period.start, f.period.end, f.task, f.team, f.team])

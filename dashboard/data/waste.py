@@ -20,7 +20,7 @@ def _waste(snapshot_dir: str | Path, query: str, f: Filters, *more) -> pl.DataFr
 
 
 def waste_summary(snapshot_dir: str | Path, f: Filters) -> pl.DataFrame:
-    """Per category: requests, the cost of those requests, and the waste or the estimated saving (USD)."""
+    """Per category: requests, the cost of those requests, and the waste or the estimated saving (reporting currency)."""
     return _waste(snapshot_dir, "waste_summary", f)
 
 

@@ -96,13 +96,14 @@ def filters_for_download(snap: Path, search_string: str | None) -> data.Filters:
 
 @dataclass(frozen=True)
 class View:
-    """What one page load shows: the snapshot folder, the days with data, and the filters the URL asks for
-    (`note` says when the URL's dates could not be read)."""
+    """What one page load shows: the snapshot folder, the days with data, the filters the URL asks for (`note`
+    says when the URL's dates could not be read), and the reporting currency every amount is in."""
 
     snap: Path
     bounds: tuple[date, date]
     filters: data.Filters
     note: str | None
+    currency: str = data.DEFAULT_CURRENCY
 
 
 def current_view(query: dict) -> View | None:
@@ -112,7 +113,7 @@ def current_view(query: dict) -> View | None:
     if bounds is None:
         return None
     filters, note = filters_from_query(bounds, query)
-    return View(snap, bounds, filters, note)
+    return View(snap, bounds, filters, note, data.reporting_currency(snap))
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,9 @@ def _rows(snap, filters: data.Filters) -> pl.DataFrame:
     """task_evidence for the view, with the interval and the money range as text beside their numbers (a row per
     task: formatting them in Python is a few dozen calls)."""
     frame = data.evidence(snap, filters.team)
+    currency = data.reporting_currency(snap)
     interval = [_range(lo, hi, _minutes) for lo, hi in zip(frame["minutes_saved_low"], frame["minutes_saved_high"])]
-    money = [_range(lo, hi, lambda v: figures.money(v, decimals=0))
+    money = [_range(lo, hi, lambda v: figures.whole_money(v, currency))
              for lo, hi in zip(frame["measured_net_savings_low_usd"], frame["measured_net_savings_high_usd"])]
     return frame.with_columns(pl.Series("minutes_saved_interval", interval, pl.String),
                               pl.Series("net_savings_range", money, pl.String))
@@ -65,7 +66,7 @@ EVIDENCE_TABLE = tables.register(Table(
         Column("minutes_saved_interval", "95% interval", _text),
         Column("quality_flag", "Worse with AI", _text, numeric=False),
         Column("ai_cost_per_item_usd", "AI cost / item", figures.money),
-        Column("measured_net_savings_usd", "Measured net savings", lambda v: figures.money(v, decimals=0)),
+        Column("measured_net_savings_usd", "Measured net savings", figures.whole_money),
         Column("net_savings_range", "Range", _text),
     ),
     row_class=lambda r: "loss" if r["verdict"] == "costs_time" else None,
@@ -77,7 +78,7 @@ def badge(verdict: str | None) -> html.Span:
                      className=f"badge verdict {verdict or 'none'}")
 
 
-def _table(frame: pl.DataFrame, filters: data.Filters) -> html.Div:
+def _table(frame: pl.DataFrame, filters: data.Filters, currency: str) -> html.Div:
     """The verdict table; the task cell links to its drill and carries the verdict badge."""
     def first(row: dict) -> html.Td:
         href = PAGE.path + search(filters.period, team=filters.team, task=row["task"])
@@ -89,28 +90,32 @@ def _table(frame: pl.DataFrame, filters: data.Filters) -> html.Div:
     return tables.render(
         EVIDENCE_TABLE, frame, "Verdict per task",
         "Minutes saved = mean baseline − mean AI-assisted minutes per item, with Welch's t 95% interval. AI cost per "
-        "item: the task's allocated AI cost (billed, USD) over the items' days ÷ AI-assisted items. Measured net "
-        "savings = AI-assisted items × minutes saved × hourly rate − AI cost − review cost, on hands-on minutes only "
+        f"item: the task's allocated AI cost (billed, {currency}) over the items' days ÷ AI-assisted items. "
+        "Measured net savings = AI-assisted items × minutes saved × hourly rate − AI cost − review cost, on hands-on "
+        "minutes only "
         "(elapsed minutes are turnaround, not people's time). Click a task to see its minutes and weeks.",
         first_cell=first,
+        currency=currency,
     )
 
 
-def _summary(frame: pl.DataFrame) -> html.Div:
+def _summary(frame: pl.DataFrame, currency: str) -> html.Div:
     verdicts = frame["verdict"].to_list()
     decided = [v for v in verdicts if v != "insufficient_evidence"]
     money = frame.filter((pl.col("verdict") != "insufficient_evidence")
                          & pl.col("measured_net_savings_usd").is_not_null())
-    detail = (f"range {figures.money(money['measured_net_savings_low_usd'].sum(), decimals=0)} to "
-              f"{figures.money(money['measured_net_savings_high_usd'].sum(), decimals=0)}; USD, allocated AI cost, "
+    detail = (f"range {figures.whole_money(money['measured_net_savings_low_usd'].sum(), currency)} to "
+              f"{figures.whole_money(money['measured_net_savings_high_usd'].sum(), currency)}; {currency}, "
+              "allocated AI cost, "
               f"{money.height} task(s) measured on hands-on minutes, over each task's evidence period")
     return cards([
         card("Tasks with a verdict", f"{len(decided)} of {len(verdicts)}",
              f"{verdicts.count('saves_time')} save time, {verdicts.count('costs_time')} cost time, "
              f"{verdicts.count('no_measurable_difference')} no measurable difference",
              value_id=ids.scoped(ids.EVIDENCE, "decided"), tone="headline"),
-        card("Measured net savings", figures.money(money["measured_net_savings_usd"].sum() if money.height else None,
-                                                   decimals=0), detail, value_id=ids.scoped(ids.EVIDENCE, "net")),
+        card("Measured net savings", figures.whole_money(
+            money["measured_net_savings_usd"].sum() if money.height else None, currency), detail,
+            value_id=ids.scoped(ids.EVIDENCE, "net")),
         card("Work items compared", figures.count(int(frame["items_ai"].sum() + frame["items_baseline"].sum())),
              f"{figures.count(int(frame['items_ai'].sum()))} AI-assisted, "
              f"{figures.count(int(frame['items_linked'].sum()))} of them named by a run"),
@@ -162,7 +167,7 @@ def _quality(snap, filters: data.Filters, row: dict) -> html.Div:
     )
 
 
-def _drill(snap, filters: data.Filters) -> list:
+def _drill(snap, filters: data.Filters, currency: str) -> list:
     found = data.evidence(snap, filters.team, filters.task)
     if found.height == 0:
         return [html.P(f"No work items of {filters.task} in the evidence.", className="note")]
@@ -171,8 +176,9 @@ def _drill(snap, filters: data.Filters) -> list:
     return [
         html.H2(["Task ", html.Code(filters.task), " ", badge(row["verdict"])], id=ids.scoped(ids.EVIDENCE, "drill")),
         html.P(f"{row['items_ai']:,} AI-assisted and {row['items_baseline']:,} baseline items; AI cost "
-               f"{figures.money(row['ai_cost_per_item_usd'])} and review {figures.money(row['review_cost_per_item_usd'])}"
-               " per AI-assisted item (allocated, billed, USD).", className="note"),
+               f"{figures.money(row['ai_cost_per_item_usd'], currency)} and review "
+               f"{figures.money(row['review_cost_per_item_usd'], currency)} per AI-assisted item (allocated, billed, "
+               f"{currency}).", className="note"),
         html.P([html.Strong("Design: "), CAVEATS.get(method, "One side has no items: nothing to compare yet.")],
                className="note", id=ids.scoped(ids.EVIDENCE, "caveat")),
         html.Div([
@@ -190,7 +196,7 @@ def layout(**query) -> html.Div:
 
 
 def _body(view: View) -> list:
-    snap, filters = view.snap, view.filters
+    snap, filters, currency = view.snap, view.filters, view.currency
     if not data.has_snapshot(snap, "task_evidence"):
         return [missing("Evidence (load work records: docs/sources/work_items.md)")]
     frame = _rows(snap, filters)
@@ -201,12 +207,12 @@ def _body(view: View) -> list:
     body = [
         html.P(f"Verdicts, intervals and money cover each task's work items from {start:%-d %b %Y} to {end:%-d %b %Y} "
                "(the evidence period); the box and weekly charts follow the dates above.", className="note"),
-        _summary(frame),
+        _summary(frame, currency),
         graph_panel(ids.chart(ids.EVIDENCE, "saved"), evidence_figures.saved_share(frame)),
     ]
     if filters.task:
-        body += _drill(snap, filters)
-    body.append(_table(frame, filters))
+        body += _drill(snap, filters, currency)
+    body.append(_table(frame, filters, currency))
     return body
 
 

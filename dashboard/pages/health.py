@@ -1,5 +1,6 @@
 """Data health: every check's latest verdict (what, since when, why), which sources loaded and when, which files
-were refused and why, and how much is priced."""
+were refused and why, how much is priced, which months are closed and what arrived after their close, and how
+other currencies convert (docs/finance.md)."""
 
 from __future__ import annotations
 
@@ -101,6 +102,81 @@ COVERAGE = tables.register(Table(
     ),
     row_class=lambda r: "warn" if r["unpriced_requests"] else None,
 ))
+CLOSED = tables.register(Table(
+    "closed_months",
+    lambda snap, f: data.closed_months(snap),
+    (
+        Column("month", "Month", lambda v: v.strftime("%B %Y"), numeric=False),
+        Column("closed_by", "Closed by", numeric=False),
+        Column("closed_at", "When", _when, numeric=False),
+        Column("billed_cost", "AI spend as closed (billed)", figures.money),
+        Column("lines", "AI lines", figures.count),
+        Column("changed_lines", "Lines changed since", figures.count),
+        Column("change_amount", "Would move the month by", figures.money),
+    ),
+    row_class=lambda r: "warn" if r["changed_lines"] else None,
+))
+CHANGES = tables.register(Table(
+    "changes_after_close",
+    lambda snap, f: data.changes_after_close(snap),
+    (
+        Column("month", "Month", lambda v: v.strftime("%Y-%m"), numeric=False),
+        Column("change", "Change", numeric=False),
+        Column("x_line_id", "Line", numeric=False),
+        Column("provider", "Provider", figures.provider_label, numeric=False),
+        Column("model", "Model", numeric=False),
+        Column("charge_day", "Charge day", numeric=False),
+        Column("billing_currency", "Billed in", numeric=False),
+        Column("billed_change", "Change as billed", lambda v: "—" if v is None else f"{v:+,.2f}"),
+        Column("billed_change_reporting", "Amount", figures.money),
+        Column("x_source_file", "File", numeric=False),
+    ),
+))
+FX = tables.register(Table(
+    "fx_coverage",
+    lambda snap, f: data.fx_coverage(snap),
+    (
+        Column("billing_currency", "Billed in", numeric=False),
+        Column("lines", "Lines", figures.count),
+        Column("first_day", "First charge day", numeric=False),
+        Column("last_day", "Last charge day", numeric=False),
+        Column("newest_rate_day", "Newest rate", lambda v: "none" if v is None else str(v), numeric=False),
+        Column("rate_source", "Rate from", numeric=False),
+        Column("days_after_newest_rate", "Charge days after it", figures.count),
+    ),
+    row_class=lambda r: "loss" if r["newest_rate_day"] is None else "warn" if r["days_after_newest_rate"] else None,
+))
+
+
+def _finance(snap) -> list:
+    """Closed months and what arrived after them; how bills in other currencies convert."""
+    currency = data.reporting_currency(snap)
+    out = []
+    if data.has_snapshot(snap, "closed_months"):
+        closed = data.closed_months(snap)
+        out.append(tables.render(CLOSED, closed, "Closed months",
+                                 f"{currency}. A closed month's chargeback and reports keep these figures; lines "
+                                 "delivered since are listed below, not added (aispend close, aispend reopen).",
+                                 currency=currency))
+        if data.has_snapshot(snap, "changes_after_close") and closed["changed_lines"].sum():
+            out.append(tables.render(CHANGES, data.changes_after_close(snap), "Changes after close",
+                                     f"Every AI line that differs from its month as closed: added, removed or "
+                                     f"changed, with the amount in {currency} the month would move by.",
+                                     currency=currency))
+    fx = data.fx_coverage(snap)
+    if fx.height:
+        late = fx.filter(fx["days_after_newest_rate"] > 0)["billing_currency"].to_list()
+        note = (f"Bills in other currencies are converted to {currency} at their charge day's rate: the ECB's "
+                "reference rate (bundled, offline) or the fx_rates file, the latest earlier one on days with none.")
+        if late:
+            note += (f" Bills in {', '.join(late)} are charged after the newest rate and convert at it: add later "
+                     "rates to the fx_rates file to pin them (docs/finance.md).")
+        if currency != "USD":
+            note += " The logs' prices, in dollars, convert the same way, at each request's day."
+        out.append(tables.render(FX, fx, "Exchange rates", note))
+    return out
+
+
 SNAPSHOTS = tables.register(Table(
     "snapshots",
     lambda snap, f: data.snapshot_files(snap),
@@ -154,6 +230,7 @@ def layout(**query) -> html.Div:
     if filters is not None:
         body.append(tables.render(COVERAGE, data.coverage(snap, filters.period), "Price coverage in the period",
                                   "Share of requests with a known price. Unpriced requests are never counted as $0."))
+    body += _finance(snap)
     body.append(tables.render(SNAPSHOTS, data.snapshot_files(snap), "Snapshots the dashboard reads",
                               "Published by the pipeline after each step (UTC)."))
     return html.Div(body, className="page")

@@ -20,30 +20,31 @@ def layout(**query) -> html.Div:
 
 
 def _body(view: View) -> list:
-    snap, filters = view.snap, view.filters
+    snap, filters, currency = view.snap, view.filters, view.currency
     models = data.model_usage(snap, filters)
     body = [
         html.Div(
             [
-                graph_panel(ids.chart(ids.MODELS, "rate"), figures.usd_per_mtok(models)),
+                graph_panel(ids.chart(ids.MODELS, "rate"), figures.usd_per_mtok(models, currency)),
                 graph_panel(ids.chart(ids.MODELS, "mix"), figures.token_mix(models)),
             ],
             className="two-up",
         ),
         tables.render(MODEL_USAGE, models, "Usage and effective rate by model",
-                      "Priced cost from the logs, USD. Effective rate = priced cost ÷ priced tokens × 1M, so it "
-                      "reflects this period's token mix (cache reads are cheap, output is dear). Unpriced requests "
-                      "are not counted as $0; their tokens are left out of the rate."),
+                      f"Priced cost from the logs, {currency}. Effective rate = priced cost ÷ priced tokens × 1M, so "
+                      "it reflects this period's token mix (cache reads are cheap, output is dear). Unpriced "
+                      "requests are not counted as $0; their tokens are left out of the rate.", currency=currency),
         html.H2("What-if: the same work on another model"),
     ]
     if data.has_snapshot(snap, "model_whatif"):
         whatif = data.whatif(snap, filters)
         body += [
-            graph_panel(ids.chart(ids.MODELS, "whatif"), figures.whatif_bars(whatif)),
+            graph_panel(ids.chart(ids.MODELS, "whatif"), figures.whatif_bars(whatif, currency=currency)),
             tables.render(WHATIF, whatif, None,
                           "Each task's own tokens repriced at the other model's price on the day they were used "
-                          "(priced usage, USD, over everything loaded, not only this period). The observed "
-                          "success rate shows whether the cheaper model did the job when it was tried.", max_rows=25),
+                          f"(priced usage, {currency}, over everything loaded, not only this period). The observed "
+                          "success rate shows whether the cheaper model did the job when it was tried.", max_rows=25,
+                          currency=currency),
         ]
     else:
         body.append(missing("The what-if table (model_whatif)"))

@@ -107,22 +107,24 @@ def _person_link(row: dict, filters: data.Filters) -> html.Td:
     return html.Td(name)
 
 
-def _summary(totals: pl.DataFrame, idle: pl.DataFrame) -> html.Div:
+def _summary(totals: pl.DataFrame, idle: pl.DataFrame, currency: str) -> html.Div:
     row = totals.row(0, named=True) if totals.height else {}
     unpriced = row.get("unpriced_seat_months") or 0
     return cards([
-        card("Seats and subscriptions", figures.money(row.get("seat_cost_usd")),
-             "USD, the months of the period, prorated to the days held"
+        card("Seats and subscriptions", figures.money(row.get("seat_cost_usd"), currency),
+             f"{currency}, the months of the period, prorated to the days held"
              + (f"; {unpriced} seat-month(s) priced in another currency left out" if unpriced else ""),
              value_id=ids.scoped(ids.PEOPLE, "seats"), tone="headline"),
-        card("Usage beyond seats", figures.money(row.get("usage_cost_usd")),
-             "USD: API use priced from the logs, vendors' overage and estimates, Copilot premium requests",
+        card("Usage beyond seats", figures.money(row.get("usage_cost_usd"), currency),
+             f"{currency}: API use priced from the logs, vendors' overage and estimates, Copilot premium requests",
              value_id=ids.scoped(ids.PEOPLE, "usage")),
         card("Idle seats now", figures.count(idle.height),
-             f"{figures.money(idle['monthly_cost_usd'].sum() if idle.height else 0)} a month for seats nobody used "
+             f"{figures.money(idle['monthly_cost_usd'].sum() if idle.height else 0, currency)} a month for seats "
+             "nobody used "
              "in 30 days", value_id=ids.scoped(ids.PEOPLE, "idle"), tone="warn" if idle.height else ""),
-        card("Not on any loaded bill", figures.money(row.get("not_on_bills_usd")),
-             "USD of seats and vendor-billed usage no bill carries: added to budgets and the forecast",
+        card("Not on any loaded bill", figures.money(row.get("not_on_bills_usd"), currency),
+             f"{currency} of seats and vendor-billed usage no bill carries: added to budgets, the forecast and "
+             "chargeback",
              value_id=ids.scoped(ids.PEOPLE, "off-bills")),
     ])
 
@@ -139,7 +141,7 @@ def layout(**query) -> html.Div:
 
 
 def _body(view: View) -> list:
-    snap, filters = view.snap, view.filters
+    snap, filters, currency = view.snap, view.filters, view.currency
     if not data.has_snapshot(snap, "person_monthly"):
         return [missing("People & seats")]
     spend = data.people_spend(snap, filters)
@@ -147,27 +149,27 @@ def _body(view: View) -> list:
     return [
         _drill_header(filters) if filters.person else None,
         html.P("Monthly figures: the view covers every month its period touches.", className="note"),
-        _summary(data.people_totals(snap, filters), idle),
-        graph_panel(ids.chart(ids.PEOPLE, "spend"), figures.person_spend_bars(spend)),
+        _summary(data.people_totals(snap, filters), idle, currency),
+        graph_panel(ids.chart(ids.PEOPLE, "spend"), figures.person_spend_bars(spend, currency)),
         tables.render(PEOPLE_TABLE, spend, "Per person",
-                      "USD. Seats at subscription or list price; usage beyond them as billed or priced from the logs; "
-                      "API-equivalent: what their tokens cost at the price table's rates (— : no tokens reported). "
-                      "Click a person for their months.",
-                      first_cell=lambda row: _person_link(row, filters)),
-        tables.render(IDLE_SEATS, idle, "Idle seats", IDLE_NOTE),
+                      f"{currency}. Seats at subscription or list price; usage beyond them as billed or priced from the "
+                      "logs; API-equivalent: what their tokens cost at the price table's rates (— : no tokens "
+                      "reported). Click a person for their months.",
+                      first_cell=lambda row: _person_link(row, filters), currency=currency),
+        tables.render(IDLE_SEATS, idle, "Idle seats", IDLE_NOTE, currency=currency),
         tables.render(FIT_TABLE, data.plan_fit(snap, filters), "Plan fit",
                       "API-equivalent value of each seat holder's use in the latest month against this plan's and "
-                      "the next plan's list price (USD; prorated to the days with data in the newest month): "
+                      f"the next plan's list price ({currency}; prorated to the days with data in the newest month): "
                       "underused below this plan's price, outgrown above the next plan's (or when seat plus overage "
                       "already cost more). Seats whose vendor reports no tokens (Copilot, Cursor) cannot be judged "
-                      "and are left out."),
+                      "and are left out.", currency=currency),
         tables.render(VENDOR_TABLE, data.vendor_costs(snap, filters), "Cost per active person, by vendor",
-                      "USD of seats and usage beyond them in the months of the period, divided by the people with "
-                      "any activity with that vendor."),
+                      f"{currency} of seats and usage beyond them in the months of the period, divided by the people "
+                      "with any activity with that vendor.", currency=currency),
         tables.render(LEDGER, data.people_ledger(snap, filters), "Every month, person and plan",
                       "The person_monthly rows of the view. Usage basis: logs (priced requests), vendor_billed (the "
                       "vendor's overage), vendor_estimate (the vendor's estimate), invoice (billed to the "
-                      "organization). The CSV has every column.", max_rows=100),
+                      "organization). The CSV has every column.", max_rows=100, currency=currency),
     ]
 
 

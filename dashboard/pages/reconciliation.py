@@ -59,14 +59,15 @@ BASIS_NOTES = ("no_usage: billed model usage no logged request matches; unknown_
                "not_model_usage: GPU compute, provisioned throughput, other AI services; credit: credits.")
 
 
-def _cards(recon) -> html.Div:
+def _cards(recon, currency: str) -> html.Div:
     billed, logged = recon["billed_cost_usd"].sum(), recon["logged_cost_usd"].sum()
     return cards([
-        card("Billed for model usage", figures.money(billed), "USD, billed (cash), usage lines and AI credits",
+        card("Billed for model usage", figures.money(billed, currency),
+             f"{currency}, billed (cash), usage lines and AI credits, every currency converted",
              value_id=ids.scoped(ids.RECONCILIATION, "billed"), tone="headline"),
-        card("Priced from the logs", figures.money(logged), "USD, logged tokens × list prices",
+        card("Priced from the logs", figures.money(logged, currency), f"{currency}, logged tokens × list prices",
              value_id=ids.scoped(ids.RECONCILIATION, "logged")),
-        card("Difference", figures.money(billed - logged),
+        card("Difference", figures.money(billed - logged, currency),
              figures.percent((billed - logged) / billed) + " of the bill" if billed else "nothing billed",
              tone="warn" if billed and abs(billed - logged) > 0.05 * abs(billed) else ""),
     ])
@@ -77,18 +78,18 @@ def layout(**query) -> html.Div:
 
 
 def _body(view: View) -> list:
-    snap, filters = view.snap, view.filters
+    snap, filters, currency = view.snap, view.filters, view.currency
     if not data.invoices_loaded(snap):
         invoices = [no_invoices(ids.RECONCILIATION)]  # nothing to reconcile the logs against
     elif data.has_snapshot(snap, "reconciliation"):
         recon = data.reconciliation(snap, filters)
         invoices = [
-            _cards(recon),
-            graph_panel(ids.chart(ids.RECONCILIATION, "bars"), figures.reconciliation_bars(recon)),
+            _cards(recon, currency),
+            graph_panel(ids.chart(ids.RECONCILIATION, "bars"), figures.reconciliation_bars(recon, currency)),
             tables.render(RECON, recon, "Invoice against logs, by provider and month",
-                          "USD. The difference is split into parts that add up to it exactly: credits, the "
+                          f"{currency}. The difference is split into parts that add up to it exactly: credits, the "
                           "invoice's discount below list, models the logs could not price, tokens missing from "
-                          "the logs or from the invoice, and what is left unexplained."),
+                          "the logs or from the invoice, and what is left unexplained.", currency=currency),
         ]
     else:
         invoices = [missing("Reconciliation")]
@@ -96,7 +97,7 @@ def _body(view: View) -> list:
         *invoices,
         html.H2("Spend no task explains"),
         tables.render(UNATTRIBUTED, data.unattributed(snap, filters), None,
-                      "Allocated AI cost (USD) that went to no task. " + BASIS_NOTES)
+                      f"Allocated AI cost ({currency}) that went to no task. " + BASIS_NOTES, currency=currency)
         if data.has_snapshot(snap, "allocated_cost") else missing("Allocated cost"),
         html.H2("Requests without a price"),
         tables.render(UNPRICED, data.unpriced(snap, filters), None,

@@ -81,7 +81,7 @@ def _minutes_note(row: dict) -> str:
     return saved + ("" if even is None else f"; break-even {even:,.1f} min per run")
 
 
-def task_table(frame, filters: data.Filters) -> html.Div:
+def task_table(frame, filters: data.Filters, currency: str = data.DEFAULT_CURRENCY) -> html.Div:
     """The ROI table: the generic table, with the task cell made a drill-down link and rows keyed by task."""
     return tables.render(
         TASKS_TABLE, frame, None,
@@ -93,10 +93,11 @@ def task_table(frame, filters: data.Filters) -> html.Div:
         "cost − review; see the Evidence page), else the catalog's estimate (marked). Break-even = the minutes a run "
         "must save to pay for its AI cost and review. Click a task to drill in.",
         first_cell=lambda row: _task_link(row, filters),
+        currency=currency,
     )
 
 
-def _summary(tasks) -> html.Div:
+def _summary(tasks, currency: str) -> html.Div:
     net = tasks["reported_net_savings_usd"].sum()
     measured = tasks.filter(tasks["roi_basis"] == "measured")
     losing = sum(_loses_money(row) for row in tasks.iter_rows(named=True))
@@ -104,9 +105,10 @@ def _summary(tasks) -> html.Div:
                             & (tasks["roi_basis"] != "measured")).height
     unpriced = tasks["unpriced_requests"].sum()
     return cards([
-        card("Net savings, all tasks", figures.money(net),
-             f"USD on allocated cost, tasks with a known cost; {figures.money(measured['reported_net_savings_usd'].sum())}"
-             f" of it measured ({measured.height} task(s)), the rest the catalog's estimate",
+        card("Net savings, all tasks", figures.money(net, currency),
+             f"{currency} on allocated cost, tasks with a known cost; "
+             f"{figures.money(measured['reported_net_savings_usd'].sum(), currency)} of it measured "
+             f"({measured.height} task(s)), the rest the catalog's estimate",
              value_id=ids.scoped(ids.TASKS, "net"), tone="headline"),
         card("Tasks losing money", str(losing),
              [html.Span("AI cost plus review time exceed the people's time saved")]
@@ -118,20 +120,22 @@ def _summary(tasks) -> html.Div:
     ])
 
 
-def _drill(snap, filters: data.Filters) -> list:
+def _drill(snap, filters: data.Filters, currency: str) -> list:
     task = filters.task
     trend = data.task_trend(snap, filters)
     models = data.model_usage(snap, filters)
     out = [
         html.H2(["Task ", html.Code(task), html.Span(" models, trend and cost per success", className="muted small")],
                 id=ids.scoped(ids.TASKS, "drill")),
-        graph_panel(ids.chart(ids.TASKS, "trend"), figures.task_trend(trend, task)),
+        graph_panel(ids.chart(ids.TASKS, "trend"), figures.task_trend(trend, task, currency)),
         tables.render(MODEL_USAGE, models, f"Models used by {task}",
-                      "Priced cost from the logs (USD); effective rate = priced cost ÷ priced tokens."),
+                      f"Priced cost from the logs ({currency}); effective rate = priced cost ÷ priced tokens.",
+                      currency=currency),
     ]
     if data.has_snapshot(snap, "model_whatif"):
         out.append(tables.render(WHATIF, data.whatif(snap, filters), f"What-if for {task}: the same tokens on "
-                                 "other models", "Priced usage, USD, over everything loaded (not only this period).", max_rows=25))
+                                 "other models", f"Priced usage, {currency}, over everything loaded (not only this "
+                                 "period).", max_rows=25, currency=currency))
     return out
 
 
@@ -140,17 +144,17 @@ def layout(**query) -> html.Div:
 
 
 def _body(view: View) -> list:
-    snap, filters = view.snap, view.filters
+    snap, filters, currency = view.snap, view.filters, view.currency
     tasks = data.task_table(snap, filters.period, filters.team)
     if tasks.height == 0:
         return [html.Div("No task runs in this period.", className="empty")]
     body = [
-        _summary(tasks),
-        graph_panel(ids.TASK_CHART, figures.net_savings_bars(tasks, "reported_net_savings_usd")),
+        _summary(tasks, currency),
+        graph_panel(ids.TASK_CHART, figures.net_savings_bars(tasks, "reported_net_savings_usd", currency)),
     ]
     if filters.task:
-        body += _drill(snap, filters)
-    body.append(task_table(tasks, filters))
+        body += _drill(snap, filters, currency)
+    body.append(task_table(tasks, filters, currency))
     return body
 
 

@@ -59,7 +59,7 @@ def layout(**query) -> html.Div:
 
 
 def _body(view: View) -> list:
-    snap, filters = view.snap, view.filters
+    snap, filters, currency = view.snap, view.filters, view.currency
     if not data.has_snapshot(snap, "waste"):
         return [missing("Waste")]
     summary = data.waste_summary(snap, filters)
@@ -69,33 +69,36 @@ def _body(view: View) -> list:
     idle = data.idle_seats(snap, filters) if data.has_snapshot(snap, "idle_seats") else None
     return [
         cards([
-            card("Spend that bought nothing", figures.money(spent),
-                 "USD recorded: priced failed requests and retries, billed idle capacity",
+            card("Spend that bought nothing", figures.money(spent, currency),
+                 f"{currency} recorded: priced failed requests and retries, billed idle capacity",
                  value_id=ids.scoped(ids.WASTE, "spent"), tone="warn" if spent else ""),
             card("Largest avoidable saving (estimate)",
-                 figures.money(best["cost_usd"][0]) if best.height else "—",
+                 figures.money(best["cost_usd"][0], currency) if best.height else "—",
                  (_category(best["category"][0]) + "; estimates overlap, never add them") if best.height
                  else "no estimate for these filters", value_id=ids.scoped(ids.WASTE, "estimate"), tone="headline"),
-            *_idle_card(idle),
+            *_idle_card(idle, currency),
         ]),
-        graph_panel(ids.chart(ids.WASTE, "daily"), figures.waste_daily(data.waste_daily(snap, filters))),
+        graph_panel(ids.chart(ids.WASTE, "daily"), figures.waste_daily(data.waste_daily(snap, filters), currency)),
         tables.render(SUMMARY, summary, "By category",
-                      "USD. 'spent' is money already paid for nothing; 'estimate' is what a lever would have saved "
-                      "on work that was done. Unpriced requests count in Requests with an unknown cost (not $0)."),
-        tables.render(IDLE_SEATS, idle, "Idle seats", IDLE_NOTE) if idle is not None else None,
+                      f"{currency}. 'spent' is money already paid for nothing; 'estimate' is what a lever would have "
+                      "saved on work that was done. Unpriced requests count in Requests with an unknown cost (not "
+                      "$0).", currency=currency),
+        tables.render(IDLE_SEATS, idle, "Idle seats", IDLE_NOTE, currency=currency) if idle is not None else None,
         tables.render(DETAIL, data.waste_detail(snap, filters, limit=DETAIL_ROWS), "Where it happens",
-                      f"The {DETAIL_ROWS} largest by waste or saving, USD; the CSV has every row."),
+                      f"The {DETAIL_ROWS} largest by waste or saving, {currency}; the CSV has every row.",
+                      currency=currency),
     ]
 
 
-def _idle_card(idle) -> list:
+def _idle_card(idle, currency: str) -> list:
     """Seats paid for that nobody uses (the idle_seats mart, as of the newest day of data): a cost the request
     logs cannot show, and not part of the period's recorded waste above."""
     if idle is None:
         return []
     monthly = idle["monthly_cost_usd"].sum() if idle.height else 0.0
     return [card("Idle seats now", figures.count(idle.height),
-                 f"{figures.money(monthly)} a month (USD) for seats nobody used in 30 days (People & seats)",
+                 f"{figures.money(monthly, currency)} a month ({currency}) for seats nobody used in 30 days "
+                 "(People & seats)",
                  value_id=ids.scoped(ids.WASTE, "idle-seats"), tone="warn" if idle.height else "")]
 
 

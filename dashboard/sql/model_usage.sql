@@ -1,5 +1,5 @@
 -- Per provider and model: requests, the token mix, priced cost from the logs and the effective rate (priced cost
--- / priced tokens x 1e6, USD per million tokens). Parameters: first day, last day, provider, team, task twice each.
+-- / priced tokens x 1e6, reporting currency per million tokens). Parameters: first day, last day, provider, team, task twice each.
 SELECT provider, model,
        CAST(sum(requests) AS BIGINT)           AS requests,
        CAST(sum(unpriced_requests) AS BIGINT)  AS unpriced_requests,

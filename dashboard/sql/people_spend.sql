@@ -1,5 +1,5 @@
--- Reads people_in_view. Per person (NULL: the organization), seats and usage billed beyond them, USD, largest
--- first: the stacked bars and the per-person table.
+-- Reads people_in_view. Per person (NULL: the organization), seats and usage billed beyond them, in the reporting
+-- currency, largest first: the stacked bars and the per-person table.
 SELECT person,
        any_value(team) AS team,
        bool_or(is_mapped) AS is_mapped,

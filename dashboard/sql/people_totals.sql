@@ -1,4 +1,4 @@
--- Reads people_in_view. The page's headline figures, USD.
+-- Reads people_in_view. The page's headline figures, in the reporting currency.
 SELECT CAST(sum(seat_cost_usd) AS DOUBLE) AS seat_cost_usd,
        CAST(sum(usage_cost_usd) AS DOUBLE) AS usage_cost_usd,
        CAST(sum(not_on_bills_usd) AS DOUBLE) AS not_on_bills_usd,

@@ -1,4 +1,4 @@
--- One task per day: runs, successes, priced and allocated cost (USD), allocated cost per success.
+-- One task per day: runs, successes, priced and allocated cost (reporting currency), allocated cost per success.
 -- Parameters: first day, last day, task, team twice.
 SELECT day,
        CAST(sum(runs) AS BIGINT)      AS runs,

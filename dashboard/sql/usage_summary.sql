@@ -1,4 +1,4 @@
--- One row: requests, unpriced requests, priced cost from the logs (USD) and the share of requests priced
+-- One row: requests, unpriced requests, priced cost from the logs (reporting currency) and the share of requests priced
 -- (NULL when there were none: unknown, not 100%). Parameters: first day, last day, team twice, provider twice.
 SELECT CAST(coalesce(sum(requests), 0) AS BIGINT)          AS requests,
        CAST(coalesce(sum(unpriced_requests), 0) AS BIGINT) AS unpriced_requests,

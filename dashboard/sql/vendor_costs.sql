@@ -1,6 +1,6 @@
--- Reads people_in_view. Per vendor: seats and usage billed beyond them (USD), the people active with it, and
--- what one active person costs (NULL when nobody was active: a cost nobody used). Active: a day of activity in
--- the month, or a seat not idle (Copilot reports only the last active day of each seat).
+-- Reads people_in_view. Per vendor: seats and usage billed beyond them (reporting currency), the people active with
+-- it, and what one active person costs (NULL when nobody was active: a cost nobody used). Active: a day of activity
+-- in the month, or a seat not idle (Copilot reports only the last active day of each seat).
 SELECT vendor,
        CAST(sum(seat_cost_usd) AS DOUBLE) AS seat_cost_usd,
        CAST(sum(usage_cost_usd) AS DOUBLE) AS usage_cost_usd,

@@ -105,6 +105,7 @@ def _asset_check(check: core.Check, *, blocking: bool = False) -> dg.AssetChecks
 
 
 one_currency_per_account = _asset_check(core.ONE_CURRENCY, blocking=True)
+every_currency_has_a_rate = _asset_check(core.EVERY_RATE, blocking=True)
 no_null_cost_on_usage_lines = _asset_check(core.NULL_COST, blocking=True)
 reconciled_within_tolerance = _asset_check(core.RECONCILED)
 token_price_coverage = _asset_check(core.TOKEN_COVERAGE)
@@ -113,6 +114,7 @@ cost_lines_fresh = _asset_check(core.find("fresh_within_max_age", "cost_lines"))
 
 ASSET_CHECKS = [
     one_currency_per_account,
+    every_currency_has_a_rate,
     no_null_cost_on_usage_lines,
     reconciled_within_tolerance,
     token_price_coverage,

@@ -154,6 +154,15 @@ budgets:
   - name: anthropic
     monthly_usd: {_nice(anthropic * 0.9)}
     provider: {anthropic_id}
+
+finance:
+  # Every mart and report is in this currency; bills in others convert at their charge day's ECB rate.
+  reporting_currency: USD
+  # Chargeback: the cost no team's task explains (GPU, credits) spread in proportion to each team's own.
+  # Close a month with `aispend close 2026-10 --config aispend.yaml`, then `aispend report --month 2026-10`.
+  chargeback:
+    rule: proportional
+    cost_centers: {{platform: CC-100, engineering: CC-110, data: CC-120, support: CC-200, sales: CC-300}}
 """
 
 

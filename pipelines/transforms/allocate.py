@@ -12,10 +12,12 @@ request of that provider and model in the charge period), `unknown_model` (a mod
 `not_model_usage` (accelerator compute, provisioned throughput, other AI services, tax), `credit` (Credit
 lines). So per provider and day the allocated billed cost equals the invoice's AI lines exactly.
 
-Where a provider's logs have a day that no USD AI line of that provider covers (no invoice at all, a bill not
-delivered yet, or one in another currency), the logs' priced cost stands in (`logs_only`), for both the billed
-and the effective column, and stays NULL where unpriced: task cost is invoice-true where invoices exist and
-never silently zero where they don't. Only USD lines are allocated: the mart is in dollars.
+Where a provider's logs have a day that no AI line of that provider covers (no invoice at all, or a bill not
+delivered yet), the logs' priced cost stands in (`logs_only`), for both the billed and the effective column,
+and stays NULL where unpriced: task cost is invoice-true where invoices exist and never silently zero where
+they don't. Amounts are in `currency`: the pipeline converts every line (and the logs' USD prices) to the
+reporting currency first (pipelines/transforms/currency.py), so a bill in euros is allocated like one in
+dollars; a line given here in another currency is left out.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import polars as pl
 
 from pipelines.schemas import UNATTRIBUTED
 from pipelines.transforms.providers import invoice_provider
-from pipelines.transforms.reconcile import MODEL_USAGE, is_credit, is_usd
+from pipelines.transforms.reconcile import MODEL_USAGE, in_currency, is_credit
 from pipelines.transforms.usage import priced_sum, total_tokens
 
 KEYS = ["day", "provider", "model", "task", "team", "basis"]
@@ -56,8 +58,8 @@ def line_basis() -> pl.Expr:
     )
 
 
-def ai_lines(cost_lines: pl.LazyFrame) -> pl.LazyFrame:
-    return cost_lines.filter(pl.col("x_is_ai").fill_null(False) & is_usd()).select(
+def ai_lines(cost_lines: pl.LazyFrame, currency: str = "USD") -> pl.LazyFrame:
+    return cost_lines.filter(pl.col("x_is_ai").fill_null(False) & in_currency(currency)).select(
         invoice_provider(),
         pl.col("x_model").alias("model"),
         *charge_window(),
@@ -116,7 +118,7 @@ def _unattributed(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def logs_only(lines: pl.LazyFrame, weights: pl.LazyFrame) -> pl.LazyFrame:
-    """The logs' priced cost on provider days that no USD AI line (credits aside) covers."""
+    """The logs' priced cost on provider days that no AI line (credits aside) covers."""
     covered = (
         lines.filter(pl.col("basis").fill_null("") != CREDIT)
         .select("provider", window_days())
@@ -136,13 +138,14 @@ def weights_from_daily(usage_daily: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def allocated_cost(cost_lines: pl.LazyFrame, usage: pl.LazyFrame) -> pl.LazyFrame:
-    return allocated_cost_from(cost_lines, usage_weights(usage))
+def allocated_cost(cost_lines: pl.LazyFrame, usage: pl.LazyFrame, currency: str = "USD") -> pl.LazyFrame:
+    return allocated_cost_from(cost_lines, usage_weights(usage), currency)
 
 
-def allocated_cost_from(cost_lines: pl.LazyFrame, weights: pl.LazyFrame) -> pl.LazyFrame:
-    """allocated_cost given the usage as weights per (provider, model, day, task, team): cost and tokens."""
-    lines = ai_lines(cost_lines)
+def allocated_cost_from(cost_lines: pl.LazyFrame, weights: pl.LazyFrame, currency: str = "USD") -> pl.LazyFrame:
+    """allocated_cost given the usage as weights per (provider, model, day, task, team): cost and tokens, with
+    the lines' amounts and the weights' cost in `currency`."""
+    lines = ai_lines(cost_lines, currency)
     groups = (
         lines.filter(pl.col("basis").is_null())
         .group_by(GROUP)

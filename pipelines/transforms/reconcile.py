@@ -7,11 +7,13 @@ where it bills per month, the logs are rolled up to the month too and `day` is N
 cover the same period. Lines of a longer period inside a daily month (a monthly credit) sit on a `day` NULL
 row of that month. A month's figures are the sum of its rows.
 
-In scope: model-usage lines (`x_ai_category = 'model_usage'`) and Credit lines of AI services, in USD only:
-`cost_usd` is in dollars, so a line billed in another currency is left out and counted in `non_usd_lines`.
-Accelerator compute, provisioned throughput, other AI services and tax are not request usage and stay out.
+In scope: model-usage lines (`x_ai_category = 'model_usage'`) and Credit lines of AI services whose amounts
+are in the mart's `currency`. The pipeline converts every line and every logged price to the reporting currency
+first (pipelines/transforms/currency.py), so every line takes part; `non_usd_lines` counts the lines billed in
+another currency (converted, or, given unconverted, left out). Accelerator compute, provisioned throughput,
+other AI services and tax are not request usage and stay out.
 
-The parts (all USD, signed so that billed - logged = their sum):
+The parts (all in `currency`, signed so that billed - logged = their sum):
 - `credits_usd`: Credit lines (negative).
 - `discount_usd`: BilledCost - ListCost of the usage lines: the invoice's rate below its own list price
   (negotiated discounts, commitments). A line with no ListCost counts at its BilledCost (no discount known).
@@ -62,8 +64,21 @@ def in_scope() -> pl.Expr:
     return is_usage_line() | (is_credit() & pl.col("x_is_ai").fill_null(False))
 
 
-def is_usd() -> pl.Expr:
-    return pl.col("BillingCurrency").fill_null("").str.to_uppercase() == "USD"
+def in_currency(currency: str) -> pl.Expr:
+    """Lines whose amounts are in `currency`: all of them once converted (the pipeline converts before)."""
+    return pl.col("BillingCurrency").fill_null("").str.to_uppercase() == currency
+
+
+def with_billing_currency(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """`x_billing_currency`, the currency a line was billed in: set by the conversion, else its own."""
+    if "x_billing_currency" in lines.collect_schema().names():
+        return lines
+    return lines.with_columns(pl.col("BillingCurrency").alias("x_billing_currency"))
+
+
+def billed_elsewhere(currency: str) -> pl.Expr:
+    """Lines billed in a currency other than `currency` (converted to it, or left out when not)."""
+    return pl.col("x_billing_currency").fill_null("").str.to_uppercase() != currency
 
 
 def is_daily_line() -> pl.Expr:
@@ -76,21 +91,24 @@ def list_cost() -> pl.Expr:
     return pl.coalesce(pl.col("ListCost"), pl.col("BilledCost"))
 
 
-def scoped_lines(cost_lines: pl.LazyFrame) -> pl.LazyFrame:
-    """In-scope AI lines with provider, model, month and a daily flag; every currency (the caller splits)."""
-    return cost_lines.filter(in_scope()).with_columns(
+def scoped_lines(cost_lines: pl.LazyFrame, currency: str = "USD") -> pl.LazyFrame:
+    """In-scope AI lines with provider, model, month and a daily flag; `is_counted` marks those in `currency`
+    (every line, once converted)."""
+    return with_billing_currency(cost_lines).filter(in_scope()).with_columns(
         invoice_provider(),
         pl.col("x_model").alias("model"),
         month_of("ChargePeriodStart"),
         is_daily_line(),
         is_usage_line().alias("is_usage_line"),
-        is_usd().alias("is_usd"),
+        in_currency(currency).alias("is_counted"),
+        billed_elsewhere(currency).alias("is_converted"),
     )
 
 
 def daily_months(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """(provider, month) -> whether its USD usage is billed per day. Months without usage lines count daily."""
-    usage = pl.col("is_usage_line") & pl.col("is_usd")
+    """(provider, month) -> whether its usage in the mart's currency is billed per day. Months without usage
+    lines count daily."""
+    usage = pl.col("is_usage_line") & pl.col("is_counted")
     return lines.group_by("provider", "month").agg(
         ((usage & pl.col("is_daily_line")).any() | ~usage.any()).alias("month_is_daily")
     )
@@ -102,14 +120,14 @@ def _day(source_day: pl.Expr, daily: pl.Expr) -> pl.Expr:
 
 def _tokens_of(token_type: str, value: pl.Expr) -> pl.Expr:
     token_line = (
-        pl.col("is_usage_line") & pl.col("is_usd") & (pl.col("x_token_type") == token_type).fill_null(False)
+        pl.col("is_usage_line") & pl.col("is_counted") & (pl.col("x_token_type") == token_type).fill_null(False)
         & pl.col("ConsumedQuantity").is_not_null()
     )
     return value.filter(token_line).sum()
 
 
 def invoice_side(lines: pl.LazyFrame, months: pl.LazyFrame) -> pl.LazyFrame:
-    usd = pl.col("is_usd")
+    usd = pl.col("is_counted")
     usage = pl.col("is_usage_line") & usd
     return (
         lines.join(months, on=["provider", "month"], how="left")
@@ -122,7 +140,7 @@ def invoice_side(lines: pl.LazyFrame, months: pl.LazyFrame) -> pl.LazyFrame:
             list_cost().filter(usage).sum().alias("usage_list"),
             usd.sum().cast(pl.Int64).alias("invoice_lines"),
             usage.sum().cast(pl.Int64).alias("usage_lines"),
-            (~usd).sum().cast(pl.Int64).alias("non_usd_lines"),
+            pl.col("is_converted").sum().cast(pl.Int64).alias("non_usd_lines"),
             *[_tokens_of(t, pl.col("ConsumedQuantity")).alias(f"invoice_{t}_tokens") for t in TOKEN_TYPES],
             *[_tokens_of(t, list_cost()).alias(f"list_{t}") for t in TOKEN_TYPES],
         )
@@ -194,8 +212,8 @@ def combine_log_sides(parts: pl.LazyFrame) -> pl.LazyFrame:
     return parts.group_by(KEYS).agg(priced_sum("logged_cost_usd"), pl.col(sums).sum())
 
 
-def reconciliation(cost_lines: pl.LazyFrame, usage: pl.LazyFrame) -> pl.LazyFrame:
-    lines = scoped_lines(cost_lines)
+def reconciliation(cost_lines: pl.LazyFrame, usage: pl.LazyFrame, currency: str = "USD") -> pl.LazyFrame:
+    lines = scoped_lines(cost_lines, currency)
     months = daily_months(lines)
     return reconcile(lines, months, log_side(usage, months))
 

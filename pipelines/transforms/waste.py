@@ -24,7 +24,9 @@ from pipelines.pricing.price import price_usage
 from pipelines.pricing.price_table import BATCH
 from pipelines.pricing.variants import event_variant
 from pipelines.sources.ai_lines import AI_COMPUTE, PROVISIONED
+from pipelines.transforms.currency import Fx, identity
 from pipelines.transforms.providers import invoice_provider
+from pipelines.transforms.reconcile import in_currency
 from pipelines.transforms.usage import priced_sum
 
 FAILED = "failed_requests"
@@ -66,21 +68,25 @@ def waste(
     prices: pl.LazyFrame,
     discounts: Sequence[ProviderDiscount] = (),
     cache_share: float = CACHE_SHARE,
+    fx: Fx | None = None,
 ) -> pl.LazyFrame:
     """One row per (day, category, provider, model, task, team) with something to report.
 
     `usage`: USAGE_EVENTS; `cost_lines`: COST_LINES; `tasks`: TASKS; `prices`: PRICES, with the `discounts` the
-    usage was priced with (the estimates reprice requests and must compare like with like).
+    usage was priced with (the estimates reprice requests and must compare like with like). With `fx`, usage
+    cost and lines are already in its reporting currency and repriced estimates are converted at their day's
+    rate (pipelines/transforms/currency.py); without, everything is in dollars.
     """
+    fx = fx or identity()
     usage = usage.with_columns(
         pl.col("event_time").dt.date().alias("day"), pl.col("request_count").fill_null(1).alias("request_count")
     )
     parts = [
         _measured(usage.filter(pl.col("status") == "error"), FAILED),
         _measured(retries(usage), RETRIES),
-        _estimated(batch_eligible(usage, tasks), prices, discounts, BATCH_ELIGIBLE, _as_batch),
-        _estimated(cacheable(usage, cache_share), prices, discounts, CACHING, _with_cache(cache_share)),
-        idle_capacity(cost_lines, usage),
+        _estimated(batch_eligible(usage, tasks), prices, discounts, BATCH_ELIGIBLE, _as_batch, fx),
+        _estimated(cacheable(usage, cache_share), prices, discounts, CACHING, _with_cache(cache_share), fx),
+        idle_capacity(cost_lines, usage, fx.currency),
     ]
     return (
         pl.concat([p.select(COLUMNS) for p in parts], how="vertical_relaxed")
@@ -162,17 +168,18 @@ def _with_cache(cache_share: float):
     return apply
 
 
-def _estimated(rows: pl.LazyFrame, prices: pl.LazyFrame, discounts, category: str, lever) -> pl.LazyFrame:
+def _estimated(rows: pl.LazyFrame, prices: pl.LazyFrame, discounts, category: str, lever, fx: Fx) -> pl.LazyFrame:
     """Saving = the requests priced as they ran - priced with the lever; only where that saves something.
 
     Both sides go through the same pricing, so a lever that changes nothing (no batch discount, no cache
     discount) saves exactly nothing rather than rounding noise against the stored cost. Per-request savings
-    are rounded to 1e-10 USD (one token of the cheapest model saves more than that).
+    are rounded to 1e-10 USD (one token of the cheapest model saves more than that). Both prices are in
+    dollars and converted at the request's day's rate, like the stored cost.
     """
     # Columns ride along through pricing (it replaces cost_usd only): the stored cost, then the base price.
     actual = rows.with_columns(pl.col("cost_usd").alias("__actual"))
     base = price_usage(actual, prices, discounts).with_columns(pl.col("cost_usd").alias("__base"))
-    both = price_usage(lever(base), prices, discounts)
+    both = fx.usd(price_usage(lever(base), prices, discounts), pl.col("day"), ["__base", "cost_usd"])
     saving = (pl.col("__base") - pl.col("cost_usd")).round(10).clip(lower_bound=0)
     return (
         both.filter(pl.col("cost_usd").is_not_null() & pl.col("__base").is_not_null())
@@ -191,11 +198,11 @@ def _estimated(rows: pl.LazyFrame, prices: pl.LazyFrame, discounts, category: st
     )
 
 
-def idle_capacity(cost_lines: pl.LazyFrame, usage: pl.LazyFrame) -> pl.LazyFrame:
-    """USD usage lines of accelerator compute or provisioned throughput on a day its provider logged no request.
+def idle_capacity(cost_lines: pl.LazyFrame, usage: pl.LazyFrame, currency: str = "USD") -> pl.LazyFrame:
+    """Usage lines of accelerator compute or provisioned throughput on a day its provider logged no request.
 
-    The day is the UTC date the charge period starts; cost is BilledCost (cash). Lines in other currencies are
-    left out (no exchange rates here).
+    The day is the UTC date the charge period starts; cost is BilledCost (cash), in `currency` (the pipeline
+    converts every line to it first; a line given here in another currency is left out).
     """
     traffic = usage.select("day", "provider").unique()
     category = (
@@ -205,7 +212,7 @@ def idle_capacity(cost_lines: pl.LazyFrame, usage: pl.LazyFrame) -> pl.LazyFrame
         cost_lines.filter(
             pl.col("x_ai_category").is_in([AI_COMPUTE, PROVISIONED])
             & (pl.col("ChargeCategory") == "Usage")
-            & (pl.col("BillingCurrency") == "USD")
+            & in_currency(currency)
         )
         .with_columns(pl.col("ChargePeriodStart").dt.date().alias("day"), invoice_provider(), category.alias("category"))
         .join(traffic, on=["day", "provider"], how="anti", nulls_equal=True)

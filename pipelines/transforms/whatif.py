@@ -28,6 +28,7 @@ from pipelines.config import ProviderDiscount
 from pipelines.models import normalize_model, normalize_provider
 from pipelines.pricing.price import mean_per_request, price_usage
 from pipelines.pricing.price_table import STANDARD, TIERS, tier_threshold
+from pipelines.transforms.currency import Fx, identity
 from pipelines.transforms.roi import run_key
 from pipelines.transforms.usage import priced_sum
 
@@ -113,8 +114,12 @@ def model_whatif_from(
     prices: pl.LazyFrame,
     discounts: Sequence[ProviderDiscount] = (),
     max_candidates: int = DEFAULT_MAX_CANDIDATES,
+    fx: Fx | None = None,
 ) -> pl.LazyFrame:
-    """model_whatif from `whatif_partials` (of one period, or concatenated over disjoint days)."""
+    """model_whatif from `whatif_partials` (of one period, or concatenated over disjoint days).
+
+    With `fx` the partials' cost is in its reporting currency and the alternative's dollar prices are converted
+    at the rate of the day they are repriced on (pipelines/transforms/currency.py)."""
     current = mix.group_by(CURRENT).agg(
         pl.col("requests").sum(),
         pl.col("unpriced_requests").sum(),
@@ -123,7 +128,7 @@ def model_whatif_from(
     )
     used = mix.select("provider", "model", pl.col("requests").alias("request_count"))
     pairs = candidates(current.select(CURRENT), used, tasks, prices, max_candidates)
-    alt = _reprice(mix.join(pairs.select(*CURRENT, *ALT), on=CURRENT, how="inner"), prices, discounts)
+    alt = _reprice(mix.join(pairs.select(*CURRENT, *ALT), on=CURRENT, how="inner"), prices, discounts, fx or identity())
     cache_flag = alt_cache_read_as_input(mix.join(pairs.select(*CURRENT, *ALT), on=CURRENT), prices)
     perf = observed_rates(run_rows)
     return (
@@ -202,7 +207,7 @@ def thresholds(prices: pl.LazyFrame) -> list[int]:
     return sorted(found["t"].to_list())
 
 
-def _reprice(mix: pl.LazyFrame, prices: pl.LazyFrame, discounts: Sequence[ProviderDiscount]) -> pl.LazyFrame:
+def _reprice(mix: pl.LazyFrame, prices: pl.LazyFrame, discounts: Sequence[ProviderDiscount], fx: Fx) -> pl.LazyFrame:
     """The alternative's cost of each current row's mix; null when some of it has no alternative price."""
     as_events = mix.select(
         pl.col("task"),
@@ -218,7 +223,7 @@ def _reprice(mix: pl.LazyFrame, prices: pl.LazyFrame, discounts: Sequence[Provid
         pl.lit(None, pl.Float64).alias("cost_usd"),
         pl.lit(None, pl.String).alias("price_source"),
     )
-    priced = price_usage(as_events, prices, discounts)
+    priced = fx.usd(price_usage(as_events, prices, discounts), pl.col("event_time").dt.date(), ["cost_usd"])
     return (
         priced.group_by("task", "__provider", "__model", "provider", "model")
         .agg(

@@ -82,14 +82,19 @@ def test_overview_headline_follows_the_period(snapshot, base_url, browser, tmp_p
 
     billed, ai = billed_usd(snapshot, *DEFAULT)
     wait_text(page, "#overview-billed-value-USD", usd(billed))
-    assert page.inner_text("#overview-ai-share").strip() == f"{ai / billed * 100:.1f}%"
     previous, _ = billed_usd(snapshot, date(2026, 1, 31), date(2026, 3, 1))
     assert usd(previous) in page.inner_text("#overview-previous-USD")
     eur = sql_row(
         "SELECT sum(billed_cost) FROM read_parquet(?) WHERE billing_currency = 'EUR' AND day >= ? AND day <= ?",
         [str(snapshot / "spend_daily.parquet"), *DEFAULT],
     )[0]
-    assert page.inner_text("#overview-billed-value-EUR").strip() == f"€{eur:,.2f}"  # never added to USD
+    assert page.inner_text("#overview-billed-value-EUR").strip() == f"€{eur:,.2f}"  # as billed, never added to USD
+    # Every bill in the reporting currency (USD): the euros at the snapshot's rate (1.25), all of them AI.
+    assert page.inner_text("#overview-billed-value-reporting").strip() == usd(billed + eur * 1.25)
+    assert page.inner_text("#overview-ai-share").strip() == f"{(ai + eur * 1.25) / (billed + eur * 1.25) * 100:.1f}%"
+    # The open month: invoiced so far and, apart, the expected rest (22 + 10 in the snapshot's month_to_date).
+    assert page.inner_text("#overview-mtd-expected").strip() == usd(32.0)
+    assert page.inner_text("#overview-mtd-invoiced").strip() == usd(100.0)
     requests, unpriced, cost = sql_row(
         "SELECT sum(requests), sum(unpriced_requests), sum(cost_usd) FROM read_parquet(?) WHERE day >= ? AND day <= ?",
         [str(snapshot / "usage_daily.parquet"), *DEFAULT],
@@ -223,6 +228,12 @@ def test_waste_filter_and_csv_equal_sql(snapshot, base_url, browser, tmp_path):
     page.goto(base_url + "/health")
     page.wait_for_selector("#table-quarantined tbody tr")
     assert "row 17, column BilledCost: not a number" in page.inner_text("#table-quarantined")
+    # Closed months with what arrived since (the snapshot's February: two lines, +$6.50), and the euro bills
+    # charged after the newest EUR rate (2026-03-20: 11 days).
+    february = page.locator("#table-closed_months tbody tr", has_text="February 2026").inner_text()
+    assert "Dana" in february and "$1,234.50" in february and "$6.50" in february
+    assert page.locator("#table-changes_after_close tbody tr").count() == 2
+    assert "11" in page.locator("#table-fx_coverage tbody tr", has_text="EUR").inner_text()
     console.assert_clean()
 
 

@@ -51,6 +51,27 @@ def test_billed_spend_matches_sql_per_currency(snapshot, period):
     assert got["billing_currency"].to_list() == ["USD", "EUR"]
 
 
+def test_billed_spend_in_the_reporting_currency_and_the_finance_views(snapshot):
+    period = data.Period(date(2026, 3, 2), LAST_DAY)
+    got = data.billed_spend(snapshot, period)
+    eur = got.filter(pl.col("billing_currency") == "EUR").row(0, named=True)
+    assert eur["billed_cost_reporting"] == pytest.approx(30 * 2.0 * 1.25)  # euros at the fixture's 1.25
+    assert data.reporting_currency(snapshot) == "USD"
+    mtd = data.month_to_date(snapshot)
+    assert mtd["provider"].to_list() == ["openai", "anthropic"] and mtd["expected_rest"].sum() == 32.0
+    assert data.month_to_date(snapshot, "anthropic")["unpriced_requests"].to_list() == [3]
+    closed = data.closed_months(snapshot)
+    # February: two lines changed since its close, +2.50 and +4.00; January: nothing.
+    assert closed.select("month", "changed_lines", "change_amount").rows() == [
+        (date(2026, 2, 1), 2, 6.5), (date(2026, 1, 1), 0, 0.0)]
+    assert data.changes_after_close(snapshot)["x_line_id"].to_list() == ["cur-90", "cur-17"]  # largest first
+    fx = data.fx_coverage(snapshot).row(0, named=True)
+    # Mistral bills in EUR every day to 2026-03-31; the newest EUR rate is 2026-03-20: 11 days after it.
+    assert (fx["billing_currency"], fx["newest_rate_day"], fx["days_after_newest_rate"]) == \
+        ("EUR", date(2026, 3, 20), 11)
+    assert data.reporting_currency(snapshot.parent / "no-snapshot-yet") == "USD"
+
+
 def test_billed_spend_hand_computed_single_day(snapshot):
     # 2026-01-01 is day index 0, odd day of month: OpenAI 10 + Bedrock 20 + EC2 5 + Anthropic 3.25 = 38.25 USD.
     got = data.billed_spend(snapshot, data.Period(date(2026, 1, 1), date(2026, 1, 1)))
@@ -70,16 +91,19 @@ def test_provider_filter_and_daily_chart_frame(snapshot):
     assert only_aws["billing_currency"].to_list() == ["USD"]
     assert only_aws["billed_cost"].item() == pytest.approx(expected)
 
+    # The chart is in the reporting currency: every currency's lines at their rate (Mistral's euros at 1.25).
     daily = data.daily_billed_by_provider(snapshot, period, "USD")
     ids = "CASE provider WHEN 'Amazon Web Services' THEN 'aws' ELSE lower(provider) END"
     with duckdb.connect() as con:
         want = con.sql(
-            f"SELECT day, {ids} AS provider, sum(billed_cost) AS billed_cost FROM read_parquet(?) "
-            "WHERE billing_currency = 'USD' AND day >= ? AND day <= ? GROUP BY ALL ORDER BY day, provider",
+            f"SELECT day, {ids} AS provider, sum(billed_cost_reporting) AS billed_cost FROM read_parquet(?) "
+            "WHERE day >= ? AND day <= ? GROUP BY ALL ORDER BY day, provider",
             params=[str(snapshot / "spend_daily.parquet"), period.start, period.end],
         ).pl()
     assert_frame_equal(daily, want, check_dtypes=False)
-    assert daily.height == 7 * 2 + 4  # OpenAI and AWS every day, Anthropic on the odd days 15, 17, 19, 21
+    assert daily.height == 7 * 3 + 4  # OpenAI, AWS and Mistral every day, Anthropic on the odd days 15 .. 21
+    mistral = daily.filter(daily["provider"] == "mistral")["billed_cost"].to_list()
+    assert mistral == [2.0 * 1.25] * 7
     assert data.providers(snapshot) == ["anthropic", "aws", "mistral", "openai"]
 
 
@@ -215,6 +239,10 @@ def every_query(period: data.Period) -> dict:
         "sources": data.sources,
         "quarantined": data.quarantined,
         "coverage": lambda s: data.coverage(s, period),
+        "month_to_date": lambda s: data.month_to_date(s),
+        "closed_months": data.closed_months,
+        "changes_after_close": data.changes_after_close,
+        "fx_coverage": data.fx_coverage,
     }
 
 

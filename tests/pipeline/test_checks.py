@@ -172,3 +172,25 @@ def test_checks_run_in_a_materialization(warehouse):
     )
     outcome = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert outcome == {"one_currency_per_account": False, "no_null_cost_on_usage_lines": True}
+
+
+def test_every_currency_has_a_rate(warehouse):
+    """USD lines need no rate in a USD warehouse; EUR needs the ECB's (loaded by the fx_rates step); AED has none."""
+    from pipelines.config import load_config
+    from pipelines.fx import load_fx_rates
+
+    config, db = warehouse
+    _cost_line(db, "1", "acct-1", "USD")
+    _cost_line(db, "2", "acct-2", "EUR", end=datetime(2026, 10, 6))
+    before = _run(checks.every_currency_has_a_rate, config)
+    assert not before.passed and "| EUR | 2026-10-05 | 1 |" in before.metadata["first_rows"].value
+    con = connect_writer(db)
+    try:
+        load_fx_rates(con, load_config(config))
+    finally:
+        con.close()
+    assert _run(checks.every_currency_has_a_rate, config).passed
+    _cost_line(db, "3", "acct-3", "AED", end=datetime(2026, 10, 8))
+    after = _run(checks.every_currency_has_a_rate, config)
+    assert not after.passed and after.severity == dg.AssetCheckSeverity.ERROR
+    assert "| AED | 2026-10-07 | 1 |" in after.metadata["first_rows"].value

@@ -13,34 +13,40 @@ from warehouse.db import connect_writer, export_snapshots
 LAST_DAY = date(2026, 3, 31)
 
 # 90 days of invoices: OpenAI grows by 0.5 a day, Bedrock cycles weekly, EC2 is flat non-AI spend,
-# Anthropic bills on odd days only, Mistral bills in EUR (never added to USD), one credit is negative.
+# Anthropic bills on odd days only, Mistral bills in EUR (never added to USD as billed; in the reporting
+# currency, USD, at a made-up 1.25 a euro), one credit is negative.
 # effective_cost differs from billed_cost everywhere so a mix-up shows.
 SPEND_SQL = """
 INSERT INTO spend_daily
 SELECT d::DATE, p.provider, p.service, NULL, 'acct-1', p.model, 'Usage', p.is_ai, p.currency,
        p.base + p.slope * i + p.weekly * (i % 7),
        (p.base + p.slope * i + p.weekly * (i % 7)) * 0.8,
-       3
+       3,
+       (p.base + p.slope * i + p.weekly * (i % 7)) * p.rate,
+       (p.base + p.slope * i + p.weekly * (i % 7)) * 0.8 * p.rate,
+       'USD'
 FROM (SELECT d, row_number() OVER (ORDER BY d) - 1 AS i
       FROM generate_series(DATE '2026-01-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d)) days,
-     (VALUES ('OpenAI', 'OpenAI API', 'gpt-4o', true, 'USD', 10.0, 0.5, 0.0),
-             ('Amazon Web Services', 'Amazon Bedrock', 'claude-sonnet-4', true, 'USD', 20.0, 0.0, 1.25),
-             ('Amazon Web Services', 'Amazon EC2', NULL, false, 'USD', 5.0, 0.0, 0.0),
-             ('Mistral', 'La Plateforme', 'mistral-large', true, 'EUR', 2.0, 0.0, 0.0))
-     p(provider, service, model, is_ai, currency, base, slope, weekly);
+     (VALUES ('OpenAI', 'OpenAI API', 'gpt-4o', true, 'USD', 10.0, 0.5, 0.0, 1.0),
+             ('Amazon Web Services', 'Amazon Bedrock', 'claude-sonnet-4', true, 'USD', 20.0, 0.0, 1.25, 1.0),
+             ('Amazon Web Services', 'Amazon EC2', NULL, false, 'USD', 5.0, 0.0, 0.0, 1.0),
+             ('Mistral', 'La Plateforme', 'mistral-large', true, 'EUR', 2.0, 0.0, 0.0, 1.25))
+     p(provider, service, model, is_ai, currency, base, slope, weekly, rate);
 INSERT INTO spend_daily
-SELECT d::DATE, 'Anthropic', 'Claude API', NULL, 'org-1', 'claude-haiku-4', 'Usage', true, 'USD', 3.25, 3.0, 1
+SELECT d::DATE, 'Anthropic', 'Claude API', NULL, 'org-1', 'claude-haiku-4', 'Usage', true, 'USD', 3.25, 3.0, 1,
+       3.25, 3.0, 'USD'
 FROM generate_series(DATE '2026-01-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d)
 WHERE day(d) % 2 = 1;
 INSERT INTO spend_daily VALUES
     (DATE '2026-03-20', 'Amazon Web Services', 'Amazon Bedrock', NULL, 'acct-1', NULL, 'Credit', true, 'USD',
-     -40.0, -40.0, 1);
+     -40.0, -40.0, 1, -40.0, -40.0, 'USD');
 """
 
 USAGE_SQL = """
 INSERT INTO usage_daily
 SELECT d::DATE, u.provider, u.model, u.task, u.team, u.requests, u.errors, u.unpriced,
-       100 * u.requests, 0, 0, 50 * u.requests, 0, 150 * (u.requests - u.unpriced), 150 * u.requests, u.cost
+       100 * u.requests, 0, 0, 50 * u.requests, 0, 150 * (u.requests - u.unpriced), 150 * u.requests, u.cost,
+       'USD'
 FROM generate_series(DATE '2026-01-01', DATE '2026-03-31', INTERVAL 1 DAY) t(d),
      (VALUES ('openai', 'gpt-4o', 'summarize_ticket', 'support', 40, 1, 0, 1.5),
              ('aws', 'claude-sonnet-4', 'draft_reply', 'sales', 25, 0, 5, 2.25),
@@ -107,6 +113,26 @@ SELECT 'summarize_ticket' AS task, 'openai' AS provider, 'gpt-4o' AS model, 'ope
        135.0 AS current_cost_usd, 8.1 AS alt_cost_usd, 126.9 AS savings_usd, 0.94 AS savings_pct,
        1800 AS current_runs, 0.9 AS current_success_rate, 0.08 AS current_cost_per_success_usd,
        0 AS alt_runs, NULL AS alt_success_rate, NULL AS alt_cost_per_success_usd, false AS alt_cache_read_as_input;
+INSERT INTO month_to_date BY NAME
+SELECT * FROM (VALUES
+    ('openai', 100.0, 20.0, 0, 1.1, 1.0, 1.2, 2, 'closed_months', 22.0, 20.0, 24.0),
+    ('anthropic', 0.0, 10.0, 3, 1.0, 1.0, 1.0, 0, 'none', 10.0, 10.0, 10.0))
+    t(provider, invoiced_cost, uninvoiced_logged_cost, unpriced_requests, ratio, ratio_low, ratio_high,
+      ratio_months, ratio_basis, expected_rest, expected_rest_low, expected_rest_high),
+    (SELECT DATE '2026-03-01' AS month, DATE '2026-03-31' AS as_of, 'USD' AS currency);
+INSERT INTO closed_months VALUES
+    (DATE '2026-02-01', 'Dana', TIMESTAMP '2026-03-03 09:00:00', 'USD', 1234.5, 1200.0, 140),
+    (DATE '2026-01-01', 'Dana', TIMESTAMP '2026-02-02 09:00:00', 'USD', 1100.0, 1090.0, 150);
+INSERT INTO changes_after_close BY NAME
+SELECT * FROM (VALUES
+    ('changed', 'cur-17', 'aws', 'claude-sonnet-4', DATE '2026-02-11', 'USD', 10.0, 12.5, 2.5, 2.5),
+    ('added', 'cur-90', 'aws', 'claude-sonnet-4', DATE '2026-02-27', 'USD', NULL, 4.0, 4.0, 4.0))
+    t(change, x_line_id, provider, model, charge_day, billing_currency, closed_billed_cost, current_billed_cost,
+      billed_change, billed_change_reporting),
+    (SELECT DATE '2026-02-01' AS month, 'USD' AS currency, 'billing/2026-02.csv' AS x_source_file);
+INSERT INTO fx_rates VALUES
+    ('EUR', DATE '2026-03-19', 1.24, 'USD', 'ECB reference rates (test)'),
+    ('EUR', DATE '2026-03-20', 1.25, 'USD', 'ECB reference rates (test)');
 INSERT INTO ingest_log BY NAME
 SELECT * FROM (VALUES
     ('billing', 'focus', 'billing/2026-03.csv', 'abc', NULL, 1200, 'loaded', NULL, TIMESTAMP '2026-04-01 06:00:00'),

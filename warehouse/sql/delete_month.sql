@@ -1,0 +1,2 @@
+-- Remove one month's rows of a closed-month table (aispend reopen).
+DELETE FROM {table} WHERE month = ?
