@@ -154,13 +154,16 @@ def _verdict(result: PipelineResult, results, since: datetime) -> int:
     return 1 if result.failed_steps or not result.success or errors or not current else 0
 
 
-def _money(total: float | None, lines_without: int, lines: int, what: str) -> str:
-    """A USD cost total as a finance reader needs it: unknown is said, never printed as $0."""
+def _money(total: float | None, lines_without: int, lines: int, what: str, currency: str = "USD") -> str:
+    """A cost total as a finance reader needs it: unknown is said, never printed as 0."""
+    from pipelines.finance.money import money
+
     if total is None:
-        return f"{what}: not in these exports (unknown, not $0)" if lines else f"{what} $0.00 USD"
+        return f"{what}: not in these exports (unknown, not 0)" if lines else f"{what} {money(0.0, currency)} {currency}"
     if lines_without:
-        return f"{what} ${total:,.2f} USD ({lines_without:,} of {lines:,} lines have no {what} cost: unknown, not $0)"
-    return f"{what} ${total:,.2f} USD"
+        return (f"{what} {money(total, currency)} {currency} ({lines_without:,} of {lines:,} lines have no {what} "
+                "cost: unknown, not $0)")
+    return f"{what} {money(total, currency)} {currency}"
 
 
 def _print_summary(config: AispendConfig, since: datetime):
@@ -182,9 +185,11 @@ def _print_summary(config: AispendConfig, since: datetime):
         effective = _money(s["effective_usd"], s["lines_without_effective"], s["usd_lines"], "effective")
         say(f"cost_lines: {s['cost_lines']:,} lines, {billed}, {effective}")
     else:
-        say(f"cost_lines: {s['cost_lines']:,} lines in {s['currencies']} currencies, billed "
-            f"{money(s['billed_reporting'], currency)} (effective {money(s['effective_reporting'], currency)}) in "
-            f"{currency}, the reporting currency, each line at its charge day's rate")
+        billed = _money(s["billed_reporting"], s["all_lines_without_billed"], s["cost_lines"], "billed", currency)
+        effective = _money(s["effective_reporting"], s["all_lines_without_effective"], s["cost_lines"], "effective",
+                           currency)
+        say(f"cost_lines: {s['cost_lines']:,} lines in {s['currencies']} currencies, {billed}, {effective} (in "
+            f"{currency}, the reporting currency, each line at its charge day's rate)")
     say(
         f"usage_events: {s['requests']:,} requests, priced ${s['usage_cost_usd']:,.2f} USD (list prices), "
         f"price coverage {coverage:.1%} ({s['unpriced_requests']:,} unpriced, not counted as $0)"

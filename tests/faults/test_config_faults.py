@@ -42,8 +42,8 @@ def test_a_misspelt_option_refuses_the_config(tmp_path, kind):
         load_config(tmp_path / "aispend.yaml")
 
 
-def _config_with(tmp_path: Path, kind: str, folder: Path):
-    source = {"name": "s", "kind": kind, "path": str(folder), "options": _options(kind)}
+def _config_with(tmp_path: Path, kind: str, folder: Path, **options):
+    source = {"name": "s", "kind": kind, "path": str(folder), "options": {**_options(kind), **options}}
     (tmp_path / "aispend.yaml").write_text(config_text([source]))
     return load_config(tmp_path / "aispend.yaml")
 
@@ -87,7 +87,9 @@ def test_broken_files_are_quarantined_with_a_one_line_reason(tmp_path, kind, fau
     else:
         name, body = _name(kind, ""), bytes(range(256)) * 8
     (folder / name).write_bytes(body)
-    config = _config_with(tmp_path, kind, folder)
+    # The file is named so the kind reads it (a kind whose default pattern is its own, e.g. `*.jsonl`, is told).
+    named = {"pattern": name} if "pattern" in specs()[kind].options.model_fields else {}
+    config = _config_with(tmp_path, kind, folder, **named)
     results = _load(config, specs()[kind].table)
     assert [r.status for r in results] == ["quarantined"], results
     error = results[0].error

@@ -8,8 +8,13 @@ SELECT
     (SELECT sum(EffectiveCost) FROM cost_lines WHERE BillingCurrency = 'USD') AS effective_usd,
     (SELECT count(*) FROM cost_lines WHERE BillingCurrency = 'USD' AND EffectiveCost IS NULL) AS lines_without_effective,
     (SELECT count(DISTINCT BillingCurrency) FROM cost_lines) AS currencies,
-    (SELECT coalesce(sum(billed_cost_reporting), 0) FROM spend_daily) AS billed_reporting,
-    (SELECT coalesce(sum(effective_cost_reporting), 0) FROM spend_daily) AS effective_reporting,
+    (SELECT count(*) FILTER (WHERE BilledCost IS NULL) FROM cost_lines) AS all_lines_without_billed,
+    (SELECT count(*) FILTER (WHERE EffectiveCost IS NULL) FROM cost_lines) AS all_lines_without_effective,
+    -- in the reporting currency; NULL (unknown) when no line carries that cost at all
+    (SELECT CASE WHEN (SELECT count(BilledCost) FROM cost_lines) > 0
+                 THEN coalesce(sum(billed_cost_reporting), 0) END FROM spend_daily) AS billed_reporting,
+    (SELECT CASE WHEN (SELECT count(EffectiveCost) FROM cost_lines) > 0
+                 THEN coalesce(sum(effective_cost_reporting), 0) END FROM spend_daily) AS effective_reporting,
     (SELECT count(*) FROM usage_events) AS usage_rows,
     (SELECT coalesce(sum(request_count), 0) FROM usage_events) AS requests,
     (SELECT coalesce(sum(request_count) FILTER (WHERE cost_usd IS NULL), 0) FROM usage_events) AS unpriced_requests,
