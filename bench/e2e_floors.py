@@ -91,8 +91,9 @@ def read_floors(files: dict[str, list[str]], scratch: Path) -> dict[str, dict]:
         con.execute("CHECKPOINT")
         seconds = time.perf_counter() - started
         rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+        size = _size(scratch / f"read_{source}.duckdb")
         _drop_db(con, scratch, f"read_{source}")
-        out[source] = {"seconds": seconds, "rows": rows, "how": HOW[source], "files": len(paths)}
+        out[source] = {"seconds": seconds, "rows": rows, "how": HOW[source], "files": len(paths), "bytes": size}
     return out
 
 
@@ -119,10 +120,16 @@ def store_floors(warehouse: Path, days: list[date], scratch: Path) -> dict:
     con.execute("CREATE TABLE usage_events AS SELECT * FROM read_parquet(?)", [str(folder / "*.parquet")])
     con.execute("CHECKPOINT")
     ctas_s = time.perf_counter() - started
+    size = _size(folder) + _size(scratch / "store.duckdb")
     _drop_db(con, scratch, "store")
     shutil.rmtree(folder)
-    return {"rows": rows, "parquet_per_day": parquet_s, "ctas": ctas_s, "seconds": min(parquet_s, ctas_s),
+    return {"rows": rows, "parquet_per_day": parquet_s, "ctas": ctas_s, "seconds": min(parquet_s, ctas_s), "bytes": size,
             "how": f"min(Polars Parquet per day {parquet_s:.1f} s, DuckDB CREATE TABLE AS {ctas_s:.1f} s)"}
+
+
+def _size(path: Path) -> int:
+    """Bytes of a file, or of every file below a folder."""
+    return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def file_totals(root: Path) -> dict[tuple, tuple]:

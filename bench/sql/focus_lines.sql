@@ -1,6 +1,9 @@
 -- FOCUS 1.2 CSV exports as cost_lines rows: DuckDB's own reading of the files the focus reader reads (the columns
--- are FOCUS names already; text to numbers and times). Parameter: the files.
-WITH lines AS (SELECT * FROM read_csv(?, header = true, filename = true, all_varchar = true))
+-- are FOCUS names already; text to numbers and times). The CSV dialect is given, as the reader knows it: sniffing
+-- it costs DuckDB about 0.2 s a file. Parameter: the files.
+WITH lines AS (
+    SELECT * FROM read_csv(?, header = true, filename = true, all_varchar = true, delim = ',', quote = '"', escape = '"')
+)
 SELECT
     x_line_id, BillingAccountId, BillingAccountName, SubAccountId, SubAccountName, ProviderName, PublisherName,
     InvoiceIssuerName, InvoiceId,

@@ -1,6 +1,7 @@
 -- LiteLLM spend logs (a LiteLLM_SpendLogs CSV export) as usage_events rows: DuckDB's own reading of the files the
 -- litellm_spend reader reads. prompt_tokens include cache reads and writes (current LiteLLM), so input tokens are
--- prompt_tokens less both; the metadata JSON is decoded once per row. The bench writes no proxy cache hits.
+-- prompt_tokens less both; the metadata JSON is decoded once per row. The bench writes no proxy cache hits. The
+-- CSV dialect is given, as the reader knows it: sniffing it costs DuckDB about 0.2 s a file.
 -- Parameter: the files.
 WITH rows AS (
     SELECT filename, request_id, startTime, endTime, model, custom_llm_provider, "user", team_id, status,
@@ -11,7 +12,7 @@ WITH rows AS (
                              "completion_tokens_details": {"reasoning_tokens": "BIGINT"}},
             "spend_logs_metadata": {"task": "VARCHAR", "team": "VARCHAR", "run_id": "VARCHAR", "outcome": "VARCHAR",
                                     "project": "VARCHAR"}}') AS m
-    FROM read_csv(?, header = true, filename = true, all_varchar = true)
+    FROM read_csv(?, header = true, filename = true, all_varchar = true, delim = ',', quote = '"', escape = '"')
 ),
 typed AS (
     SELECT *,
