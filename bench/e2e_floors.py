@@ -8,7 +8,8 @@ that the warehouse holds exactly what the files hold.
   Parquet file per day (the layout of docs/scaling.md, Stage 2), and one bulk CREATE TABLE AS of those files
   in a fresh DuckDB file (committed). The faster of the two is the floor.
 - Totals: per source and day, rows and every token count (usage) or rows and billed and effective cost (bills),
-  the warehouse against plain DuckDB over the files (the same SELECTs, aggregated).
+  summed from the reading floor's tables (plain DuckDB over the files, so the files are read once), against the
+  warehouse.
 Each floor writes into its own scratch file, deleted as soon as it is measured, so the 100M run keeps its disk.
 """
 
@@ -78,10 +79,11 @@ def _drop_db(con: duckdb.DuckDBPyConnection, scratch: Path, name: str) -> None:
         leftover.unlink()
 
 
-def read_floors(files: dict[str, list[str]], scratch: Path) -> dict[str, dict]:
-    """Seconds and rows for DuckDB to read each source's files into a table of the target table's columns."""
+def read_floors(files: dict[str, list[str]], scratch: Path) -> tuple[dict[str, dict], dict[tuple, tuple]]:
+    """Seconds and rows for DuckDB to read each source's files into a table of the target table's columns; and,
+    from those tables (not timed), the files' totals per source and day."""
     scratch.mkdir(parents=True, exist_ok=True)
-    out = {}
+    out, totals = {}, {}
     for source, paths in files.items():
         if not paths:
             continue
@@ -91,10 +93,12 @@ def read_floors(files: dict[str, list[str]], scratch: Path) -> dict[str, dict]:
         con.execute("CHECKPOINT")
         seconds = time.perf_counter() - started
         rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+        shape = USAGE_TOTALS if source in USAGE_SOURCES else COST_TOTALS
+        totals.update({row[:2]: row[2:] for row in con.execute(shape.format(rows="t")).fetchall()})
         size = _size(scratch / f"read_{source}.duckdb")
         _drop_db(con, scratch, f"read_{source}")
         out[source] = {"seconds": seconds, "rows": rows, "how": HOW[source], "files": len(paths), "bytes": size}
-    return out
+    return out, totals
 
 
 def store_floors(warehouse: Path, days: list[date], scratch: Path) -> dict:
@@ -132,20 +136,6 @@ def _size(path: Path) -> int:
     return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def file_totals(root: Path) -> dict[tuple, tuple]:
-    """Per (source, day): the totals plain DuckDB finds in every file the sources read now."""
-    out = {}
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    for source, paths in source_files(root).items():
-        if paths:
-            shape = USAGE_TOTALS if source in USAGE_SOURCES else COST_TOTALS
-            for row in con.execute(shape.format(rows=f"({select(source)})"), [paths]).fetchall():
-                out[row[:2]] = row[2:]
-    con.close()
-    return out
-
-
 def warehouse_totals(warehouse: Path) -> dict[tuple, tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -156,12 +146,12 @@ def warehouse_totals(warehouse: Path) -> dict[tuple, tuple]:
     return {row[:2]: row[2:] for row in rows}
 
 
-def totals_differences(root: Path, warehouse: Path) -> list[str]:
-    """Where the warehouse and the files disagree (none when equal; money to 1e-9 relative)."""
-    files, held = file_totals(root), warehouse_totals(warehouse)
+def totals_differences(expected: dict[tuple, tuple], warehouse: Path) -> list[str]:
+    """Where the warehouse and the files' totals disagree (none when equal; money to 1e-9 relative)."""
+    held = warehouse_totals(warehouse)
     problems = []
-    for key in sorted(set(files) | set(held), key=str):
-        a, b = files.get(key), held.get(key)
+    for key in sorted(set(expected) | set(held), key=str):
+        a, b = expected.get(key), held.get(key)
         same = a is not None and b is not None and all(
             x == y if isinstance(x, int) else abs(x - y) <= 1e-9 * max(abs(x), abs(y), 1.0) for x, y in zip(a, b))
         if not same:

@@ -88,14 +88,16 @@ class Trace:
     code: int
     lines: list[tuple[float, str]]
     samples: list[tuple[float, float]]
+    killed: str | None = None
 
     def peak(self, start: float, end: float) -> float | None:
         inside = [gb for t, gb in self.samples if start <= t <= end]
         return max(inside) if inside else None
 
 
-def run_aispend(root: Path, log_path: Path) -> Trace:
-    """`aispend run --config root/aispend.yaml` as a user runs it, its stderr timed line by line, its RSS sampled."""
+def run_aispend(root: Path, log_path: Path, mem_limit_gb: float) -> Trace:
+    """`aispend run --config root/aispend.yaml` as a user runs it, its stderr timed line by line, its RSS sampled;
+    killed when its RSS passes `mem_limit_gb` (the machine is shared: the OOM killer would pick a neighbour)."""
     script = Path(sys.executable).with_name("aispend")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "pipelines.cli"]
     home = root / ".dagster_home"
@@ -104,6 +106,7 @@ def run_aispend(root: Path, log_path: Path) -> Trace:
     env = {**os.environ, ENV: "1", "DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     samples: list[tuple[float, float]] = []
     lines: list[tuple[float, str]] = []
+    killed: list[str] = []
     started = time.monotonic()
     with open(log_path, "w") as log:
         child = subprocess.Popen([*command, "run", "--config", str(root / "aispend.yaml")], stdout=log,
@@ -112,6 +115,9 @@ def run_aispend(root: Path, log_path: Path) -> Trace:
         def sample() -> None:
             while child.poll() is None:
                 samples.append((time.monotonic(), tree_rss_gb(child.pid)))
+                if samples[-1][1] > mem_limit_gb:
+                    killed.append(f"killed: its RSS passed {mem_limit_gb:g} GB ({samples[-1][1]:.1f} GB)")
+                    child.kill()
                 time.sleep(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -122,7 +128,7 @@ def run_aispend(root: Path, log_path: Path) -> Trace:
             log.flush()
         code = child.wait()
         sampler.join()
-    return Trace(started, time.monotonic(), code, lines, samples)
+    return Trace(started, time.monotonic(), code, lines, samples, killed[0] if killed else None)
 
 
 def window_events(written: Written, step: str, window: str | None) -> int | None:
@@ -195,19 +201,28 @@ def stage_rows(trace: Trace, written: Written, floors: dict) -> list[Row]:
     return rows
 
 
-def scenario_floors(root: Path, files: dict[str, list[str]], days: list[date]) -> dict:
-    """The floors on the files this run read new, and on the priced rows of the days it loaded."""
-    out = {"read": read_floors(files, root / "floors")}
+def scenario_floors(root: Path, files: dict[str, list[str]], days: list[date]) -> tuple[dict, dict]:
+    """The floors on the files this run read new, and on the priced rows of the days it loaded; the files' totals."""
+    read, totals = read_floors(files, root / "floors")
+    out = {"read": read}
     if days:
         out["store"] = store_floors(root / "warehouse" / "aispend.duckdb", days, root / "floors")
-    return out
+    return out, totals
 
 
-def run_scenario(root: Path, scenario: str, written: Written, files: dict[str, list[str]], days: list[date]) -> dict:
+def run_scenario(root: Path, scenario: str, written: Written, files: dict[str, list[str]], days: list[date],
+                 mem_limit_gb: float, expected: dict[tuple, tuple]) -> dict:
+    """Run `aispend run`, measure the floors on the new files, print the table; `expected` (the files' totals per
+    source and day) takes the new files' totals and is checked against the warehouse."""
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\n== {scenario}: {TITLES[scenario]}; load average before: {load}", flush=True)
-    trace = run_aispend(root, root / f"aispend-run-{scenario}.log")
-    floors = scenario_floors(root, files, days)
+    trace = run_aispend(root, root / f"aispend-run-{scenario}.log", mem_limit_gb)
+    floors, totals = scenario_floors(root, files, days)
+    if scenario == "redelivery":  # the month's new delivery replaces its old lines
+        month = {key[1].strftime("%Y-%m") for key in totals}
+        for key in [k for k in expected if k[0] == "cur" and k[1].strftime("%Y-%m") in month]:
+            del expected[key]
+    expected.update(totals)
     rows = stage_rows(trace, written, floors)
     loaded = sum(r.events or 0 for r in rows if r.part.endswith("fetch, checksum, parse, normalize")
                  and r.part.strip().split(":")[0] in USAGE_SOURCES)
@@ -219,8 +234,9 @@ def run_scenario(root: Path, scenario: str, written: Written, files: dict[str, l
     for row in rows:
         if row.seconds >= 0.05 or not row.part.startswith("planning"):  # most stages need no planning
             print(row.line())
-    problems = totals_differences(root, root / "warehouse" / "aispend.duckdb")
-    print(f"aispend run exit code {trace.code}; warehouse totals per source and day "
+    problems = totals_differences(expected, root / "warehouse" / "aispend.duckdb")
+    print(f"aispend run exit code {trace.code}{' (' + trace.killed + ')' if trace.killed else ''}; "
+          "warehouse totals per source and day "
           + ("equal plain DuckDB over the files" if not problems else f"DIFFER in {len(problems)} places:"))
     for problem in problems[:10]:
         print(f"  {problem}")
@@ -229,7 +245,8 @@ def run_scenario(root: Path, scenario: str, written: Written, files: dict[str, l
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"disk: warehouse and snapshots {warehouse / 1e9:.2f} GB, floors' scratch at most {scratch / 1e9:.2f} GB; "
           f"load average after: {load_after}", flush=True)
-    return {"load_before": load, "load_after": load_after, "exit_code": trace.code, "totals_equal": not problems,
+    return {"load_before": load, "load_after": load_after, "exit_code": trace.code, "killed": trace.killed,
+            "totals_equal": not problems,
             "rows": [asdict(r) for r in rows], "floors": floors}
 
 
@@ -256,6 +273,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated: " + ", ".join(SCENARIOS))
     parser.add_argument("--keep", action="store_true", help="keep the files and the warehouse afterwards")
     parser.add_argument("--force", action="store_true", help="run even when the disk estimate says it will not fit")
+    parser.add_argument("--mem-limit-gb", type=float, default=16.0, help="kill `aispend run` past this RSS")
     args = parser.parse_args(argv)
     events, wanted = parse_count(args.events), args.scenarios.split(",")
     if wanted[0] != "first" or not set(wanted) <= set(SCENARIOS):
@@ -274,6 +292,7 @@ def main(argv: list[str] | None = None) -> dict:
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     print(f"generated in {time.perf_counter() - started:.0f} s: {split}; files {size / 1e9:.2f} GB", flush=True)
     results: dict = {"events": events, "days": args.days, "scenarios": {}}
+    expected: dict[tuple, tuple] = {}  # the files' totals per source and day, as the scenarios add files
     for scenario in wanted:
         if scenario == "first":
             files, days = source_files(root), list(written.days)
@@ -283,7 +302,8 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"\nadded {new_day}: {sum(counts.values()):,} events ({counts})")
         else:
             files, days = {"cur": [str(redeliver(root, written.months[-1])[0])]}, []
-        results["scenarios"][scenario] = run_scenario(root, scenario, written, files, days)
+        results["scenarios"][scenario] = run_scenario(root, scenario, written, files, days, args.mem_limit_gb,
+                                                      expected)
     results["split"] = written.per_format  # events per format in the files, the daily run's day included
     (base / f"results-n{events}.json").write_text(json.dumps(results, indent=1, default=str))
     if not args.keep:
