@@ -19,7 +19,8 @@ and writing; per step publishing its snapshots; what is left of the stage is Dag
 Peak RSS is the most the child's process tree held (VmRSS, sampled every 0.2 s) while a part ran; parts without a
 time window of their own (price, write, publish) show "-". Beside the parts, the floors (bench/e2e_floors.py) and
 the ratio to them. Then the warehouse's totals per source and day are checked against plain DuckDB over the
-files: the harness exits non-zero when they differ or when `aispend run` fails.
+files: the harness exits non-zero when they differ or when `aispend run` fails. A watchdog kills `aispend run`
+past `--mem-limit-gb` (16) of RSS: the machine is shared, and the OOM killer would pick a neighbour.
 
 Generation is not timed. The machine is shared: the load average before each run is printed with it.
 """
@@ -254,7 +255,7 @@ def check_disk(base: Path, events: int, days: int, force: bool) -> None:
     """Estimate what the run writes from a sample day of the same mix; refuse when the disk cannot hold it."""
     scratch = base / "disk-sample"
     shutil.rmtree(scratch, ignore_errors=True)
-    per_event = bytes_per_event(scratch)
+    per_event = bytes_per_event(scratch, min(events, 20_000))
     shutil.rmtree(scratch)
     files = per_event * events * (1 + 1 / days)
     need = files + OTHER_BYTES_PER_EVENT * events
