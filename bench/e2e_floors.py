@@ -70,6 +70,7 @@ def _scratch_db(scratch: Path, name: str) -> duckdb.DuckDBPyConnection:
     path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

@@ -149,7 +149,9 @@ def window_events(written: Written, step: str, window: str | None) -> int | None
 def load_rows(trace: Trace, record: dict, at: float, starts: dict[str, float], floors: dict) -> list[Row]:
     """A load step's parts per source, the store row (all sources' writes) and publishing."""
     rows, parts = [], record["parts"]
-    order = sorted(starts, key=starts.get)
+    order = [s for s in sorted(starts, key=starts.get) if any(p.startswith(f"{s}/") for p in parts)]
+    if not order:  # a table no configured source feeds
+        return [Row(f"  {record['step']} (no source)", record["seconds"])]
     for k, source in enumerate(order):
         read_s = parts.get(f"{source}/fingerprint", 0.0) + parts.get(f"{source}/parse", 0.0)
         floor = floors["read"].get(source, {})
@@ -184,7 +186,7 @@ def stage_rows(trace: Trace, written: Written, floors: dict) -> list[Row]:
             steps = stage["steps"].split(", ")
             events = sum(r["rows"].get(s, 0) for _, r in records for s in r["rows"]) or window_events(
                 written, steps[0], window)
-            name = stage["steps"] if len(steps) < 3 else f"{steps[0]} and {len(steps) - 1} more steps"
+            name = stage["steps"] if len(stage["steps"]) <= 30 else f"{steps[0]} and {len(steps) - 1} more steps"
             rows.append(Row(name + (f" [{window}]" if window else ""), at - begun, events, trace.peak(begun, at)))
             for done_at, record in records:
                 if BY_NAME[record["step"]].step == "load":
