@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: help setup demo local run dashboard dev test test-slow test-all browser bench bench-scale bench-dashboard clean
+.PHONY: help setup demo local run dashboard dev test test-slow test-all browser bench bench-scale bench-dashboard bench-e2e clean
 
 help:
 	@echo "make demo       set up, generate demo data, run the pipeline, serve the dashboard on 127.0.0.1:8050"
@@ -18,6 +18,7 @@ help:
 	@echo "make dev        dagster dev on 127.0.0.1:3000 over workspace.yaml (demo config)"
 	@echo "make bench      pricing benchmark: 10M events, against genai-prices in a loop (about a minute)"
 	@echo "make bench-scale, make bench-dashboard   the scale (10M events) and dashboard latency benchmarks"
+	@echo "make bench-e2e  aispend run end to end on 10M events of real source files, against DuckDB/Polars floors"
 
 $(BIN)/python:
 	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"
@@ -75,6 +76,9 @@ bench-scale: setup
 
 bench-dashboard: setup browser
 	$(BIN)/python bench/dashboard_latency.py
+
+bench-e2e: setup
+	$(BIN)/python bench/end_to_end.py --events 10M
 
 clean:
 	rm -rf $(VENV) demo .dagster_home .pytest_cache

@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import polars as pl  # noqa: E402
+from benchkit import fmt, parse_count, rss_gb  # noqa: E402
 
 DAYS = 120
 START = datetime(2025, 6, 1)  # the Anthropic discount of usage_pricing.py starts on day 31
@@ -314,17 +315,6 @@ def run_stage(name: str, workdir: Path, events: int, days: int) -> None:
 # ----------------------------------------------------------------------------------------- the parent
 
 
-def _rss_gb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024 / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def spawn(name: str, workdir: Path, events: int, args: argparse.Namespace) -> dict:
     """Run one stage in a subprocess under the watchdog; its figures, or why it was stopped."""
     command = [sys.executable, str(Path(__file__).resolve()), "--stage", name, "--dir", str(workdir),
@@ -334,7 +324,7 @@ def spawn(name: str, workdir: Path, events: int, args: argparse.Namespace) -> di
     watched = 0.0
     stopped = None
     while child.poll() is None:
-        watched = max(watched, _rss_gb(child.pid))
+        watched = max(watched, rss_gb(child.pid))
         if watched > args.mem_limit_gb:
             stopped = f"killed: RSS passed {args.mem_limit_gb:g} GB"
         elif time.perf_counter() - started > args.stage_timeout:
@@ -351,16 +341,6 @@ def spawn(name: str, workdir: Path, events: int, args: argparse.Namespace) -> di
     reason = stopped or f"failed (exit {child.returncode}): {(err.strip().splitlines() or ['?'])[-1][:200]}"
     return {"seconds": elapsed, "peak_rss_gb": watched, "rows_in": None, "rows_out": None, "note": reason,
             "failed": True}
-
-
-def parse_count(text: str) -> int:
-    text = text.strip().upper()
-    scale = {"K": 1_000, "M": 1_000_000, "G": 1_000_000_000}.get(text[-1], 1)
-    return int(float(text.rstrip("KMG")) * scale)
-
-
-def _fmt(value, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -394,7 +374,7 @@ def main(argv: list[str] | None = None) -> None:
         for name in wanted:
             r = spawn(name, workdir, events, args)
             results[(name, events)] = r
-            print(f"{name:<16}{_fmt(r['rows_in'], ',d'):>14}{_fmt(r['rows_out'], ',d'):>14}{r['seconds']:>10.1f}"
+            print(f"{name:<16}{fmt(r['rows_in'], ',d'):>14}{fmt(r['rows_out'], ',d'):>14}{r['seconds']:>10.1f}"
                   f"{r['peak_rss_gb']:>13.2f}  {r.get('note', '')}", flush=True)
             if r.get("failed") and name in ("generate", "price", "load"):
                 print("  (later stages need this one: skipping them)", flush=True)

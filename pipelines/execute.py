@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from pipelines import checks, loads, marts
+from pipelines import checks, loads, marts, timings
 from pipelines.alerts import send_due_alerts
 from pipelines.config import AispendConfig
 from pipelines.crashpoint import reached
@@ -22,7 +22,8 @@ from pipelines.graph import BY_NAME, loaded_tables
 from pipelines.ingest import FileResult, Log
 from pipelines.planning import mark_built, utc_today
 from pipelines.reads import ALL_DAYS
-from pipelines.snapshots import publish, republish
+from pipelines.snapshots import publish as _publish
+from pipelines.snapshots import republish
 from pipelines.sources.units import Window
 from warehouse.db import Warehouse, connect_writer
 
@@ -51,9 +52,20 @@ def partition_bounds(config: AispendConfig, today: date | None = None) -> Window
     return config.start_date, (today or utc_today()) + timedelta(days=1)
 
 
+# With AISPEND_TIMINGS=1 a step logs its seconds, the seconds it spent publishing and, for loads, each
+# source's parts (pipelines/timings.py); otherwise these are the plain functions.
+publish = timings.timed("publish", _publish)
+
+
 def run_step(name: str, config: AispendConfig, window: Window | None = None, log: Log = lambda m: None,
              *, wait_s: float | None = None) -> StepResult:
     """Run step `name` (over `window`'s days when it is partitioned and a window is given)."""
+    with timings.step(name, log):
+        return _run_step(name, config, window, log, wait_s=wait_s)
+
+
+def _run_step(name: str, config: AispendConfig, window: Window | None, log: Log, *, wait_s: float | None
+              ) -> StepResult:
     step = BY_NAME[name]
     options = {} if wait_s is None else {"wait_s": wait_s}
     if step.step == "load":

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines import timings
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.schemas import TIME_COLUMNS
@@ -310,6 +311,7 @@ def ingest_source(
     moved = moved_candidates(state, {u.key for u in planned})
     copies = copies_of(state, {u.key for u in planned})
     batch = _Batch(db, source, price_version)
+    selected, pricer, batch.flush = timings.ingest_parts(source.name, selected, pricer, batch.flush)  # opt-in
     results: list[FileResult] = []
 
     def flush() -> None:

@@ -1,0 +1,115 @@
+"""bench/end_to_end.py at a tiny size: every stage and floor line is printed, and the warehouse holds the files.
+
+The harness's figures mean something only if it measured the right thing: every stage `aispend run` went through,
+a floor beside each reader and beside storing, and a warehouse that holds exactly what the generated files hold.
+It runs here on 10k events over 2 days, all three scenarios (first load, a daily run, a re-delivered month), and
+the totals are recomputed independently of the harness's own check, with plain DuckDB over the generated files.
+No figure is asserted: the seconds live in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.graph import GRAPH
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))
+
+import end_to_end  # noqa: E402
+
+EVENTS, DAYS = 10_000, 2
+READ_FLOORS = {"first": {"otel", "bedrock", "litellm", "cur", "focus"}, "daily": {"otel", "bedrock", "litellm"},
+               "redelivery": {"cur"}}
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    base = tmp_path_factory.mktemp("e2e")
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        results = end_to_end.main(["--events", str(EVENTS), "--days", str(DAYS), "--dir", str(base), "--keep"])
+    return results, printed.getvalue(), base / f"n{EVENTS}"
+
+
+def stages_run(log: Path) -> list[str]:
+    """The stages `aispend run` itself says it ran, from its own output."""
+    found = [re.search(r"\[aispend\] running (.+)$", line) for line in log.read_text().splitlines()]
+    return [m[1] for m in found if m and not re.match(r"\d+ assets", m[1])]
+
+
+def test_every_stage_and_floor_is_reported(bench):
+    results, printed, root = bench
+    assert list(results["scenarios"]) == ["first", "daily", "redelivery"]
+    for name, scenario in results["scenarios"].items():
+        assert f"== {name}:" in printed
+        parts = [row["part"] for row in scenario["rows"]]
+        stage_rows = [p for p in parts if not p.startswith(" ") and not p.startswith(("start-up", "planning",
+                                                                                       "summary", "total"))]
+        ran = stages_run(root / f"aispend-run-{name}.log")
+        assert len(stage_rows) == len(ran) and ran, (stage_rows, ran)
+        for row, stage in zip(stage_rows, ran):
+            assert stage.startswith(row.split(" and ")[0].split(" [")[0])
+        assert parts[0].startswith("start-up") and parts[-2] == "summary and exit" and parts[-1].startswith("total")
+        floors = {row["part"].split(":")[0].strip() for row in scenario["rows"]
+                  if row["part"].endswith("parse, normalize") and row["floor_s"]}
+        assert floors == READ_FLOORS[name]
+        assert set(scenario["floors"]["read"]) == READ_FLOORS[name]
+        stored = [row for row in scenario["rows"] if row["part"].strip().startswith("store") and row["floor_s"]]
+        assert len(stored) == (0 if name == "redelivery" else 1)
+    first = {row["part"].strip() for row in results["scenarios"]["first"]["rows"]}
+    for step in GRAPH:  # every step of the graph ran in the first load, alone or inside a stage
+        assert any(part == step.name or part.startswith(step.name) for part in first), step.name
+    for how in ("DuckDB read_json + unnest", "DuckDB read_csv", "DuckDB read_parquet", "CREATE TABLE AS"):
+        assert how in printed
+
+
+def test_warehouse_holds_exactly_the_generated_files(bench):
+    results, _, root = bench
+    for scenario in results["scenarios"].values():
+        assert scenario["exit_code"] == 0 and scenario["totals_equal"]
+    files = {
+        "otel": [str(p) for p in sorted(root.glob("otel/*.jsonl.gz"))],
+        "bedrock": [str(p) for p in sorted(root.glob("bedrock/AWSLogs/**/*.json.gz"))],
+        "litellm": [str(p) for p in sorted(root.glob("litellm/*.csv"))],
+    }
+    con = duckdb.connect()
+    expected = {
+        # rows and output tokens, read the plainest way each format allows
+        "otel": con.execute(
+            "WITH r AS (SELECT unnest(resourceSpans) AS r FROM read_json(?, format='newline_delimited')), "
+            "s AS (SELECT unnest(r.scopeSpans) AS s FROM r), sp AS (SELECT unnest(s.spans) AS span FROM s) "
+            "SELECT count(*), sum(CAST(list_filter(span.attributes, a -> a.key = 'gen_ai.usage.output_tokens')[1]"
+            ".value.intValue AS BIGINT)) FROM sp", [files["otel"]]).fetchone(),
+        "bedrock": con.execute("SELECT count(*), sum(output.outputTokenCount) FROM read_json(?, "
+                               "format='newline_delimited')", [files["bedrock"]]).fetchone(),
+        "litellm": con.execute("SELECT count(*), sum(completion_tokens) FROM read_csv(?)", [files["litellm"]]).fetchone(),
+    }
+    manifests = sorted(root.glob("cur/*/metadata/BILLING_PERIOD=*/*-Manifest.json"))
+    listed = [str(root / uri.split("/", 3)[3]) for m in manifests for uri in json.loads(m.read_text())["dataFiles"]]
+    billed = {
+        "cur": con.execute("SELECT count(*), sum(line_item_unblended_cost) FROM read_parquet(?)", [listed]).fetchone(),
+        "focus": con.execute("SELECT count(*), sum(BilledCost) FROM read_csv(?)",
+                             [[str(p) for p in root.glob("focus/*.csv")]]).fetchone(),
+    }
+    warehouse = duckdb.connect(str(root / "warehouse" / "aispend.duckdb"), read_only=True)
+    usage = {s: (n, out) for s, n, out in warehouse.execute(
+        "SELECT x_source, count(*), sum(output_tokens) FROM usage_events GROUP BY 1").fetchall()}
+    cost = {s: (n, b) for s, n, b in warehouse.execute(
+        "SELECT x_source, count(*), sum(BilledCost) FROM cost_lines GROUP BY 1").fetchall()}
+    warehouse.close()
+    assert usage == expected
+    assert sum(n for n, _ in usage.values()) == EVENTS + EVENTS // DAYS  # the history and the daily run's day
+    assert usage["bedrock"][0] == results["split"]["bedrock"]
+    assert {s: n for s, (n, _) in cost.items()} == {s: n for s, (n, _) in billed.items()}
+    for source, (_, total) in billed.items():
+        assert cost[source][1] == pytest.approx(total, rel=1e-12)
+    assert any(c < 0 for (c,) in con.execute("SELECT line_item_unblended_cost FROM read_parquet(?)", [listed]).fetchall())

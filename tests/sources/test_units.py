@@ -1,0 +1,41 @@
+"""File units hold one file's bytes at a time: planning fingerprints every unit of a source and loads none, so
+keeping each file's bytes until it is loaded would hold the whole source in memory (tens of GB at 100M events);
+a unit loaded right after its fingerprint is still read only once."""
+
+from __future__ import annotations
+
+from pipelines.config import AispendConfig, SourceConfig
+from pipelines.sources import spec, units
+
+HEADER = "timestamp,provider,model,input_tokens,output_tokens\n"
+
+
+def test_fingerprints_hold_one_file_and_the_unit_loaded_next_is_read_once(tmp_path, monkeypatch):
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
+        (tmp_path / f"{day}.csv").write_text(HEADER + f"{day}T10:00:00Z,openai,gpt-4o,100,10\n")
+    source = SourceConfig(name="csv", kind="usage_csv", path="*.csv")
+    config = AispendConfig(base_dir=str(tmp_path), sources=[source])
+    reads: list[str] = []
+    real = units.storage_for
+
+    class Counting:
+        def __init__(self, storage):
+            self.storage = storage
+
+        def list(self, *args):
+            return self.storage.list(*args)
+
+        def read(self, location):
+            reads.append(location)
+            return self.storage.read(location)
+
+    monkeypatch.setattr(units, "storage_for", lambda *args: Counting(real(*args)))
+    planned = units.file_units(config, source, spec("usage_csv"))
+    assert [u.key for u in planned] == ["2026-11-01.csv", "2026-11-02.csv", "2026-11-03.csv"]
+    fingerprints = [u.fingerprint() for u in planned]
+    assert len(reads) == 3 and len(set(fingerprints)) == 3
+    assert planned[-1].load().height == 1      # the file fingerprinted last is still held: no second read
+    assert len(reads) == 3
+    assert planned[0].load().height == 1       # the others were let go: read again
+    assert reads[-1].endswith("2026-11-01.csv") and len(reads) == 4
+    assert planned[0].fingerprint() == fingerprints[0]
