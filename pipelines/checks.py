@@ -170,8 +170,9 @@ def fresh_within_max_age(table: str) -> Check:
     def evaluate(con, config, now) -> Outcome:
         stale = stale_sources(query(con, sql("check_freshness")), config, table, now)
         hours = config.checks.max_age_hours
-        return _outcome(check, stale, f"every {table} source has rows from the last {hours:g} h",
-                        "{n} source(s) with nothing newer than " + f"{hours:g} h (or no rows)",
+        age = f"{hours:g} h" if hours <= 72 else f"{hours / 24:,.0f} days"
+        return _outcome(check, stale, f"every {table} source has rows from the last {age}",
+                        "{n} source(s) with nothing newer than " + f"{age} (or no rows)",
                         max_age_hours=hours, checked_at=now.isoformat(timespec="seconds"))
 
     check = Check("fresh_within_max_age", table, WARN,
