@@ -2,7 +2,9 @@
 
 Each provider bills, per day, model and token type, what the logs show plus a little the logs never saw (a
 team without instrumentation), at genai-prices' rate (less a negotiated discount where one applies). AWS adds
-non-AI services, a GPU instance, a monthly credit; closed months get their tax lines.
+non-AI services, a GPU instance, a monthly credit; closed months get their tax lines. Azure bills in euros: its
+dollar prices at the ECB rate of the charge day, the rate the pipeline converts back with (docs/finance.md). Each
+export stops a few days before the logs do (`Biller.invoice_lag_days`), as real exports trail usage.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pipelines.demo.catalog import (
     UNINSTRUMENTED_SHARE,
 )
 from pipelines.demo.rates import billed_rate
+from pipelines.fx import ecb_rates
 from pipelines.models import normalize_model, normalize_provider
 
 FOCUS_COLUMNS = [
@@ -142,6 +145,8 @@ def model_usage_lines(priced: pl.LazyFrame) -> pl.LazyFrame:
                              pl.col("token_type").replace_strict(_AWS_TOKEN_SUFFIX, return_dtype=pl.String),
                              batch_tag])
     api_sku = pl.concat_str([_m("response_model"), pl.lit("-"), pl.col("token_type"), batch_tag])
+    azure_sku = pl.concat_str([pl.lit("AOAI-"), meter.str.replace_all(" ", "-"), pl.lit("-"), pl.col("token_type"),
+                               batch_tag])
     response = _m("response_model")
     resource = (pl.when(biller != "aws").then(pl.lit(None, pl.String))
                 .when(response.str.starts_with("us."))
@@ -181,7 +186,8 @@ def model_usage_lines(priced: pl.LazyFrame) -> pl.LazyFrame:
         _biller("service_name", pl.col("biller")).alias("ServiceName"),
         pl.lit("AI and Machine Learning").alias("ServiceCategory"),
         pl.lit("Generative AI").alias("ServiceSubcategory"),
-        pl.when(pl.col("biller") == "aws").then(aws_sku).otherwise(api_sku).alias("SkuId"),
+        pl.when(pl.col("biller") == "aws").then(aws_sku).when(pl.col("biller") == "azure").then(azure_sku)
+        .otherwise(api_sku).alias("SkuId"),
         pl.col("token_type").replace_strict(_TOKEN_LABEL, return_dtype=pl.String).alias("SkuMeter"),
         resource.alias("ResourceId"),
         pl.when(pl.col("biller") == "aws").then(response).alias("ResourceName"),
@@ -267,6 +273,41 @@ def month_end_lines(lines: pl.DataFrame, start: date, end: date) -> list[dict]:
     return rows
 
 
+def delivered(lines: pl.DataFrame, end: date) -> pl.DataFrame:
+    """The daily lines each provider's export holds by `end`: its last `invoice_lag_days` days are not in yet."""
+    lag = pl.col("biller").replace_strict({k: b.invoice_lag_days for k, b in BILLERS.items()},
+                                          return_dtype=pl.Int64)
+    return lines.filter(pl.col("day") <= pl.lit(end) - pl.duration(days=lag))
+
+
+def usd_per_unit(lines: pl.DataFrame) -> pl.DataFrame:
+    """(biller, day, usd_per_unit): each biller's currency in dollars on each day its lines have, at the ECB's
+    rate for that day or the latest earlier one, the rule the pipeline converts by (docs/finance.md)."""
+    pairs = (lines.select("biller", "day").unique()
+             .with_columns(_biller("currency", pl.col("biller")).alias("currency")).sort("currency", "day"))
+    currencies = pairs["currency"].unique().to_list()
+    ecb = ecb_rates("USD").filter(pl.col("currency").is_in(currencies)).sort("currency", "day")
+    out = pairs.join_asof(ecb, on="day", by="currency", strategy="backward", check_sortedness=False).with_columns(
+        pl.when(pl.col("currency") == "USD").then(1.0).otherwise(pl.col("rate")).alias("usd_per_unit"))
+    if out["usd_per_unit"].null_count():
+        raise LookupError("the bundled ECB rates do not reach back to the demo's first day")
+    return out.select("biller", "day", "usd_per_unit")
+
+
+def in_billing_currency(lines: pl.DataFrame) -> pl.DataFrame:
+    """The dollar amounts of each line in its biller's currency."""
+    money = ["BilledCost", "EffectiveCost", "ListCost"]
+    return (lines.join(usd_per_unit(lines), on=["biller", "day"], how="left")
+            .with_columns(pl.col(c) / pl.col("usd_per_unit") for c in money).drop("usd_per_unit"))
+
+
+def billed_usd(lines: pl.DataFrame) -> pl.Series:
+    """Each line's BilledCost in dollars (what a budget in the demo's USD config is set from)."""
+    rates = usd_per_unit(lines)
+    return lines.join(rates, on=["biller", "day"], how="left").select(
+        pl.col("BilledCost") * pl.col("usd_per_unit"))["BilledCost"]
+
+
 def _line_id(key: str) -> str:
     return hashlib.sha1(key.encode()).hexdigest()[:24]
 
@@ -301,9 +342,9 @@ def finish(lines: pl.DataFrame, end: date) -> pl.DataFrame:
         pl.col("EffectiveCost").fill_null(pl.col("BilledCost")).round(10),
         pl.col("ListCost").fill_null(pl.col("BilledCost")).round(10),
         pl.col("BilledCost").round(10).alias("ContractedCost"),
-        pl.lit("USD").alias("BillingCurrency"),
-        pl.when(biller == "aws").then(_biller("region_id", biller)).alias("RegionId"),
-        pl.when(biller == "aws").then(_biller("region_name", biller)).alias("RegionName"),
+        _biller("currency", biller).alias("BillingCurrency"),
+        pl.when(_biller("region_id", biller) != "").then(_biller("region_id", biller)).alias("RegionId"),
+        pl.when(_biller("region_id", biller) != "").then(_biller("region_name", biller)).alias("RegionName"),
         pl.col("Tags").fill_null("{}"),
     )
     key = pl.concat_str([biller, pl.col("ChargePeriodStart"), pl.col("ChargeCategory"), pl.col("ServiceName"),

@@ -37,6 +37,10 @@ MODELS: dict[str, DemoModel] = {
                   "gpt-4.1-2025-04-14", 12.0),
         DemoModel("o3-mini", "openai", "o3-mini", "o3-mini-2025-01-31", "openai", "openai", "OpenAI",
                   "o3-mini-2025-01-31", 9.0, has_reasoning=True),
+        # Azure OpenAI in an EU region, billed in euros by Microsoft: the internal assistant reads company
+        # documents, which stay in the EU.
+        DemoModel("azure-gpt-4o", "azure.ai.openai", "gpt-4o", "gpt-4o-2024-08-06", "azure", "azure", "Microsoft",
+                  "gpt 4o 0806 glbl", 11.0),
         DemoModel("claude-sonnet-4", "anthropic", "claude-sonnet-4-20250514", "claude-sonnet-4-20250514",
                   "anthropic", "anthropic", "Anthropic", "Claude Sonnet 4", 14.0),
         DemoModel("claude-3-5-haiku", "anthropic", "claude-3-5-haiku-20241022", "claude-3-5-haiku-20241022",
@@ -101,8 +105,8 @@ TASKS: list[DemoTask] = [
              True, "support", "support-desk", {"claude-3-5-haiku": 0.8, "gpt-4o-mini": 0.2}, (2, 4), 6000, 450,
              7.0, 0.88, cache_share=0.65, eligible=("claude-3-5-haiku", "gpt-4o-mini", "claude-sonnet-4")),
     DemoTask("internal_chat", "Employees' internal assistant: questions about policies, docs and tools", 4, 55,
-             0.5, True, "platform", "assistant-chat", {"gpt-4o": 0.7, "gpt-4.1": 0.3}, (1, 6), 1500, 320, 12.0,
-             0.9, cache_share=0.4, context_growth=0.35),
+             0.5, True, "platform", "assistant-chat", {"azure-gpt-4o": 0.7, "gpt-4.1": 0.3}, (1, 6), 1500, 320,
+             12.0, 0.9, cache_share=0.4, context_growth=0.35),
     DemoTask("code_review", "Review a pull request and comment on bugs, style and missing tests", 25, 95, 6,
              False, "engineering", "code-review-bot", {"claude-sonnet-4": 0.8, "gpt-4.1": 0.2}, (3, 8), 28000,
              2200, 2.5, 0.82, cache_share=0.5, eligible=("claude-sonnet-4", "gpt-4.1", "o3-mini")),
@@ -139,7 +143,8 @@ TEAM_USERS = {
     "marketing": 7, "strategy": 3,
 }
 
-# Invoice identities, one per provider, in FOCUS terms.
+# Invoice identities, one per provider, in FOCUS terms. Each export runs a few days behind the logs, as real
+# ones do, so the open month has usage logged but not invoiced yet (docs/finance.md, "Month to date").
 @dataclass(frozen=True)
 class Biller:
     slug: str
@@ -153,16 +158,23 @@ class Biller:
     tax_rate: float
     region_id: str = ""
     region_name: str = ""
+    currency: str = "USD"  # BillingCurrency of every line
+    invoice_lag_days: int = 0  # the newest days of logs its export does not carry yet (bills arrive after usage)
     extra: dict[str, str] = field(default_factory=dict)
 
 
 BILLERS: dict[str, Biller] = {
     "aws": Biller("aws", "AWS", "Amazon Bedrock", "111122223333", "Acme Corp (payer)", "444455556666",
-                  "acme-prod", ("777788889999", "acme-data-science"), 0.0, "us-east-1", "US East (N. Virginia)"),
+                  "acme-prod", ("777788889999", "acme-data-science"), 0.0, "us-east-1", "US East (N. Virginia)",
+                  invoice_lag_days=1),
     "openai": Biller("openai", "OpenAI", "OpenAI API", "org-Acme7Qm2Demo", "Acme Corp", "proj_Prod4xY9",
-                     "Production", ("proj_DsLab21k", "Data Science"), 0.08875),
+                     "Production", ("proj_DsLab21k", "Data Science"), 0.08875, invoice_lag_days=2),
     "anthropic": Biller("anthropic", "Anthropic", "Claude API", "acme-9f2c", "Acme Corp", "wrkspc_01ProdA",
-                        "Production", ("wrkspc_01ResB", "Research"), 0.08875),
+                        "Production", ("wrkspc_01ResB", "Research"), 0.08875, invoice_lag_days=2),
+    # The EU subsidiary's Azure agreement, billed in euros; EU business-to-business: reverse charge, no VAT line.
+    "azure": Biller("azure", "Microsoft", "Azure OpenAI Service", "84013377", "Acme Europe B.V.",
+                    "5c1e7a42-9b3d-4f8e-a6d1-2e9f0b7c4d18", "acme-prod-eu", ("", ""), 0.0, "swedencentral",
+                    "Sweden Central", currency="EUR", invoice_lag_days=3),
 }
 
 GPU_HOURLY_USD = 5.672  # g5.12xlarge on-demand, us-east-1

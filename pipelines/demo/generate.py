@@ -98,8 +98,8 @@ def config_text(cost_lines: pl.DataFrame, rates: pl.DataFrame, discount_from: da
         (pl.col("day") > end - timedelta(days=30)) & (pl.col("ServiceCategory") == "AI and Machine Learning")
         & (pl.col("ChargeCategory") == "Usage")
     )
-    total = float(recent["BilledCost"].sum())
-    anthropic = float(recent.filter(pl.col("biller") == "anthropic")["BilledCost"].sum())
+    total = float(billing.billed_usd(recent).sum())
+    anthropic = float(billing.billed_usd(recent.filter(pl.col("biller") == "anthropic")).sum())
     sonnet = rates.filter((pl.col("model_key") == NEGOTIATED_MODEL) & (pl.col("day") == discount_from))
     neg = {r["token_type"]: round(r["list_usd_per_mtok"] * (1 - NEGOTIATED_DISCOUNT), 6)
            for r in sonnet.iter_rows(named=True)}
@@ -112,7 +112,7 @@ task_catalog: tasks.yaml
 start_date: {(end - timedelta(days=120)).replace(day=1).isoformat()}
 
 sources:
-  # FOCUS 1.2 cost exports from AWS, OpenAI and Anthropic, one file per provider and month.
+  # FOCUS 1.2 cost exports from AWS, OpenAI, Anthropic and Azure (in EUR), one file per provider and month.
   - name: billing
     kind: focus
     path: "billing/*.csv"
@@ -156,7 +156,7 @@ budgets:
     provider: {anthropic_id}
 
 finance:
-  # Every mart and report is in this currency; bills in others convert at their charge day's ECB rate.
+  # Every mart and report is in this currency; Azure bills in EUR, converted at each charge day's ECB rate.
   reporting_currency: USD
   # Chargeback: the cost no team's task explains (GPU, credits) spread in proportion to each team's own.
   # Close a month with `aispend close 2026-10 --config aispend.yaml`, then `aispend report --month 2026-10`.
@@ -196,9 +196,10 @@ def demo_frames(
     extra_priced = billing.priced(extra.lazy(), rates.lazy(), discount_from).collect()
     usage = billing.model_usage_lines(pl.concat([logged_priced, extra_priced], how="diagonal").lazy()).collect()
     other = billing.other_lines_frame(billing.aws_other_lines(start, days))
-    lines = pl.concat([usage, other], how="diagonal")
+    lines = billing.delivered(pl.concat([usage, other], how="diagonal"), end_date)
     month_end = billing.other_lines_frame(billing.month_end_lines(lines, start, end_date))
-    cost_lines = billing.finish(pl.concat([lines, month_end], how="diagonal"), end_date)
+    cost_lines = billing.finish(billing.in_billing_currency(pl.concat([lines, month_end], how="diagonal")),
+                                end_date)
     return DemoFrames(spans, cost_lines, task_catalog(), config_text(cost_lines, rates, discount_from, end_date),
                       start, end_date, work)
 

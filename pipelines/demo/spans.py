@@ -66,7 +66,7 @@ def day_weights(start: date, days: int, rng: random.Random) -> list[float]:
 
 
 def _response_id(rng: random.Random, provider: str) -> str:
-    if provider == "openai":
+    if provider in ("openai", "azure.ai.openai"):
         return f"chatcmpl-{rng.getrandbits(120):030x}"
     if provider == "anthropic":
         return f"msg_01{rng.getrandbits(88):022x}"
