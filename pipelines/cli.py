@@ -123,8 +123,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if code != 0:
         say("the pipeline reported failures (see above)")
     else:
-        say("the demo data holds a model with no price and usage no log recorded, on purpose: the price-coverage "
-            "and reconciliation warnings point at them (Reconciliation and Data health pages)")
+        say("the demo data holds a model with no price, usage no log recorded and invoices a few days behind the "
+            "logs, on purpose: the price-coverage and reconciliation warnings point at them (Reconciliation and "
+            "Data health pages; the Overview shows the month not invoiced yet)")
     if args.no_serve:
         return code
     return exec_dashboard(config_path, args.host, args.port)

@@ -3,8 +3,8 @@
 Each provider bills, per day, model and token type, what the logs show plus a little the logs never saw (a
 team without instrumentation), at genai-prices' rate (less a negotiated discount where one applies). AWS adds
 non-AI services, a GPU instance, a monthly credit; closed months get their tax lines. Azure bills in euros: its
-dollar prices at the ECB rate of the charge day, the rate the pipeline converts back with (docs/finance.md). Each
-export stops a few days before the logs do (`Biller.invoice_lag_days`), as real exports trail usage.
+dollar prices at an ECB rate fixed for the month (`usd_per_unit`). Each export stops a few days before the logs
+do (`Biller.invoice_lag_days`), as real exports trail usage.
 """
 
 from __future__ import annotations
@@ -281,16 +281,24 @@ def delivered(lines: pl.DataFrame, end: date) -> pl.DataFrame:
 
 
 def usd_per_unit(lines: pl.DataFrame) -> pl.DataFrame:
-    """(biller, day, usd_per_unit): each biller's currency in dollars on each day its lines have, at the ECB's
-    rate for that day or the latest earlier one, the rule the pipeline converts by (docs/finance.md)."""
+    """(biller, day, usd_per_unit): what one unit of the biller's currency is worth in dollars on its price list.
+
+    A cloud billing in euros fixes its euro prices for a month: here the ECB's rate of the last published day
+    before the month starts. The pipeline converts each day at that day's rate (docs/finance.md), so the euro
+    bill and the logs' dollar prices differ by how far the rate moved within the month, as real ones do.
+    """
+    priced_on = pl.col("day").dt.truncate("1mo").dt.offset_by("-1d").alias("priced_on")
     pairs = (lines.select("biller", "day").unique()
-             .with_columns(_biller("currency", pl.col("biller")).alias("currency")).sort("currency", "day"))
+             .with_columns(_biller("currency", pl.col("biller")).alias("currency"), priced_on)
+             .sort("currency", "priced_on"))
     currencies = pairs["currency"].unique().to_list()
-    ecb = ecb_rates("USD").filter(pl.col("currency").is_in(currencies)).sort("currency", "day")
-    out = pairs.join_asof(ecb, on="day", by="currency", strategy="backward", check_sortedness=False).with_columns(
-        pl.when(pl.col("currency") == "USD").then(1.0).otherwise(pl.col("rate")).alias("usd_per_unit"))
+    ecb = (ecb_rates("USD").filter(pl.col("currency").is_in(currencies)).rename({"day": "priced_on"})
+           .sort("currency", "priced_on"))
+    out = pairs.join_asof(ecb, on="priced_on", by="currency", strategy="backward", check_sortedness=False)
+    out = out.with_columns(pl.when(pl.col("currency") == "USD").then(1.0).otherwise(pl.col("rate"))
+                           .alias("usd_per_unit"))
     if out["usd_per_unit"].null_count():
-        raise LookupError("the bundled ECB rates do not reach back to the demo's first day")
+        raise LookupError("the bundled ECB rates do not reach back to the demo's first month")
     return out.select("biller", "day", "usd_per_unit")
 
 

