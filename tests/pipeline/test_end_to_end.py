@@ -20,6 +20,7 @@ import pytest
 from pipelines.demo import generate_demo
 from tests.support.browser import artifacts_dir, chromium, dash_server, free_port, open_page, wait_for_http
 from tests.support.browser import wait_text
+from tests.support.fx import billed_usd
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,7 +54,13 @@ def demo_run(tmp_path_factory):
 def test_run_prints_progress_and_totals(demo_run):
     _, db, totals, _, stderr = demo_run
     assert re.search(r"running \d+ assets", stderr)
-    assert f"billed ${totals[0]:,.2f} USD" in stderr
+    con = duckdb.connect(str(db), read_only=True)
+    lines = con.sql("SELECT BillingCurrency, ChargePeriodStart, BilledCost, EffectiveCost, ListCost, ContractedCost "
+                    "FROM cost_lines").pl()
+    con.close()
+    assert set(lines["BillingCurrency"]) == {"EUR", "USD"}  # the demo's Azure account bills in euros
+    assert f"billed ${billed_usd(lines):,.2f} USD" in stderr  # each line at its charge day's ECB rate
+    assert "lines in 2 currencies" in stderr
     assert "price coverage" in stderr and "unpriced, not counted as $0" in stderr
 
 

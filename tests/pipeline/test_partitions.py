@@ -173,6 +173,7 @@ def test_daily_partition_reads_only_its_day(demo, tmp_path):
 
 def test_monthly_cost_partition(demo, tmp_path):
     root = fresh_copy(demo, tmp_path)
+    assert materialize(root, ["fx_rates"]).success  # the demo bills Azure in EUR: spend_daily converts it
     assert materialize(root, ["cost_lines", "spend_daily"], partition_key="2026-11-01").success
     november = sorted((root / "billing").glob("*-2026-11.csv"))
     assert november and len(november) < len(list((root / "billing").glob("*.csv")))
