@@ -173,7 +173,8 @@ BILLERS: dict[str, Biller] = {
                         "Production", ("wrkspc_01ResB", "Research"), 0.08875, invoice_lag_days=2),
     # The EU subsidiary's Azure agreement, billed in euros; EU business-to-business: reverse charge, no VAT line.
     "azure": Biller("azure", "Microsoft", "Azure OpenAI Service", "84013377", "Acme Europe B.V.",
-                    "5c1e7a42-9b3d-4f8e-a6d1-2e9f0b7c4d18", "acme-prod-eu", ("", ""), 0.0, "swedencentral",
+                    "5c1e7a42-9b3d-4f8e-a6d1-2e9f0b7c4d18", "acme-prod-eu",
+                    ("9a4c2f1e-3d7b-4e6a-8c05-b1f2d3e4a5c6", "acme-research-eu"), 0.0, "swedencentral",
                     "Sweden Central", currency="EUR", invoice_lag_days=3),
 }
 
