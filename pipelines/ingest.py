@@ -223,8 +223,10 @@ def _write(con, source: SourceConfig, unit: Unit, checksum: str | None, frame: p
     """One unit's rows, its ingest_log entry and the days it changed, in one transaction."""
     column = TIME_COLUMNS[source.table]
     with transaction(con):
-        status = "replaced" if _ever_loaded(con, source.name, unit.key) else "loaded"
-        old = replace_unit_rows(con, source.table, frame, unit.owns, column)
+        loaded_before = _ever_loaded(con, source.name, unit.key)
+        status = "replaced" if loaded_before else "loaded"
+        held = loaded_before or not _owns_only_its_key(source, unit)
+        old = replace_unit_rows(con, source.table, frame, unit.owns, column, delete=held)
         new = _days(frame, column)
         for first, last in {old, new}:
             if first is not None:
@@ -232,6 +234,14 @@ def _write(con, source: SourceConfig, unit: Unit, checksum: str | None, frame: p
         record(con, source=source.name, kind=source.kind, location=unit.key, checksum=checksum,
                status=status, rows=frame.height, price_version=price_version)
     return status
+
+
+def _owns_only_its_key(source: SourceConfig, unit: Unit) -> bool:
+    """Whether the unit's rows are exactly those written under its own key (a file, an API day), so that a key
+    never loaded holds no rows and its first load needs no DELETE: rows and their ingest_log entry commit
+    together, and a moved file's rows take its new key together with its history (`_rekey`). A unit owning a
+    wider slice (a CUR billing period, whose newest manifest may sit under a new key) always deletes first."""
+    return dict(unit.owns) == {"x_source": source.name, "x_source_file": unit.key}
 
 
 def _days(frame: pl.DataFrame, column: str) -> tuple[date | None, date | None]:

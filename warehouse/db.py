@@ -318,10 +318,18 @@ def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame)
 
 
 def replace_unit_rows(
-    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, where: Mapping[str, object], time_column: str
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, where: Mapping[str, object], time_column: str,
+    *, delete: bool = True,
 ) -> tuple[date | None, date | None]:
     """Like `replace_rows` inside the caller's transaction, and say which days the deleted rows sat on
-    (first, last; None when none was deleted): a load records them so the marts over them are rebuilt."""
+    (first, last; None when none was deleted): a load records them so the marts over them are rebuilt.
+
+    `delete=False` when the caller knows no row matches `where` (a unit never loaded): the DELETE scans the
+    table, so on a first load of thousands of units it cost more than the inserts (bench/README.md, "End to end").
+    """
+    if not delete:
+        _replace(con, table, frame, None, None, delete=False)
+        return None, None
     clauses = " AND ".join(f"{_ident(k)} IS NOT DISTINCT FROM ?" for k in where)
     days = con.execute(
         f"DELETE FROM {_ident(table)} WHERE {clauses} RETURNING CAST({_ident(time_column)} AS DATE)",
