@@ -4,6 +4,7 @@ same run on the same files.
     .venv/bin/python bench/end_to_end.py                      # make bench-e2e: 10M events over 120 days
     .venv/bin/python bench/end_to_end.py --events 1M          # a quick look
     .venv/bin/python bench/end_to_end.py --events 100M        # the large run (checks the disk first)
+    .venv/bin/python bench/end_to_end.py --events 100M --estimate   # only the disk estimate; generates nothing
 
 It writes N events as real files (bench/e2e_files.py, bench/e2e_bills.py: OTel spans per day, Bedrock logs per
 hour, LiteLLM spend logs per day, CUR 2.0 Parquet with its manifest, FOCUS CSV; plus aispend.yaml and a task
@@ -253,8 +254,9 @@ def run_scenario(root: Path, scenario: str, written: Written, files: dict[str, l
             "rows": [asdict(r) for r in rows], "floors": floors}
 
 
-def check_disk(base: Path, events: int, days: int, force: bool) -> None:
-    """Estimate what the run writes from a sample day of the same mix; refuse when the disk cannot hold it."""
+def check_disk(base: Path, events: int, days: int, force: bool) -> float:
+    """Estimate what the run writes from a sample day of the same mix; refuse when the disk cannot hold it.
+    Returns the estimated bytes at the peak."""
     scratch = base / "disk-sample"
     shutil.rmtree(scratch, ignore_errors=True)
     per_event = bytes_per_event(scratch, min(events, 20_000))
@@ -266,6 +268,7 @@ def check_disk(base: Path, events: int, days: int, force: bool) -> None:
           f"floors at most about {need / 1e9:,.1f} GB; {free / 1e9:,.1f} GB free on {base}", flush=True)
     if need > 0.9 * free and not force:
         raise SystemExit("not enough free disk for this size (use --force to try anyway)")
+    return need
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -277,11 +280,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--keep", action="store_true", help="keep the files and the warehouse afterwards")
     parser.add_argument("--force", action="store_true", help="run even when the disk estimate says it will not fit")
     parser.add_argument("--mem-limit-gb", type=float, default=16.0, help="kill `aispend run` past this RSS")
+    parser.add_argument("--estimate", action="store_true",
+                        help="only print the disk estimate (from a sample of 20,000 events) and stop")
     args = parser.parse_args(argv)
     events, wanted = parse_count(args.events), args.scenarios.split(",")
     if wanted[0] != "first" or not set(wanted) <= set(SCENARIOS):
         parser.error(f"--scenarios: start with first (the others run on its history); known: {', '.join(SCENARIOS)}")
     base = Path(args.dir)
+    if args.estimate:  # generates nothing but the sample, which check_disk deletes
+        base.mkdir(parents=True, exist_ok=True)
+        return {"events": events, "days": args.days, "disk_bytes": check_disk(base, events, args.days, force=True)}
     root = base / f"n{events}"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)

@@ -113,3 +113,15 @@ def test_warehouse_holds_exactly_the_generated_files(bench):
     for source, (_, total) in billed.items():
         assert cost[source][1] == pytest.approx(total, rel=1e-12)
     assert any(c < 0 for (c,) in con.execute("SELECT line_item_unblended_cost FROM read_parquet(?)", [listed]).fetchall())
+
+
+def test_the_estimate_generates_nothing(tmp_path):
+    """`--estimate` prints the disk a size would take (from a 20k-event sample) and leaves no file behind."""
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        results = end_to_end.main(["--events", "100M", "--dir", str(tmp_path), "--estimate"])
+    assert results["events"] == 100_000_000
+    # 20k sampled events make a few MB of files; 100M events at least 5,000x that, whatever the mix
+    assert results["disk_bytes"] > 1e9
+    assert re.search(r"source files about [\d,.]+ GB", printed.getvalue())
+    assert list(tmp_path.iterdir()) == []
