@@ -240,7 +240,7 @@ def _validate(records: pl.DataFrame, path: str, unit: str) -> None:
             pos = int(hit["pos"][0])
             event = hit["event"][0]
             label = f"{unit} {pos}" + (f", event {int(event)}" if event is not None else "")
-            raise SourceError(path, f"{label}: field {column!r} {reason}", row=pos, column=column)
+            raise SourceError(path, f"{label}: field {column!r} {reason}", row=pos, column=column, unit=unit)
 
     refuse(
         pl.col("schemaType").is_not_null() & (pl.col("schemaType") != SCHEMA_TYPE),

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from pipelines.errors import SourceError
-from pipelines.sources.common import read_table
+from pipelines.sources.common import read_table, utf8
 
 
 def read_entries(path: str, data: bytes | None, list_key: str) -> list[dict[str, Any]]:
@@ -30,9 +30,10 @@ def read_entries(path: str, data: bytes | None, list_key: str) -> list[dict[str,
         from pipelines.sources.common import read_bytes
 
         data = read_bytes(path)
+    text = utf8(path, data)  # invalid UTF-8 is named by its line and byte, never quoted
     try:
-        doc = yaml.safe_load(data.decode("utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" near line {where.line + 1}" if where is not None else ""
         raise SourceError(path, f"not valid YAML{line}") from None  # the parser's text would quote the line
