@@ -18,7 +18,7 @@ from pydantic import Field
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
-from pipelines.sources.common import blank_to_null, check, parse_utc, read_bytes, utf8
+from pipelines.sources.common import blank_to_null, check, parse_utc, read_bytes, refuse_repeated_keys, utf8
 from pipelines.sources.spec import SourceSpec
 from pipelines.sources.work_common import ExportOptions, ai_from_label, finish, has_label, labelled_task, work_plan
 
@@ -68,7 +68,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None,
 
 def _load(path: str, data: bytes | None) -> pl.DataFrame:
     raw = read_bytes(path, data)
-    utf8(path, raw)  # invalid UTF-8 is named by its line, not as unreadable JSON
+    refuse_repeated_keys(path, utf8(path, raw))  # invalid UTF-8 is named by its line, not as unreadable JSON
     body = raw.removeprefix(b"\xef\xbb\xbf").strip()
     if not body.startswith(b"["):
         raise SourceError(path, "expected a JSON array of pull requests, as `gh pr list --json ...` writes")

@@ -194,7 +194,7 @@ def zendesk_body(rows: list[dict]) -> bytes:
 def people_rows(day: date) -> list[dict]:
     # The first person has two emails: two identities from one entry, so frame rows are not entries.
     return [{"person": "Ana Lima", "team": "platform", "email": f"[ana-{day}@acme.com, ana.lima-{day}@acme.com]",
-             "github": f"analima{day:%m%d}", "since": str(day)},
+             "github": f"analima{day:%m%d}", "since": "2026-01-01"},
             {"person": "Bo Chen", "team": "support", "email": f"bo-{day}@acme.com", "github": f"bochen{day:%m%d}",
              "since": str(day)}]
 
@@ -210,7 +210,7 @@ def people_body(rows: list[dict]) -> bytes:
 
 def subscription_rows(day: date) -> list[dict]:
     return [{"vendor": "anthropic", "plan": "Claude Max 20x", "person": "ana@acme.com", "monthly_price": "200",
-             "currency": "USD", "start": str(day)},
+             "currency": "USD", "start": "2026-01-01"},
             {"vendor": "openai", "plan": "ChatGPT Business", "seats": "6", "monthly_price": "30", "start": str(day)}]
 
 

@@ -8,6 +8,8 @@ totals come from the fixture's own cells (tests/faults/kinds.py), not from the r
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -146,6 +148,24 @@ def test_a_repeated_column_is_refused_naming_it(tmp_path, kind, spelling):
     fixture.write(folder, BAD_DAY, raw=body.encode())
     error = the_bad_one(load(config, fixture.table), fixture)
     assert "twice" in error and f"column '{second}'" in error
+    assert held(config, fixture) == pytest.approx(good_totals(fixture))
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k in FIXTURES and not FIXTURES[k].is_csv])
+def test_a_key_written_twice_in_one_record_is_refused_naming_it(tmp_path, kind):
+    """A JSON or YAML parser keeps one of two values of a key silently; the second row's time is written twice."""
+    fixture, folder, config = setup(tmp_path, kind)
+    fixture.write(folder, GOOD_DAY)
+    body = fixture.body(fixture.rows(BAD_DAY)).decode()
+    key, value = fixture.reported[fixture.time], fixture.rows(BAD_DAY)[1][fixture.time]
+    written = [m.group(0) for m in re.finditer(rf'"{re.escape(key)}":\s*{re.escape(json.dumps(value))}'
+                                               rf"|\b{re.escape(key)}: {re.escape(value)}\b", body)]
+    assert len(written) == 1, written   # the second row's own cell, once
+    fixture.write(folder, BAD_DAY, raw=body.replace(written[0], f"{written[0]}, {written[0]}").encode())
+    error = the_bad_one(load(config, fixture.table), fixture)
+    yaml = fixture.name(BAD_DAY).endswith(".yaml")   # YAML's loader knows lines, not entries
+    where = f"line {fixture.line_of(2, body.encode())}" if yaml else f"{fixture.unit} {fixture.numbered(2)}"
+    assert f"{where}, column '" in error and key in error and "twice" in error
     assert held(config, fixture) == pytest.approx(good_totals(fixture))
 
 
