@@ -297,8 +297,8 @@ FIXTURES.update({f.kind: f for f in [
     KindFixture("jira_issues", "work_items", lambda d: f"jira-{d}.csv", more.jira_rows, more.jira_body, "Time Spent",
                 "Resolved", {"Time Spent": "Time Spent", "Resolved": "Resolved"}, time_text=more.jira_date,
                 options={"task_label_prefix": "task:", "ai_label": "ai", "date_format": more.JIRA_DATES},
-                is_csv=True, scale=1 / 60, skips={"case": "jira_issues matches Jira's headers exactly (Jira writes one "
-                                                          "spelling); the same name twice is covered"}, **_WORK),
+                is_csv=True, scale=1 / 60, skips={"case": "Jira's headers are matched exactly (Jira writes one spelling); "
+                                                          "the same name twice is covered"}, **_WORK),
     KindFixture("zendesk_tickets", "work_items", lambda d: f"tickets-{d}.json", more.zendesk_rows, more.zendesk_body,
                 more.ZD_MINUTES, "created_at", {more.ZD_MINUTES: more.ZD_MINUTES, "created_at": "created_at"},
                 options={"task_label_prefix": "task:", "ai_label": "ai"}, column="elapsed_minutes", document=True,
