@@ -22,7 +22,8 @@ import polars as pl
 from pydantic import Field
 
 from pipelines.errors import SourceError
-from pipelines.sources.common import blank_to_null, decode_json, read_bytes
+from pipelines.sources.bounds import TOKENS, WHEN, show
+from pipelines.sources.common import blank_to_null, decode_json, first_repeated_key, parse_utc, read_bytes, utf8
 from pipelines.sources.spec import FileOptions
 
 S = pl.String
@@ -51,11 +52,7 @@ _LINES = {"__file": pl.Int64, "__path": S, "line": pl.Int64, "text": S}
 
 
 def _file_lines(index: int, path: str, data: bytes | None) -> pl.DataFrame:
-    raw = read_bytes(path, data)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(path, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    text = utf8(path, read_bytes(path, data))  # invalid UTF-8 is named by its line
     rows = text.split("\n")
     if not text.endswith("\n") and rows and _unfinished(rows[-1]):
         rows[-1] = ""  # being written: read whole on the next run, when the file has changed
@@ -78,19 +75,33 @@ def _unfinished(last: str) -> bool:
 
 
 def decode(lines: pl.DataFrame, dtype: pl.Struct) -> pl.Series:
-    """`lines["text"]` decoded with `dtype`; a line that does not fit is named by its file and line number,
-    never quoted."""
+    """`lines["text"]` decoded with `dtype`; a line that does not fit, or that writes a field `dtype` reads twice
+    in one object (which value counts is never guessed), is named by its file and line number, never quoted."""
     hit: list[int] = []
 
     def where(index: int) -> tuple[str, int]:
         hit.append(index)
-        number = int(lines["line"][index])
-        return f"line {number}", number
+        return "the line", int(lines["line"][index])
 
     try:
-        return decode_json(lines["text"], dtype, "", where)
+        decoded = decode_json(lines["text"], dtype, "", where)
     except SourceError as exc:
-        raise SourceError(lines["__path"][hit[-1]], exc.reason, row=exc.row, column=exc.column) from None
+        raise SourceError(lines["__path"][hit[-1]], exc.reason, row=exc.row, column=exc.column, unit="line") from None
+    found = first_repeated_key(lines["text"], _objects(dtype, "$"))
+    if found is not None:
+        index, key = found
+        raise SourceError(lines["__path"][index], "appears twice in one object (which value counts is not guessed)",
+                          row=int(lines["line"][index]), column=key, unit="line")
+    return decoded
+
+
+def _objects(dtype: pl.Struct, path: str) -> dict[str, list[str]]:
+    """Every object `dtype` reads (a JSON path -> its keys), nested ones included."""
+    out = {path: [f.name for f in dtype.fields]}
+    for f in dtype.fields:
+        if isinstance(f.dtype, pl.Struct):
+            out.update(_objects(f.dtype, f"{path}.{f.name}"))
+    return out
 
 
 def carrying(lines: pl.DataFrame, pattern: str) -> pl.DataFrame:
@@ -99,20 +110,23 @@ def carrying(lines: pl.DataFrame, pattern: str) -> pl.DataFrame:
     return lines.filter(pl.col("text").str.contains(pattern))
 
 
-Check = tuple[pl.Expr, str, str]  # (bad, reason, field): a line where `bad` holds is refused
+Check = tuple[pl.Expr, str, str] | tuple[pl.Expr, str, str, pl.Expr]
+# (bad, reason, field[, shown]): a line where `bad` holds is refused; `reason` may say {value}, the line's `shown`
+# (a parsed number or time, never text the line carries)
 
 
 def refuse(frame: pl.DataFrame, checks: list[Check]) -> None:
-    """A SourceError naming the file and line of the first failing check's first row (`frame` has `__path`
-    and `line`); one pass over the frame when every check passes, which is nearly always."""
+    """A SourceError naming the file, line and field of the first failing check's first row (`frame` has
+    `__path` and `line`); one pass over the frame when every check passes, which is nearly always."""
     if not checks or frame.height == 0:
         return
-    failed = frame.select(*(bad.fill_null(False).any().alias(str(i)) for i, (bad, _, _) in enumerate(checks))).row(0)
-    for hit, (bad, reason, column) in zip(failed, checks):
+    failed = frame.select(*(c[0].fill_null(False).any().alias(str(i)) for i, c in enumerate(checks))).row(0)
+    for hit, (bad, reason, column, *shown) in zip(failed, checks):
         if hit:
             first = frame.filter(bad.fill_null(False)).head(1)
-            line = int(first["line"][0])
-            raise SourceError(first["__path"][0], f"line {line}: field {column!r} {reason}", row=line, column=column)
+            value = first.select(shown[0]).item() if shown else None
+            raise SourceError(first["__path"][0], reason.format(value=show(value)), row=int(first["line"][0]),
+                              column=column, unit="line")
 
 
 def count(text: pl.Expr) -> pl.Expr:
@@ -121,14 +135,22 @@ def count(text: pl.Expr) -> pl.Expr:
 
 
 def count_checks(counts: dict[str, pl.Expr]) -> list[Check]:
-    """A count that is there must be a whole number >= 0."""
+    """A count that is there must be a number, and a whole one in a token count's bounds (bounds.py: `1e30`
+    would overflow the cast to BIGINT, `NaN` or `Infinity` is no count)."""
     out: list[Check] = []
     for name, text in counts.items():
         value = count(text)
-        out += [(text.is_not_null() & value.is_null(), "is not a number", name),
-                (value.is_not_null() & (~value.is_finite() | (value != value.floor())), "is not a whole number", name),
-                (value < 0, "is negative", name)]
+        out += [(text.is_not_null() & value.is_null(), "not a number", name),
+                (TOKENS.bad(value), "{value} is not " + TOKENS.expected(), name, value)]
     return out
+
+
+def time_checks(text: pl.Expr) -> list[Check]:
+    """The line's timestamp: there, a timestamp, and in the load window (bounds.py: `9999-12-31` would push a
+    mart's day range past the calendar)."""
+    when = parse_utc(text)
+    return [(text.is_null(), "missing", "timestamp"), (when.is_null(), "not a timestamp", "timestamp"),
+            (WHEN.bad(when), "{value} is not " + WHEN.expected(), "timestamp", when)]
 
 
 def tokens(text: pl.Expr) -> pl.Expr:

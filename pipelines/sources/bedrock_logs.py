@@ -107,7 +107,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
     record = record_dtype(list(dict.fromkeys(options.values())))
     objects, unit = _top_level_objects(path, data)
     envelopes = decode_json(objects["text"], envelope_dtype(record), path, _where(objects, unit))
-    _refuse_repeated_keys(objects["text"], record, path, _where(objects, unit))
+    _refuse_repeated_keys(objects["text"], record, path, _where(objects, unit), unit)
     top = objects.select("pos").with_columns(envelopes.alias("env")).unnest("env")
     records = _records(top, record, path, unit)
     _validate(records, path, unit)
@@ -120,7 +120,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
     return out
 
 
-def _refuse_repeated_keys(texts: pl.Series, record: pl.Struct, path: str, where) -> None:
+def _refuse_repeated_keys(texts: pl.Series, record: pl.Struct, path: str, where, unit: str) -> None:
     """A field written twice in one record (`"modelId": "a", ..., "modelId": "b"`) would be read as one of
     the two, silently: refuse it, naming the field. Only the fields read are looked at, never the bodies."""
     objects = {"$": [f.name for f in record.fields]}
@@ -131,7 +131,7 @@ def _refuse_repeated_keys(texts: pl.Series, record: pl.Struct, path: str, where)
     if found is not None:
         label, pos = where(found[0])
         raise SourceError(path, f"{label}: field {found[1]!r} appears twice (which value counts is not guessed)",
-                          row=pos, column=found[1])
+                          row=pos, column=found[1], unit=unit)
 
 
 def _text(path: str, data: bytes | None) -> str:
@@ -208,7 +208,7 @@ def _records(top: pl.DataFrame, record: pl.Struct, path: str, unit: str) -> pl.D
     messages = messages.filter(pl.col("message").is_not_null())
     texts = messages["message"].str.strip_chars()
     decoded = decode_json(texts, record, path, _where(messages, unit, messages["event"]))
-    _refuse_repeated_keys(texts, record, path, _where(messages, unit, messages["event"]))
+    _refuse_repeated_keys(texts, record, path, _where(messages, unit, messages["event"]), unit)
     from_cloudwatch = messages.select(
         "pos", "event", _millis_to_utc(pl.col("timestamp")).alias("cw_time")
     ).with_columns(decoded.alias("r")).unnest("r")
@@ -240,7 +240,7 @@ def _validate(records: pl.DataFrame, path: str, unit: str) -> None:
             pos = int(hit["pos"][0])
             event = hit["event"][0]
             label = f"{unit} {pos}" + (f", event {int(event)}" if event is not None else "")
-            raise SourceError(path, f"{label}: field {column!r} {reason}", row=pos, column=column)
+            raise SourceError(path, f"{label}: field {column!r} {reason}", row=pos, column=column, unit=unit)
 
     refuse(
         pl.col("schemaType").is_not_null() & (pl.col("schemaType") != SCHEMA_TYPE),

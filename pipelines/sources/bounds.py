@@ -101,6 +101,7 @@ REQUESTS = Bound("a request count", 0, MAX_REQUESTS, whole=True, finite=True)
 LATENCY = Bound("milliseconds", 0, MAX_LATENCY_MS, finite=True)
 USD = Bound("US dollars", -MAX_AMOUNT, MAX_AMOUNT, finite=True)
 MINUTES = Bound("minutes", 0, MAX_MINUTES, finite=True)
+SECONDS = Bound("seconds", 0, MAX_MINUTES * 60, finite=True)   # the same time, as an export writes it
 SEATS = Bound("a seat count", 0, 10**7, whole=True, finite=True)
 
 # Per table, the columns with a meaning of their own; every other column gets its type's bound (`bounds_for`).
@@ -167,7 +168,7 @@ def first_bad_value(frame: pl.DataFrame, table: str, columns: dict[str, Bound] |
     index, i = min(found)
     name, bound = present[i]
     value = frame[name][int(index)]
-    return BadValue(int(index), name, value, f"{_show(value)} is not {bound.expected()}")
+    return BadValue(int(index), name, value, f"{show(value)} is not {bound.expected()}")
 
 
 def refuse_bad_values(frame: pl.DataFrame, table: str, location: str, *, rows: pl.Series | None = None,
@@ -183,7 +184,8 @@ def refuse_bad_values(frame: pl.DataFrame, table: str, location: str, *, rows: p
     raise SourceError(location, bad.reason, row=row, column=column, unit=label)
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
+    """A value as a refusal quotes it: a float as Python writes it, a midnight as its date, text cut short."""
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, datetime) and value.time() == datetime.min.time():

@@ -38,6 +38,7 @@ from pipelines.sources.agent_logs import (
     json_lines,
     project_from_cwd,
     refuse,
+    time_checks,
     tokens,
 )
 from pipelines.sources.common import blank_to_null, parse_utc
@@ -97,9 +98,7 @@ def responses(files: list[tuple[str, bytes | None]]) -> pl.DataFrame:
         (pl.col("type") == "assistant") & _message("usage").is_not_null()
         & (_message("model").fill_null("") != SYNTHETIC)
     )
-    refuse(found, [(pl.col("timestamp").is_null(), "is missing", "timestamp"),
-                   (parse_utc(pl.col("timestamp")).is_null(), "is not a timestamp", "timestamp"),
-                   *count_checks(COUNTS)])
+    refuse(found, [*time_checks(pl.col("timestamp")), *count_checks(COUNTS)])
     return found
 
 
@@ -191,7 +190,10 @@ def plan(config: AispendConfig, source: SourceConfig) -> list[Unit]:
         def fingerprint(objects: list[StoredObject] = objects) -> str:
             digest = hashlib.sha256()
             for obj in objects:
-                digest.update(f"\n{relative_key(obj.location, root)}\t{obj.size}\n".encode())
+                # Keyed within the project folder, so a copy of the folder elsewhere in the source has the same
+                # checksum and is refused as a copy (pipelines/ingest.py), and a renamed one is a move.
+                inner = relative_key(obj.location, root).removeprefix(f"{key}/")
+                digest.update(f"\n{inner}\t{obj.size}\n".encode())
                 digest.update(f"etag:{obj.etag}".encode() if obj.etag else storage.read(obj.location))
             return digest.hexdigest()
 

@@ -36,6 +36,7 @@ from pipelines.sources.agent_logs import (
     json_lines,
     project_from_cwd,
     refuse,
+    time_checks,
 )
 from pipelines.sources.common import blank_to_null, parse_utc
 from pipelines.sources.spec import ISO_DAY, SLASHED_DAY, SourceSpec
@@ -77,8 +78,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
     ).collect()
     counts = {f"payload.info.{which}.{f}": _usage(which, f)
               for which in ("total_token_usage", "last_token_usage") for f in USAGE_FIELDS}
-    refuse(found, [*count_checks(counts),
-                   (parse_utc(pl.col("timestamp")).is_null(), "is missing or not a timestamp", "timestamp")])
+    refuse(found, [*time_checks(pl.col("timestamp")), *count_checks(counts)])
     events = calls(found.lazy()).with_columns(_event_columns(source.options)).with_columns(
         pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file"))
     return conform(events, USAGE_EVENTS).collect()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import zlib
 from collections.abc import Collection
 from pathlib import Path
@@ -267,3 +268,50 @@ def first_repeated_key(texts: pl.Series, objects: dict[str, Collection[str]]) ->
         return None
     index, path, key = hit
     return int(index), key if path == "$" else f"{path.removeprefix('$.')}.{key}"
+
+
+class _Pairs(dict):
+    """A decoded JSON object that remembers the first key it was given twice."""
+
+    repeated: str | None = None
+
+
+def _pairs(pairs: list[tuple[str, object]]) -> _Pairs:
+    out = _Pairs()
+    for key, value in pairs:
+        if key in out and out.repeated is None:
+            out.repeated = key
+        out[key] = value
+    return out
+
+
+def _first_repeat(value: object, row: int | None = None, prefix: str = "") -> tuple[int | None, str] | None:
+    """(the 1-based position in the outermost list, dotted key) of the first key written twice, or None."""
+    if isinstance(value, list):
+        for i, item in enumerate(value, start=1):
+            found = _first_repeat(item, i if row is None else row, prefix)
+            if found:
+                return found
+    elif isinstance(value, dict):
+        if getattr(value, "repeated", None) is not None:
+            return row, prefix + value.repeated
+        for key, item in value.items():
+            found = _first_repeat(item, row, f"{prefix}{key}.")
+            if found:
+                return found
+    return None
+
+
+def refuse_repeated_keys(path: str, text: str) -> None:
+    """Refuse a JSON document (an export of at most a few thousand records, not events) holding a key twice in
+    one object: a parser keeps one of the values silently (Polars the first, Python the last), so which counts
+    would be guessed. Named by the record's position in its list (the row) and the key's dotted path."""
+    try:
+        doc = json.loads(text, object_pairs_hook=_pairs)
+    except ValueError:
+        return  # not JSON: the reader's own parse says so
+    found = _first_repeat(doc)
+    if found is not None:
+        row, key = found
+        raise SourceError(path, "appears twice in one object (which value counts is not guessed)", row=row,
+                          column=key)

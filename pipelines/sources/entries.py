@@ -14,7 +14,30 @@ from typing import Any
 import yaml
 
 from pipelines.errors import SourceError
-from pipelines.sources.common import read_table
+from pipelines.sources.common import read_table, utf8
+
+
+class _Repeated(Exception):
+    def __init__(self, key: str, line: int):
+        super().__init__(key)
+        self.key, self.line = key, line
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader refusing a key given twice in one mapping (PyYAML keeps the last, silently)."""
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise _Repeated(str(key), key_node.start_mark.line + 1)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
 def read_entries(path: str, data: bytes | None, list_key: str) -> list[dict[str, Any]]:
@@ -30,9 +53,13 @@ def read_entries(path: str, data: bytes | None, list_key: str) -> list[dict[str,
         from pipelines.sources.common import read_bytes
 
         data = read_bytes(path)
+    text = utf8(path, data)  # invalid UTF-8 is named by its line and byte, never quoted
     try:
-        doc = yaml.safe_load(data.decode("utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
+    except _Repeated as exc:  # which of the two values counts is never guessed
+        raise SourceError(path, f"{exc.key!r} appears twice in one entry (which value counts is not guessed)",
+                          row=exc.line, column=exc.key, unit="line") from None
+    except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" near line {where.line + 1}" if where is not None else ""
         raise SourceError(path, f"not valid YAML{line}") from None  # the parser's text would quote the line

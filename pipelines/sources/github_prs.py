@@ -18,7 +18,7 @@ from pydantic import Field
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
-from pipelines.sources.common import blank_to_null, check, parse_utc, read_bytes
+from pipelines.sources.common import blank_to_null, check, parse_utc, read_bytes, refuse_repeated_keys, utf8
 from pipelines.sources.spec import SourceSpec
 from pipelines.sources.work_common import ExportOptions, ai_from_label, finish, has_label, labelled_task, work_plan
 
@@ -63,11 +63,13 @@ def read(path: str, source: SourceConfig, data: bytes | None = None,
         has_label(labels, options.reverted_label).alias("reverted"),
         pl.lit(None, pl.Float64).alias("csat"),
     )
-    return finish(items, path, source, tasks)
+    return finish(items, path, source, tasks, names={"opened_at": "createdAt", "closed_at": "mergedAt"})
 
 
 def _load(path: str, data: bytes | None) -> pl.DataFrame:
-    body = read_bytes(path, data).removeprefix(b"\xef\xbb\xbf").strip()
+    raw = read_bytes(path, data)
+    refuse_repeated_keys(path, utf8(path, raw))  # invalid UTF-8 is named by its line, not as unreadable JSON
+    body = raw.removeprefix(b"\xef\xbb\xbf").strip()
     if not body.startswith(b"["):
         raise SourceError(path, "expected a JSON array of pull requests, as `gh pr list --json ...` writes")
     try:

@@ -20,6 +20,7 @@ from pydantic import Field, field_validator
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
+from pipelines.sources.bounds import SECONDS
 from pipelines.sources.common import check, read_table
 from pipelines.sources.spec import SourceSpec
 from pipelines.sources.work_common import ExportOptions, ai_from_label, finish, has_label, labelled_task, work_plan
@@ -66,6 +67,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None,
     spent = pl.col("Time Spent").cast(pl.Float64, strict=False)
     check(frame, pl.col("Time Spent").is_not_null() & spent.is_null(), path,
           "Time Spent is not a number of seconds: {value}", "Time Spent")
+    check(frame, SECONDS.bad(spent), path, "{value} is not " + SECONDS.expected(), "Time Spent")
     labels = pl.col("labels")
     items = frame.select(
         (pl.lit(options.id_prefix) + pl.col("Issue key")).alias("work_item_id"),
@@ -81,7 +83,8 @@ def read(path: str, source: SourceConfig, data: bytes | None = None,
         pl.lit(None, pl.Boolean).alias("reverted"),
         pl.lit(None, pl.Float64).alias("csat"),
     )
-    return finish(items, path, source, tasks)
+    return finish(items, path, source, tasks, names={"opened_at": "Created", "closed_at": "Resolved",
+                                                    "handling_minutes": "Time Spent"})
 
 
 def _labels(columns: list[str]) -> pl.Expr:

@@ -273,11 +273,15 @@ def _flat_spans(lines: pl.DataFrame, keys: list[str], path: str) -> pl.DataFrame
         }
     )
     rec = lines.select("line_no").with_columns(_decode(lines, flat, path).alias("r")).unnest("r")
-    found = first_repeated_key(lines["line"], {"$.attributes": keys, "$.resource.attributes": keys})
+    # The span's own fields too: a second `start_time` would be read as one of the two, silently.
+    found = first_repeated_key(lines["line"], {"$": [f.name for f in flat.fields], "$.context": ["trace_id"],
+                                               "$.status": ["status_code", "code"], "$.attributes": keys,
+                                               "$.resource.attributes": keys})
     if found is not None:
-        raise SourceError(path, f"attribute {found[1].rsplit('attributes.', 1)[-1]!r} appears twice (which value "
-                                "counts is not guessed)", row=int(lines["line_no"][found[0]]), column=found[1],
-                          unit="line")
+        what = (f"attribute {found[1].rsplit('attributes.', 1)[-1]!r}" if "attributes." in found[1]
+                else f"field {found[1]!r}")
+        raise SourceError(path, f"{what} appears twice (which value counts is not guessed)",
+                          row=int(lines["line_no"][found[0]]), column=found[1], unit="line")
     status = pl.coalesce(pl.col("status").struct.field("status_code"), pl.col("status").struct.field("code"))
     return rec.select(
         "line_no",

@@ -27,6 +27,7 @@ import polars as pl
 
 from pipelines.errors import SourceError
 from pipelines.schemas import PEOPLE, conform
+from pipelines.sources.bounds import refuse_bad_values
 from pipelines.sources.entries import day, read_entries, text, unknown_fields
 from pipelines.sources.spec import SourceSpec
 
@@ -88,6 +89,8 @@ def read(path: str, source, data: bytes | None = None) -> pl.DataFrame:
             first.setdefault(key, len(rows))
             rows.append({**row, "entry": i})
     frame = pl.DataFrame(rows, schema={**PEOPLE, "entry": pl.Int64}) if rows else pl.DataFrame(schema=PEOPLE)
+    if rows:  # named by entry: an entry with two emails is two rows here
+        refuse_bad_values(frame.drop("entry"), "people", path, rows=frame["entry"], names={"valid_from": "since"})
     return conform(frame.with_columns(pl.lit(source.name).alias("x_source")), PEOPLE)
 
 

@@ -29,6 +29,7 @@ import polars as pl
 from pipelines.errors import SourceError
 from pipelines.plans import list_price, plan_id, vendor_id
 from pipelines.schemas import SEATS, conform
+from pipelines.sources.bounds import refuse_bad_values
 from pipelines.sources.common import ISO_4217
 from pipelines.sources.entries import day, number, read_entries, text, unknown_fields
 from pipelines.sources.spec import SourceSpec
@@ -75,6 +76,7 @@ def _row(path: str, i: int, entry: dict[str, Any]) -> dict:
 def read(path: str, source, data: bytes | None = None) -> pl.DataFrame:
     rows = [_row(path, i, e) for i, e in enumerate(read_entries(path, data, "subscriptions"), start=1)]
     frame = pl.DataFrame(rows, schema=SEATS) if rows else pl.DataFrame(schema=SEATS)
+    refuse_bad_values(frame, "seats", path, names={"start_date": "start", "end_date": "end"})  # a row per entry
     return conform(frame.with_columns(pl.lit(source.name).alias("x_source")), SEATS)
 
 

@@ -22,6 +22,7 @@ from pydantic import Field
 
 from pipelines.errors import SourceError
 from pipelines.schemas import WORK_ITEMS, conform
+from pipelines.sources.bounds import refuse_bad_values
 from pipelines.sources.common import blank_to_null, check
 from pipelines.sources.spec import FileOptions
 from pipelines.sources.units import Unit, file_units
@@ -74,10 +75,15 @@ def ai_from_label(labels: pl.Expr, options: ExportOptions) -> pl.Expr:
     return pl.when(has_label(labels, options.ai_label)).then(True).otherwise(None)
 
 
-def finish(frame: pl.DataFrame, path: str, source: SourceConfig, tasks: frozenset[str] | None) -> pl.DataFrame:
+def finish(frame: pl.DataFrame, path: str, source: SourceConfig, tasks: frozenset[str] | None,
+           names: dict[str, str] | None = None) -> pl.DataFrame:
     """Check typed work items (one per row, in file order) and conform them to work_items.
 
-    Rows are numbered from 1 in the file's own order, so an error names the row a person opens the file at.
+    Rows are numbered from 1 in the file's own order, so an error names the row a person opens the file at;
+    `names` are the export's own names of work_items' columns (mergedAt for closed_at), so an error names the
+    field a person finds in the file. Dates are checked against the load window before they are compared (a
+    1970 `mergedAt` is a bad date, not an item closed before it was opened), every value against its bound last
+    (pipelines/sources/bounds.py).
     """
     frame = frame.with_columns(blank_to_null(pl.col("work_item_id")).alias("work_item_id"),
                                blank_to_null(pl.col("task")).alias("task"))
@@ -91,7 +97,9 @@ def finish(frame: pl.DataFrame, path: str, source: SourceConfig, tasks: frozense
           path, "duplicate work item id {value} (already on an earlier row)", "work_item_id")
     check(frame, pl.col("opened_at").is_null() & pl.col("closed_at").is_null(), path,
           "no date: give closed_at or opened_at (the week the item counts in)", "closed_at")
-    check(frame, pl.col("closed_at") < pl.col("opened_at"), path, "closed before it was opened", "closed_at")
+    refuse_bad_values(frame.select("opened_at", "closed_at"), "work_items", path, names=names)
+    check(frame, pl.col("closed_at") < pl.col("opened_at"), path, "closed before it was opened",
+          (names or {}).get("closed_at", "closed_at"))
     minutes = pl.col("handling_minutes")
     check(frame, ~minutes.is_finite() | (minutes < 0), path, "handling_minutes must be a number >= 0: {value}",
           "handling_minutes")
@@ -100,6 +108,7 @@ def finish(frame: pl.DataFrame, path: str, source: SourceConfig, tasks: frozense
         check(frame, ~elapsed.is_finite() | (elapsed < 0), path, "elapsed minutes must be >= 0: {value}",
               "elapsed_minutes")
     check(frame, (pl.col("csat") < 1) | (pl.col("csat") > 5), path, "csat must be between 1 and 5: {value}", "csat")
+    refuse_bad_values(frame, "work_items", path, names=names)
     return conform(
         frame.with_columns(pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file")),
         WORK_ITEMS,

@@ -25,7 +25,8 @@ from pydantic import Field, StrictBool
 
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
-from pipelines.sources.common import check, parse_utc, read_bytes
+from pipelines.sources.bounds import MINUTES, REQUESTS
+from pipelines.sources.common import check, parse_utc, read_bytes, refuse_repeated_keys, utf8
 from pipelines.sources.spec import SourceSpec
 from pipelines.sources.work_common import ExportOptions, ai_from_label, finish, has_label, labelled_task, work_plan
 
@@ -89,11 +90,15 @@ def read(path: str, source: SourceConfig, data: bytes | None = None,
         pl.lit(None, pl.Boolean).alias("reverted"),
         score.replace_strict(CSAT, default=None, return_dtype=pl.Float64).alias("csat"),
     )
-    return finish(items, path, source, tasks)
+    return finish(items, path, source, tasks, names={
+        "opened_at": "created_at", "closed_at": "solved_at", "handling_minutes": "custom_fields",
+        "elapsed_minutes": f"full_resolution_time_in_minutes.{_side(options)}"})
 
 
 def _load(path: str, data: bytes | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    body = read_bytes(path, data).removeprefix(b"\xef\xbb\xbf").strip()
+    raw = read_bytes(path, data)
+    refuse_repeated_keys(path, utf8(path, raw))  # invalid UTF-8 is named by its line, not as unreadable JSON
+    body = raw.removeprefix(b"\xef\xbb\xbf").strip()
     if not body.startswith(b"{"):
         raise SourceError(path, "expected a JSON object with `tickets` and `metric_sets` (or `ticket_metrics`)")
     try:
@@ -102,7 +107,8 @@ def _load(path: str, data: bytes | None) -> tuple[pl.DataFrame, pl.DataFrame]:
         raise SourceError(path, f"unreadable JSON: {str(exc).splitlines()[0]}") from exc
     if doc["tickets"].null_count():
         raise SourceError(path, "no `tickets` list in the file")
-    tickets = doc.select(pl.col("tickets").explode()).unnest("tickets")
+    # A page with no tickets (a quiet day of the incremental export) is an empty list, exploded to one null
+    tickets = doc.select(pl.col("tickets").explode()).drop_nulls().unnest("tickets")
     tickets = tickets.with_columns(pl.col("satisfaction_rating").struct.field("score").alias("score"))
     metrics = pl.concat([doc.select(pl.col(k).explode().alias("m")) for k in ("metric_sets", "ticket_metrics")])
     return tickets, metrics.drop_nulls().unnest("m")
@@ -111,7 +117,7 @@ def _load(path: str, data: bytes | None) -> tuple[pl.DataFrame, pl.DataFrame]:
 def _checked_metrics(metrics: pl.DataFrame, path: str) -> pl.DataFrame:
     flat = metrics.select(
         "ticket_id", "reopens", "solved_at",
-        *[pl.col(f"{m}_time_in_minutes").struct.field(side).alias(f"{m}_{side}")
+        *[pl.col(f"{m}_time_in_minutes").struct.field(side).alias(f"{m}_time_in_minutes.{side}")
           for m in ("full_resolution", "agent_wait") for side in ("calendar", "business")],
     )
     # Rows here count the metric sets, so every message says so.
@@ -119,9 +125,9 @@ def _checked_metrics(metrics: pl.DataFrame, path: str) -> pl.DataFrame:
     check(flat, pl.col("ticket_id").is_duplicated() & (pl.int_range(pl.len()).over("ticket_id") > 0), path,
           "a second metric set for ticket {value}", "ticket_id")
     for name in ["reopens", *flat.columns[3:]]:
-        value = pl.col(name).cast(pl.Float64, strict=False)
-        check(flat, pl.col(name).is_not_null() & (value.is_null() | (value < 0)), path,
-              f"metric set: {name} must be a number >= 0: {{value}}", name)
+        value, bound = pl.col(name).cast(pl.Float64, strict=False), REQUESTS if name == "reopens" else MINUTES
+        check(flat, pl.col(name).is_not_null() & (value.is_null() | bound.bad(value)), path,
+              f"metric set: {name} must be {bound.expected()}: {{value}}", name)
     check(flat, pl.col("solved_at").is_not_null() & parse_utc(pl.col("solved_at")).is_null(), path,
           "metric set: solved_at is not a timestamp: {value}", "solved_at")
     return flat
@@ -150,10 +156,14 @@ def _tracked_seconds(path: str, data: bytes | None, field_id: int) -> pl.Series:
     return pl.Series("tracked_seconds", seconds, dtype=pl.Float64)
 
 
+def _side(options: ZendeskOptions) -> str:
+    return "business" if options.business_hours else "calendar"
+
+
 def _elapsed(options: ZendeskOptions) -> pl.Expr:
-    side = "business" if options.business_hours else "calendar"
-    total = pl.col(f"full_resolution_{side}").cast(pl.Float64)
-    waited = pl.col(f"agent_wait_{side}").cast(pl.Float64).fill_null(0.0)
+    side = _side(options)
+    total = pl.col(f"full_resolution_time_in_minutes.{side}").cast(pl.Float64)
+    waited = pl.col(f"agent_wait_time_in_minutes.{side}").cast(pl.Float64).fill_null(0.0)
     return pl.when(total.is_not_null()).then(pl.max_horizontal(total - waited, pl.lit(0.0)))
 
 

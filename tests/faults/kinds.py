@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
+from tests.faults import kinds_more as more
+
 GOOD_DAY, BAD_DAY = date(2026, 10, 2), date(2026, 11, 3)
 START_DATE = "2026-09-01"
 
@@ -33,23 +37,57 @@ def _csv(header: list[str], rows: list[dict]) -> bytes:
 @dataclass(frozen=True)
 class KindFixture:
     """`rows(day)`: the good rows as text cells; `body(rows)`: the file's bytes; `name(day)`: where the day's unit
-    sits below the source's folder. `amount`/`time` are the row keys of the money or token figure and of the
-    row's time, `reported` what a refusal names for each (the file's own column or field); `unit` what it counts
-    rows as."""
+    sits below the source's folder. `amount`/`time` are the row keys of the money, token or minutes figure and of
+    the row's time, `reported` what a refusal names for each (the file's own column or field); `unit` what it
+    counts rows as, `lead` the lines before the first row that are not rows (a session's opening lines).
+
+    `amount` None: the kind has no figure of its own (the cases on it are skipped, saying `skips["amount"]`).
+    `scale`: what one of the file's amount is in the table's `column` (Jira's seconds are minutes / 60).
+    `calendar`: the row's date is a calendar date (1900..2200), not a moment in the load window: a mapping or a
+    seat may be dated ahead or far back (pipelines/sources/bounds.py). `document`: the file is one JSON document
+    whose rows are not lines. `empty`: the bytes of a delivery with no rows, when not a header or nothing."""
 
     kind: str
     table: str
     name: Callable[[date], str]
     rows: Callable[[date], list[dict]]
     body: Callable[[list[dict]], bytes]
-    amount: str
+    amount: str | None
     time: str
     reported: dict[str, str]
-    column: str = "BilledCost"   # the table column the amount lands in
+    column: str | None = "BilledCost"   # the table column the amount lands in
     unit: str = "row"
     options: dict = field(default_factory=dict)
     time_text: Callable[[str], str] = lambda iso: iso   # a timestamp written as this kind writes it
     is_csv: bool = False
+    lead: int = 0
+    scale: float = 1.0
+    calendar: bool = False
+    skips: dict[str, str] = field(default_factory=dict)   # case -> why it does not apply to this kind
+    document: bool = False
+    empty: bytes | None = None
+
+    def numbered(self, row: int) -> int:
+        """The number a refusal gives the `row`-th row (1-based): the file's line, or its data row or entry."""
+        return row + self.lead if self.unit == "line" else row
+
+    def line_of(self, row: int, body: bytes) -> int:
+        """The line of `body` (this kind's file of BAD_DAY's rows) the `row`-th row is written on: in a JSON
+        document, the line holding the row's time."""
+        if self.document:
+            cell = json.dumps(self.rows(BAD_DAY)[row - 1][self.time]).encode()
+            return body[: body.index(cell)].count(b"\n") + 1
+        return row + self.lead + (1 if self.is_csv else 0)
+
+    def nothing(self) -> bytes:
+        """A delivery of the unit with no rows, as the kind writes one."""
+        if self.empty is not None:
+            return self.empty
+        return self.body([]) if self.is_csv else b""
+
+    def skip(self, case: str) -> None:
+        if case in self.skips:
+            pytest.skip(f"{self.kind}: {self.skips[case]}")
 
     def write(self, folder: Path, day: date, rows: list[dict] | None = None, raw: bytes | None = None) -> Path:
         path = folder / self.name(day)
@@ -60,6 +98,10 @@ class KindFixture:
     def marker(self, day: date) -> str:
         """What the day's unit key holds, to tell it apart."""
         return str(day)
+
+    def key(self, file: str) -> str:
+        """The key of the unit a file (relative to the source's folder) belongs to."""
+        return file
 
     def source(self, name: str, folder: Path) -> dict:
         return {"name": name, "kind": self.kind, "path": str(folder), "options": dict(self.options)}
@@ -224,6 +266,50 @@ FIXTURES: dict[str, KindFixture] = {f.kind: f for f in [
                 "handling_minutes", "closed_at", {"handling_minutes": "handling_minutes", "closed_at": "closed_at"},
                 column="handling_minutes", is_csv=True),
 ]}
+
+
+@dataclass(frozen=True)
+class ClaudeFixture(KindFixture):
+    """A unit is a project folder (named after the session's working directory), not a day."""
+
+    def marker(self, day: date) -> str:
+        return more.claude_project(day)
+
+    def key(self, file: str) -> str:
+        return file.split("/", 1)[0]
+
+
+_AGENT = {"unit": "line", "column": "input_tokens", "time_text": more._ms}
+_WORK = {"column": "handling_minutes"}
+FIXTURES.update({f.kind: f for f in [
+    ClaudeFixture("claude_code_logs", "usage_events", lambda d: f"{more.claude_project(d)}/{more.CLAUDE_SESSION}.jsonl",
+                  more.claude_rows, more.claude_body, "message.usage.input_tokens", "timestamp",
+                  {"message.usage.input_tokens": "message.usage.input_tokens", "timestamp": "timestamp"},
+                  lead=1, **_AGENT),
+    KindFixture("codex_logs", "usage_events", more.codex_name, more.codex_rows, more.codex_body,
+                "payload.info.last_token_usage.input_tokens", "timestamp",
+                {"payload.info.last_token_usage.input_tokens": "payload.info.last_token_usage.input_tokens",
+                 "timestamp": "timestamp"}, lead=2, **_AGENT),
+    KindFixture("github_prs", "work_items", lambda d: f"prs-{d}.json", more.github_rows, more.github_body, None,
+                "mergedAt", {"mergedAt": "mergedAt"}, options={"task_label_prefix": "task:", "ai_label": "ai-assisted"},
+                skips={"amount": "gh writes no figure per pull request (its minutes are createdAt to mergedAt)"},
+                document=True, empty=b"[]\n", **_WORK),
+    KindFixture("jira_issues", "work_items", lambda d: f"jira-{d}.csv", more.jira_rows, more.jira_body, "Time Spent",
+                "Resolved", {"Time Spent": "Time Spent", "Resolved": "Resolved"}, time_text=more.jira_date,
+                options={"task_label_prefix": "task:", "ai_label": "ai", "date_format": more.JIRA_DATES},
+                is_csv=True, scale=1 / 60, skips={"case": "Jira's headers are matched exactly (Jira writes one spelling); "
+                                                          "the same name twice is covered"}, **_WORK),
+    KindFixture("zendesk_tickets", "work_items", lambda d: f"tickets-{d}.json", more.zendesk_rows, more.zendesk_body,
+                more.ZD_MINUTES, "created_at", {more.ZD_MINUTES: more.ZD_MINUTES, "created_at": "created_at"},
+                options={"task_label_prefix": "task:", "ai_label": "ai"}, column="elapsed_minutes", document=True,
+                empty=b'{"tickets":[],"metric_sets":[],"next_page":null,"count":0}'),
+    KindFixture("people", "people", lambda d: f"people-{d}.yaml", more.people_rows, more.people_body, None, "since",
+                {"since": "since"}, column=None, time_text=lambda iso: iso[:10], lead=1, calendar=True,
+                skips={"amount": "a people file holds no amounts"}),
+    KindFixture("subscriptions", "seats", lambda d: f"subscriptions-{d}.yaml", more.subscription_rows,
+                more.subscriptions_body, "monthly_price", "start", {"monthly_price": "monthly_price", "start": "start"},
+                column="monthly_price", time_text=lambda iso: iso[:10], lead=1, calendar=True),
+]})
 
 
 def config_text(sources: list[dict], **extra) -> str:

@@ -8,6 +8,8 @@ totals come from the fixture's own cells (tests/faults/kinds.py), not from the r
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -44,20 +46,25 @@ def load(config, table: str) -> dict[str, tuple[str, str | None]]:
         con.close()
 
 
-def held(config, table: str) -> tuple[int, float]:
-    """Rows in the table, and the sum of the figure the fixtures vary (billed cost, input tokens, minutes)."""
-    column = next(f.column for f in FIXTURES.values() if f.table == table)
+def held(config, fixture) -> tuple[int, float]:
+    """Rows in the table, and the sum of the figure the fixture varies (billed cost, input tokens, minutes; 0 for
+    a kind without one)."""
+    figure = f'sum("{fixture.column}")' if fixture.column else "0"
     con = connect_writer(config.warehouse_path)
     try:
-        n, total = query(con, f'SELECT count(*) AS n, sum("{column}") AS s FROM {table}').row(0)
+        n, total = query(con, f"SELECT count(*) AS n, {figure} AS s FROM {fixture.table}").row(0)
         return n, total or 0.0
     finally:
         con.close()
 
 
 def good_totals(fixture) -> tuple[int, float]:
+    """Rows the good file holds (a people entry is a row per identity) and its figure, from its own cells."""
     rows = fixture.rows(GOOD_DAY)
-    return len(rows), sum(float(r[fixture.amount]) for r in rows)
+    n = sum(r.get("email", "").count("@") + ("github" in r) for r in rows) if fixture.table == "people" else len(rows)
+    if fixture.amount is None:
+        return n, 0.0
+    return n, sum(float(r[fixture.amount]) * fixture.scale for r in rows)
 
 
 def the_bad_one(results: dict, fixture) -> str:
@@ -82,13 +89,15 @@ AMOUNTS = [("Infinity", "finite"), ("-Infinity", "finite"), ("NaN", "finite"), (
 @pytest.mark.parametrize(("value", "says"), AMOUNTS)
 def test_non_finite_and_absurd_amounts_are_refused_with_row_and_column(tmp_path, kind, value, says):
     fixture, folder, config = setup(tmp_path, kind)
+    fixture.skip("amount")
     fixture.write(folder, GOOD_DAY)
     fixture.write(folder, BAD_DAY, with_cell(fixture, fixture.amount, value))
     error = the_bad_one(load(config, fixture.table), fixture)
     assert fixture.name(BAD_DAY).rsplit("/", 1)[-1] in error
-    assert f"{fixture.unit} 2" in error and f"column '{fixture.reported[fixture.amount]}'" in error
+    assert f"{fixture.unit} {fixture.numbered(2)}," in error
+    assert f"column '{fixture.reported[fixture.amount]}'" in error
     assert says in error
-    assert held(config, fixture.table) == pytest.approx(good_totals(fixture))
+    assert held(config, fixture) == pytest.approx(good_totals(fixture))
 
 
 @pytest.mark.parametrize("kind", [k for k in KINDS if k in FIXTURES and FIXTURES[k].table == "usage_events"])
@@ -98,22 +107,28 @@ def test_token_counts_must_be_whole_and_not_negative(tmp_path, kind, value):
     fixture.write(folder, GOOD_DAY)
     fixture.write(folder, BAD_DAY, with_cell(fixture, fixture.amount, value))
     error = the_bad_one(load(config, fixture.table), fixture)
-    assert f"{fixture.unit} 2" in error and "whole number from 0" in error
-    assert held(config, fixture.table) == pytest.approx(good_totals(fixture))
+    assert f"{fixture.unit} {fixture.numbered(2)}," in error and "whole number from 0" in error
+    assert held(config, fixture) == pytest.approx(good_totals(fixture))
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("moment", ["9999-12-31T00:00:00Z", "1970-01-01T00:00:00Z"])
 def test_dates_outside_the_load_window_are_refused_with_the_row(tmp_path, kind, moment):
     """The load window is 2000-01-01 .. today + 2 days (pipelines/sources/bounds.py): 9999-12-31 used to
-    overflow a later mart's day range after its rows were written; a zero timestamp reads as 1970."""
+    overflow a later mart's day range after its rows were written; a zero timestamp reads as 1970. A kind whose
+    dates are calendar dates (a person's mapping, a seat) takes 1970 and refuses what no calendar means."""
     fixture, folder, config = setup(tmp_path, kind)
     fixture.write(folder, GOOD_DAY)
     fixture.write(folder, BAD_DAY, with_cell(fixture, fixture.time, fixture.time_text(moment)))
-    error = the_bad_one(load(config, fixture.table), fixture)
-    assert f"{fixture.unit} 2" in error and f"column '{fixture.reported[fixture.time]}'" in error
-    assert moment[:10] in error and "between 2000-01-01" in error
-    assert held(config, fixture.table) == pytest.approx(good_totals(fixture))
+    results = load(config, fixture.table)
+    if fixture.calendar and moment.startswith("1970"):
+        assert {s for s, _ in results.values()} == {"loaded"}, results
+        return
+    error = the_bad_one(results, fixture)
+    assert f"{fixture.unit} {fixture.numbered(2)}," in error
+    assert f"column '{fixture.reported[fixture.time]}'" in error
+    assert moment[:10] in error and ("between 1900-01-01" if fixture.calendar else "between 2000-01-01") in error
+    assert held(config, fixture) == pytest.approx(good_totals(fixture))
 
 
 @pytest.mark.parametrize("kind", [k for k in KINDS if k in FIXTURES and FIXTURES[k].is_csv])
@@ -127,11 +142,31 @@ def test_a_repeated_column_is_refused_naming_it(tmp_path, kind, spelling):
     second = fixture.amount if spelling == "same" else fixture.amount.lower()
     if spelling == "case" and kind == "aws_cur":
         pytest.skip("aws_cur matches CUR headers exactly (AWS writes one spelling); the same name twice is covered")
+    if spelling == "case":
+        fixture.skip("case")
     body = header + f",{second}\n" + "\n".join(line + ",9" for line in rest.strip().split("\n")) + "\n"
     fixture.write(folder, BAD_DAY, raw=body.encode())
     error = the_bad_one(load(config, fixture.table), fixture)
     assert "twice" in error and f"column '{second}'" in error
-    assert held(config, fixture.table) == pytest.approx(good_totals(fixture))
+    assert held(config, fixture) == pytest.approx(good_totals(fixture))
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k in FIXTURES and not FIXTURES[k].is_csv])
+def test_a_key_written_twice_in_one_record_is_refused_naming_it(tmp_path, kind):
+    """A JSON or YAML parser keeps one of two values of a key silently; the second row's time is written twice."""
+    fixture, folder, config = setup(tmp_path, kind)
+    fixture.write(folder, GOOD_DAY)
+    body = fixture.body(fixture.rows(BAD_DAY)).decode()
+    key, value = fixture.reported[fixture.time], fixture.rows(BAD_DAY)[1][fixture.time]
+    written = [m.group(0) for m in re.finditer(rf'"{re.escape(key)}":\s*{re.escape(json.dumps(value))}'
+                                               rf"|\b{re.escape(key)}: {re.escape(value)}\b", body)]
+    assert len(written) == 1, written   # the second row's own cell, once
+    fixture.write(folder, BAD_DAY, raw=body.replace(written[0], f"{written[0]}, {written[0]}").encode())
+    error = the_bad_one(load(config, fixture.table), fixture)
+    yaml = fixture.name(BAD_DAY).endswith(".yaml")   # YAML's loader knows lines, not entries
+    where = f"line {fixture.line_of(2, body.encode())}" if yaml else f"{fixture.unit} {fixture.numbered(2)}"
+    assert f"{where}, column '" in error and key in error and "twice" in error
+    assert held(config, fixture) == pytest.approx(good_totals(fixture))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -140,12 +175,12 @@ def test_invalid_utf8_is_named_as_such_with_its_line(tmp_path, kind):
     fixture.write(folder, GOOD_DAY)
     body = fixture.body(fixture.rows(BAD_DAY))
     lines = body.split(b"\n")
-    bad_line = 3 if fixture.is_csv else 2          # the second data row: after the header in a CSV
+    bad_line = fixture.line_of(2, body)            # the second row: after the header in a CSV
     lines[bad_line - 1] = lines[bad_line - 1].replace(b"0", b"\xff", 1)
     fixture.write(folder, BAD_DAY, raw=b"\n".join(lines))
     error = the_bad_one(load(config, fixture.table), fixture)
     assert "not UTF-8" in error and f"line {bad_line}" in error and "fields" not in error
-    assert held(config, fixture.table) == pytest.approx(good_totals(fixture))
+    assert held(config, fixture) == pytest.approx(good_totals(fixture))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -154,12 +189,11 @@ def test_an_empty_redelivery_of_a_loaded_unit_is_refused_and_its_rows_stay(tmp_p
     fixture, folder, config = setup(tmp_path, kind)
     fixture.write(folder, BAD_DAY)
     assert {s for s, _ in load(config, fixture.table).values()} == {"loaded"}
-    before = held(config, fixture.table)
-    empty = fixture.body([]) if fixture.is_csv else b""
-    fixture.write(folder, BAD_DAY, raw=empty)
+    before = held(config, fixture)
+    fixture.write(folder, BAD_DAY, raw=fixture.nothing())
     error = the_bad_one(load(config, fixture.table), fixture)
     assert "no rows" in error and "allow_empty" in error
-    assert held(config, fixture.table) == before
+    assert held(config, fixture) == before
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -167,9 +201,9 @@ def test_an_empty_redelivery_replaces_when_the_source_allows_it(tmp_path, kind):
     fixture, folder, config = setup(tmp_path, kind, allow_empty=True)
     fixture.write(folder, BAD_DAY)
     load(config, fixture.table)
-    fixture.write(folder, BAD_DAY, raw=fixture.body([]) if fixture.is_csv else b"")
+    fixture.write(folder, BAD_DAY, raw=fixture.nothing())
     assert {s for s, _ in load(config, fixture.table).values()} == {"replaced"}
-    assert held(config, fixture.table)[0] == 0
+    assert held(config, fixture)[0] == 0
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -186,5 +220,6 @@ def test_a_copy_inside_the_source_is_refused_not_counted_twice(tmp_path, kind):
     copy.write_bytes(original.read_bytes())
     results = load(config, fixture.table)
     (status, error), = [v for k, v in results.items() if k.startswith("copy/")]
-    assert status == "quarantined" and "a copy" in error and original.relative_to(folder).as_posix() in error
-    assert held(config, fixture.table) == pytest.approx(good_totals(fixture))
+    assert status == "quarantined" and "a copy" in error
+    assert f"same bytes as {fixture.key(original.relative_to(folder).as_posix())}," in error
+    assert held(config, fixture) == pytest.approx(good_totals(fixture))

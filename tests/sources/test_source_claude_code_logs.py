@@ -143,7 +143,7 @@ def test_a_corrupt_line_refuses_its_project_and_names_file_and_line(tmp_path):
     con, loaded = load_usage(config)
     results = {r.location: r for r in loaded}
     assert results[NOTES].status == "loaded" and results[SHOP].status == "quarantined"
-    assert results[SHOP].error == f"{session}, row 1: line 1 is not valid JSON"
+    assert results[SHOP].error == f"{session}, line 1: the line is not valid JSON"
     assert MARKER not in results[SHOP].error
     assert con.sql("SELECT count(*) FROM usage_events").fetchone()[0] == 1
     con.close()

@@ -128,9 +128,9 @@ def test_refused_input_names_line_and_field_never_the_text(tmp_path):
     bad.write_text("\n".join(lines[:4] + [lines[4].replace('"output_tokens":500', '"output_tokens":-5')]) + "\n")
     with pytest.raises(SourceError) as err:
         _read(bad)
-    assert err.value.message == (f"{bad}, row 5, column 'payload.info.total_token_usage.output_tokens': line 5: "
-                                 "field 'payload.info.total_token_usage.output_tokens' is negative")
+    assert err.value.message == (f"{bad}, line 5, column 'payload.info.total_token_usage.output_tokens': "
+                                 "-5.0 is not a whole number from 0 to 1e13 (a token count)")
     bad.write_text("\n".join(lines[:2] + [lines[2][:60]] + lines[3:]) + "\n")
     with pytest.raises(SourceError) as err:
         _read(bad)
-    assert "line 3 is not valid JSON" in err.value.message and MARKER not in err.value.message
+    assert err.value.message == f"{bad}, line 3: the line is not valid JSON" and MARKER not in err.value.message
