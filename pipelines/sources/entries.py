@@ -87,7 +87,7 @@ def number(path: str, i: int, name: str, value: Any, *, minimum: float = 0.0) ->
     """A finite number >= minimum, or None when blank."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    bad = SourceError(path, f"entry {i}: {name} must be a number >= {minimum:g}", row=i, column=name)
+    bad = SourceError(path, f"entry {i}: {name} must be a finite number >= {minimum:g}", row=i, column=name)
     if isinstance(value, bool):
         raise bad
     try:

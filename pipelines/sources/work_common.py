@@ -101,7 +101,7 @@ def finish(frame: pl.DataFrame, path: str, source: SourceConfig, tasks: frozense
     check(frame, pl.col("closed_at") < pl.col("opened_at"), path, "closed before it was opened",
           (names or {}).get("closed_at", "closed_at"))
     minutes = pl.col("handling_minutes")
-    check(frame, ~minutes.is_finite() | (minutes < 0), path, "handling_minutes must be a number >= 0: {value}",
+    check(frame, ~minutes.is_finite() | (minutes < 0), path, "handling_minutes must be a finite number >= 0: {value}",
           "handling_minutes")
     if "elapsed_minutes" in frame.columns:
         elapsed = pl.col("elapsed_minutes")

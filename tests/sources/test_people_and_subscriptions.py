@@ -87,7 +87,7 @@ def test_subscriptions_normalize_vendor_plan_and_price():
     ("{vendor: openai, plan: plus, start: 2026-01-01}", "entry 1: give a person or a number of seats"),
     ("{vendor: openai, plan: plus, person: a@b.c, seats: 3, start: 2026-01-01}", "not both"),
     ("{vendor: openai, plan: plus, seats: 2.5, start: 2026-01-01}", "seats must be a whole number"),
-    ("{vendor: openai, plan: plus, seats: 2, monthly_price: -1, start: 2026-01-01}", "monthly_price must be a number"),
+    ("{vendor: openai, plan: plus, seats: 2, monthly_price: -1, start: 2026-01-01}", "monthly_price must be a finite number"),
     ("{vendor: openai, plan: plus, seats: 2, currency: dollars, start: 2026-01-01}", "ISO 4217"),
     ("{vendor: openai, plan: plus, seats: 2, start: 2026-05-01, end: 2026-04-01}", "end is before start"),
     ("{vendor: acme, plan: gold, seats: 2, start: 2026-05-01}", "no list price for acme gold"),
