@@ -11,16 +11,15 @@ more (docs/sources/work_items.md).
 
 from __future__ import annotations
 
-import io
 
 import polars as pl
 from pydantic import Field
 
 from pipelines.config import SourceConfig
-from pipelines.errors import SourceError
-from pipelines.sources.common import blank_to_null, check, parse_utc, read_bytes, refuse_repeated_keys, utf8
+from pipelines.sources.common import blank_to_null, check, parse_utc
 from pipelines.sources.spec import SourceSpec
-from pipelines.sources.work_common import ExportOptions, ai_from_label, finish, has_label, labelled_task, work_plan
+from pipelines.sources.work_common import (ExportOptions, ai_from_label, finish, has_label, labelled_task,
+                                           read_json_export, work_plan)
 
 _S = pl.String
 PR = {
@@ -67,15 +66,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None,
 
 
 def _load(path: str, data: bytes | None) -> pl.DataFrame:
-    raw = read_bytes(path, data)
-    refuse_repeated_keys(path, utf8(path, raw))  # invalid UTF-8 is named by its line, not as unreadable JSON
-    body = raw.removeprefix(b"\xef\xbb\xbf").strip()
-    if not body.startswith(b"["):
-        raise SourceError(path, "expected a JSON array of pull requests, as `gh pr list --json ...` writes")
-    try:
-        return pl.read_json(io.BytesIO(body), schema=PR)
-    except Exception as exc:  # noqa: BLE001 - Polars says what it could not decode
-        raise SourceError(path, f"unreadable JSON: {str(exc).splitlines()[0]}") from exc
+    return read_json_export(path, data, PR, b"[", "a JSON array of pull requests, as `gh pr list --json ...` writes")
 
 
 SPEC = SourceSpec(

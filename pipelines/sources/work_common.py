@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from pydantic import Field
 from pipelines.errors import SourceError
 from pipelines.schemas import WORK_ITEMS, conform
 from pipelines.sources.bounds import refuse_bad_values
-from pipelines.sources.common import blank_to_null, check
+from pipelines.sources.common import blank_to_null, check, read_bytes, refuse_repeated_keys, utf8
 from pipelines.sources.spec import FileOptions
 from pipelines.sources.units import Unit, file_units
 
@@ -113,6 +114,22 @@ def finish(frame: pl.DataFrame, path: str, source: SourceConfig, tasks: frozense
         frame.with_columns(pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file")),
         WORK_ITEMS,
     )
+
+
+def read_json_export(path: str, data: bytes | None, schema: pl.Schema | dict, opens: bytes, expected: str
+                     ) -> pl.DataFrame:
+    """A work system's JSON export (gh's array, Zendesk's document) read with its schema. Invalid UTF-8 is named
+    by its line and a key written twice is refused before decoding (a decoder would keep one silently); a file
+    that does not open with `opens` is refused as not `expected`."""
+    raw = read_bytes(path, data)
+    refuse_repeated_keys(path, utf8(path, raw))
+    body = raw.removeprefix(b"\xef\xbb\xbf").strip()
+    if not body.startswith(opens):
+        raise SourceError(path, f"expected {expected}")
+    try:
+        return pl.read_json(io.BytesIO(body), schema=schema)
+    except Exception as exc:  # noqa: BLE001 - Polars says what it could not decode
+        raise SourceError(path, f"unreadable JSON: {str(exc).splitlines()[0]}") from exc
 
 
 def catalog_tasks(config: AispendConfig) -> frozenset[str] | None:

@@ -18,7 +18,6 @@ read.
 
 from __future__ import annotations
 
-import io
 import json
 import polars as pl
 from pydantic import Field, StrictBool
@@ -26,9 +25,10 @@ from pydantic import Field, StrictBool
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.sources.bounds import MINUTES, REQUESTS
-from pipelines.sources.common import check, parse_utc, read_bytes, refuse_repeated_keys, utf8
+from pipelines.sources.common import check, parse_utc, read_bytes
 from pipelines.sources.spec import SourceSpec
-from pipelines.sources.work_common import ExportOptions, ai_from_label, finish, has_label, labelled_task, work_plan
+from pipelines.sources.work_common import (ExportOptions, ai_from_label, finish, has_label, labelled_task,
+                                           read_json_export, work_plan)
 
 _S = pl.String
 _MINUTES = pl.Struct({"calendar": _S, "business": _S})
@@ -96,15 +96,8 @@ def read(path: str, source: SourceConfig, data: bytes | None = None,
 
 
 def _load(path: str, data: bytes | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    raw = read_bytes(path, data)
-    refuse_repeated_keys(path, utf8(path, raw))  # invalid UTF-8 is named by its line, not as unreadable JSON
-    body = raw.removeprefix(b"\xef\xbb\xbf").strip()
-    if not body.startswith(b"{"):
-        raise SourceError(path, "expected a JSON object with `tickets` and `metric_sets` (or `ticket_metrics`)")
-    try:
-        doc = pl.read_json(io.BytesIO(body), schema=DOCUMENT)
-    except Exception as exc:  # noqa: BLE001 - Polars says what it could not decode
-        raise SourceError(path, f"unreadable JSON: {str(exc).splitlines()[0]}") from exc
+    doc = read_json_export(path, data, DOCUMENT, b"{",
+                           "a JSON object with `tickets` and `metric_sets` (or `ticket_metrics`)")
     if doc["tickets"].null_count():
         raise SourceError(path, "no `tickets` list in the file")
     # A page with no tickets (a quiet day of the incremental export) is an empty list, exploded to one null
