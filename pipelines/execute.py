@@ -18,9 +18,10 @@ from pipelines.config import AispendConfig
 from pipelines.crashpoint import reached
 from pipelines.errors import SourceError
 from pipelines.fx import load_fx_rates
-from pipelines.graph import BY_NAME, loaded_tables
+from pipelines.graph import BY_NAME, DAY, loaded_tables
 from pipelines.ingest import FileResult, Log
-from pipelines.planning import mark_built, utc_today
+from pipelines.plan import widened
+from pipelines.planning import mark_built, stale_days, utc_today
 from pipelines.reads import ALL_DAYS
 from pipelines.snapshots import publish as _publish
 from pipelines.snapshots import republish
@@ -104,12 +105,28 @@ def _run_step(name: str, config: AispendConfig, window: Window | None, log: Log,
             republish(con, config)
             return StepResult()
         else:
+            window = _with_owed_days(con, name, config, window)
             frame = marts.build(con, config, name, window, on_written=_caught_up(name, config, window))
         reached(f"committed:{name}")
         publish(con, config, name, *ALSO_PUBLISHED.get(name, ()))
         return StepResult(frame=frame)
     finally:
         con.close()
+
+
+def _with_owed_days(con, name: str, config: AispendConfig, window: Window | None) -> Window | None:
+    """A mart by days also rebuilds every day it still owes (`planning.stale_days`): `aispend run` plans those
+    days already, but the Dagster schedule asks for the last two days only, and a new task catalog or a
+    re-delivered bill may have changed older ones (docs/operations.md, "After a crash")."""
+    step = BY_NAME[name]
+    if step.grain != DAY or window is None:
+        return window
+    bounds = partition_bounds(config)
+    owed = widened(stale_days(con, name, loaded_tables(name)), step, bounds)
+    if owed is None:
+        return window
+    start, end = min(window[0], max(owed[0], bounds[0])), max(window[1], min(owed[1], bounds[1]))
+    return (start, end) if start < end else window
 
 
 def _caught_up(name: str, config: AispendConfig, window: Window | None):

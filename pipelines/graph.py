@@ -83,10 +83,18 @@ GRAPH: tuple[Step, ...] = (
          _sum("net_savings_usd")),
     Step("reconciliation", "mart", ("cost_lines", "usage_events", "fx_rates"), "Logs against invoices per provider, "
          "model and month or day, the gap in named parts.", None, _sum("difference_usd")),
-    Step("model_whatif", "mart", ("usage_events", "tasks", "prices", "fx_rates"), "Each task's real token mix "
-         "repriced on alternative models.", None, _sum("savings_usd")),
+    # model_whatif from per-day sums (docs/scaling.md): a run that adds a day rebuilds that day's sums only.
+    Step("whatif_mix_daily", "mart", ("usage_events", "prices", "fx_rates"), "Tokens and priced cost per day, task, "
+         "model, batch flag, service tier and prompt-size bucket: the mix model_whatif reprices.", DAY,
+         _sum("cost_usd")),
+    Step("whatif_runs_daily", "mart", ("usage_events", "fx_rates"), "Runs per start day, task and the model that "
+         "served most of each: model_whatif's observed success rates.", DAY, _count("runs", "runs"),
+         around=("usage_events",)),
+    Step("model_whatif", "mart", ("whatif_mix_daily", "whatif_runs_daily", "tasks", "prices", "fx_rates"),
+         "Each task's real token mix repriced on alternative models.", None, _sum("savings_usd")),
     Step("waste", "mart", ("usage_events", "cost_lines", "tasks", "prices", "fx_rates"), "Spend on failures, "
-         "retries, interactive work that could be batch, missed caching, idle capacity.", None, _sum("cost_usd")),
+         "retries, interactive work that could be batch, missed caching, idle capacity, per day.", DAY,
+         _sum("cost_usd"), around=("usage_events",)),
     Step("anomalies", "mart", ("usage_daily",), "Daily spend per provider, model and team against a robust "
          "baseline.", None, _count("is_anomaly", "anomalies")),
     Step("person_monthly", "mart", ("people", "seats", "person_activity", "usage_events", "cost_lines", "prices",
@@ -142,6 +150,6 @@ def loaded_tables(name: str) -> list[str]:
     """The source-fed tables a step reads from, directly or through other steps: a change to their rows on a day
     means the step's rows of that day may change."""
     step = BY_NAME[name]
-    if step.step in ("load", "fx"):  # fx_rates records the days whose rates changed, like a load
-        return [name]
+    if step.step in ("load", "fx", "tasks"):  # fx_rates records the days whose rates changed, like a load, and a
+        return [name]                           # new task catalog every day (it may change any day's rows)
     return sorted({t for dep in step.deps for t in loaded_tables(dep)})

@@ -34,7 +34,7 @@ from pipelines.sources.bounds import refuse_bad_values
 from pipelines.sources.units import Unit, Window, in_window
 from pipelines.storage import TransientError
 from warehouse.db import (
-    Warehouse, as_warehouse, count_rows, query, rekey_rows, replace_unit_rows, sql, transaction,
+    Warehouse, as_warehouse, count_rows, insert_rows, query, rekey_rows, replace_unit_rows, sql, transaction,
 )
 
 Log = Callable[[str], None]
@@ -95,10 +95,6 @@ def is_current(last: dict | None, checksum: str | None, price_version: str | Non
     """
     return (checksum is not None and last is not None and last["status"] in LOADED
             and last["checksum"] == checksum and last["price_version"] == price_version)
-
-
-def _ever_loaded(con: duckdb.DuckDBPyConnection, source: str, location: str) -> bool:
-    return query(con, sql("ever_loaded"), [source, location])["n"][0] > 0
 
 
 def _quarantine(db: Warehouse, source: SourceConfig, key: str, checksum: str | None, reason: str,
@@ -172,7 +168,7 @@ def ingest_unit(
             _refuse_empty_delivery(db, source, unit)
         elif copies is not None and checksum is not None:
             _refuse_copy(copies, checksum, unit)
-        if pricer is not None:
+        if pricer is not None and batch is None:
             frame = pricer(frame)
     except TransientError as exc:
         return FileResult(source.name, unit.key, "failed", 0, exc.message, unit.partition)
@@ -221,19 +217,45 @@ def _refuse_empty_delivery(db: Warehouse, source: SourceConfig, unit: Unit) -> N
 def _write(con, source: SourceConfig, unit: Unit, checksum: str | None, frame: pl.DataFrame,
            price_version: str | None) -> str:
     """One unit's rows, its ingest_log entry and the days it changed, in one transaction."""
+    return _write_units(con, source, [(unit, checksum, frame)], price_version)[unit.key]
+
+
+def _write_units(con, source: SourceConfig, units: list[tuple[Unit, str | None, pl.DataFrame]],
+                 price_version: str | None) -> dict[str, str]:
+    """Several units' rows, ingest_log entries and changed days, in one transaction: all of them or none.
+
+    Each unit is still replaced exactly (a re-loaded unit deletes its own rows first); the units never loaded
+    are inserted together in one statement. One transaction per unit cost a commit and an INSERT each, 90 ms a
+    unit at 10M events (bench/README.md, "End to end"); a crash still leaves every unit of the batch either
+    loaded and recorded or neither, so the next run loads exactly what is missing.
+    """
     column = TIME_COLUMNS[source.table]
+    now = _now()
     with transaction(con):
-        loaded_before = _ever_loaded(con, source.name, unit.key)
-        status = "replaced" if loaded_before else "loaded"
-        held = loaded_before or not _owns_only_its_key(source, unit)
-        old = replace_unit_rows(con, source.table, frame, unit.owns, column, delete=held)
-        new = _days(frame, column)
-        for first, last in {old, new}:
-            if first is not None:
-                con.execute(sql("insert_changed_days"), [source.table, first, last, source.name, unit.key, _now()])
-        record(con, source=source.name, kind=source.kind, location=unit.key, checksum=checksum,
-               status=status, rows=frame.height, price_version=price_version)
-    return status
+        before = set(query(con, sql("ever_loaded"), [source.name, [u.key for u, _, _ in units]])["location"])
+        statuses: dict[str, str] = {}
+        fresh: list[pl.DataFrame] = []
+        days: list[list] = []
+        log: list[list] = []
+        for unit, checksum, frame in units:  # per unit (a file, a day), never per row
+            held = unit.key in before or not _owns_only_its_key(source, unit)
+            if held:
+                old = replace_unit_rows(con, source.table, frame, unit.owns, column)
+            else:
+                fresh.append(frame)
+                old = (None, None)
+            for first, last in {old, _days(frame, column)}:
+                if first is not None:
+                    days.append([source.table, first, last, source.name, unit.key, now])
+            statuses[unit.key] = "replaced" if unit.key in before else "loaded"
+            log.append([source.name, source.kind, unit.key, checksum, price_version, frame.height,
+                        statuses[unit.key], None, now])
+        if fresh:
+            insert_rows(con, source.table, pl.concat(fresh, how="vertical_relaxed"))
+        if days:
+            con.executemany(sql("insert_changed_days"), days)
+        con.executemany(sql("insert_ingest_log"), log)
+    return statuses
 
 
 def _owns_only_its_key(source: SourceConfig, unit: Unit) -> bool:
@@ -251,8 +273,8 @@ def _days(frame: pl.DataFrame, column: str) -> tuple[date | None, date | None]:
     return lo, hi
 
 
-# Parsed units wait in memory up to this many rows before one connection writes them (each in its own
-# transaction): opening and closing the file per unit (a checkpoint each time) tripled the demo's load time.
+# Parsed units wait in memory up to this many rows before one connection writes them in one transaction:
+# opening and closing the file per unit (a checkpoint each time) tripled the demo's load time.
 FLUSH_ROWS = 200_000
 
 
@@ -269,15 +291,24 @@ class _Batch:
     def full(self) -> bool:
         return self.rows >= FLUSH_ROWS
 
-    def flush(self) -> dict[str, str]:
-        if not self.units:
+    def take(self, pricer: Pricer | None) -> list[tuple[Unit, str | None, pl.DataFrame]]:
+        """The waiting units, priced together (one pricing pass per batch, not per file: it has a fixed cost of
+        about 12 ms, bench/README.md "End to end"); `price_usage` keeps row order, so each unit gets its slice."""
+        units, self.units, self.rows = self.units, [], 0
+        if pricer is None or not units:
+            return units
+        priced = pricer(pl.concat([frame for _, _, frame in units], how="vertical_relaxed"))
+        offsets = [0]
+        for _, _, frame in units:
+            offsets.append(offsets[-1] + frame.height)
+        return [(unit, checksum, priced.slice(start, frame.height))
+                for (unit, checksum, frame), start in zip(units, offsets)]
+
+    def write(self, units: list[tuple[Unit, str | None, pl.DataFrame]]) -> dict[str, str]:
+        if not units:
             return {}
-        statuses = {}
         with self.db.connect() as con:
-            for unit, checksum, frame in self.units:
-                statuses[unit.key] = _write(con, self.source, unit, checksum, frame, self.price_version)
-        self.units, self.rows = [], 0
-        return statuses
+            return _write_units(con, self.source, units, self.price_version)
 
 
 def ingest_source(
@@ -321,11 +352,11 @@ def ingest_source(
     moved = moved_candidates(state, {u.key for u in planned})
     copies = copies_of(state, {u.key for u in planned})
     batch = _Batch(db, source, price_version)
-    selected, pricer, batch.flush = timings.ingest_parts(source.name, selected, pricer, batch.flush)  # opt-in
+    selected, pricer, write = timings.ingest_parts(source.name, selected, pricer, batch.write)  # opt-in
     results: list[FileResult] = []
 
     def flush() -> None:
-        statuses = batch.flush()
+        statuses = write(batch.take(pricer))
         for i, r in enumerate(results):
             if r.status == "pending":
                 results[i] = FileResult(r.source, r.location, statuses[r.location], r.rows, r.error, r.partition)

@@ -8,6 +8,7 @@ reads only the units of those dates (docs/architecture.md, "Units and partitions
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -24,7 +25,7 @@ from pipelines.schemas import PRICES, TASKS, conform
 from pipelines.sources import plan_units, spec
 from pipelines.sources.task_catalog import read_task_catalog
 from pipelines.sources.units import Window
-from warehouse.db import Warehouse, as_warehouse, query, replace_rows
+from warehouse.db import Warehouse, as_warehouse, query, replace_rows, sql, transaction
 
 
 def _quiet(message: str) -> None:
@@ -63,9 +64,15 @@ def load_tasks(con: duckdb.DuckDBPyConnection, config: AispendConfig, log: Log =
     if is_current(last_ingest(con, "task_catalog", location), checksum, None):
         log(f"tasks: {location} unchanged ({tasks.height} tasks)")
         return FileResult("task_catalog", location, "unchanged", 0)
-    replace_rows(con, "tasks", tasks)
-    record(con, source="task_catalog", kind="task_catalog", location=location, checksum=checksum,
-           status="loaded", rows=tasks.height)
+    with transaction(con):  # the catalog, the days it may change and its log entry commit together
+        replace_rows(con, "tasks", tasks, atomic=False)
+        # A task's latency sensitivity or minutes may change the rows of any day: marts by day that read the
+        # catalog (waste) owe every day of the partitions (docs/operations.md, "After a crash").
+        now = datetime.now(timezone.utc)
+        con.execute(sql("insert_changed_days"), ["tasks", config.start_date, now.date(), "task_catalog", location,
+                                                 now.replace(tzinfo=None)])
+        record(con, source="task_catalog", kind="task_catalog", location=location, checksum=checksum,
+               status="loaded", rows=tasks.height)
     log(f"tasks: {tasks.height} tasks from {location}")
     return FileResult("task_catalog", location, "loaded", tasks.height)
 

@@ -38,7 +38,7 @@ from pipelines.transforms.roi import task_daily, task_roi
 from pipelines.transforms.spend import spend_daily
 from pipelines.transforms.usage import usage_daily
 from pipelines.transforms.waste import waste
-from pipelines.transforms.whatif import model_whatif_from, thresholds, whatif_partials
+from pipelines.transforms.whatif import daily_mix, daily_runs, model_whatif_from, thresholds
 from warehouse.db import query, replace_rows, sql, transaction
 from warehouse.schema import empty, table_schema
 
@@ -123,7 +123,9 @@ EVENT_COLUMNS = {
                     *_TOKENS, "reasoning_tokens"],
     "task_daily": _RUNS,
     "reconciliation": ["event_time", "provider", "model", "request_count", "cost_usd", *_TOKENS],
-    "model_whatif": [*_RUNS, "provider", "model", *_TOKENS, "cache_write_1h_tokens", "is_batch", "service_tier"],
+    "whatif_mix_daily": ["event_time", "provider", "model", "task", "request_count", "cost_usd", *_TOKENS,
+                         "cache_write_1h_tokens", "is_batch", "service_tier"],
+    "whatif_runs_daily": [*_RUNS, "provider", "model"],
     "waste": [*_RUNS, "provider", "model", *_TOKENS, "cache_write_1h_tokens", "is_batch", "service_tier"],
 }
 EVENT_COLUMNS["work_item_links"] = ["event_time", "work_item_id", "task", "request_count", "cost_usd"]
@@ -153,18 +155,15 @@ def _small(r: Reads, name: str) -> pl.LazyFrame:
     return r.once(name, lambda: r.table(name))
 
 
-def _whatif_chunk(r: Reads, days: Window) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+def _whatif_mix(r: Reads, days: Window) -> pl.LazyFrame:
     bounds = r.once("thresholds", lambda: thresholds(_small(r, "prices")))
-    return whatif_partials(r.events("model_whatif", margin(days)), bounds, days)
+    return daily_mix(r.events("whatif_mix_daily", days), bounds)
 
 
-def _whatif(r: Reads, partials: list[tuple[pl.DataFrame, pl.DataFrame]]) -> pl.LazyFrame:
-    prices = _small(r, "prices")
-    if partials:
-        mix, runs = (pl.concat([p[i] for p in partials]).lazy() for i in (0, 1))
-    else:
-        mix, runs = whatif_partials(r.events("model_whatif", NO_DAYS), thresholds(prices))
-    return model_whatif_from(mix, runs, r.table("tasks"), prices, r.config.prices.discounts, fx=r.fx)
+def _whatif(r: Reads) -> pl.LazyFrame:
+    """model_whatif from the per-day pre-aggregates, not the events: a new day costs its own sums only."""
+    mix, runs = (r.table(name).drop("currency") for name in ("whatif_mix_daily", "whatif_runs_daily"))
+    return model_whatif_from(mix, runs, r.table("tasks"), _small(r, "prices"), r.config.prices.discounts, fx=r.fx)
 
 
 def _waste_chunk(r: Reads, days: Window) -> pl.LazyFrame:
@@ -267,7 +266,9 @@ MARTS: dict[str, Whole | Chunked] = {
     "task_roi": Whole(lambda r: task_roi(r.table("task_daily"), r.table("tasks"),
                                          r.table("task_evidence").filter(pl.col("grain") == "task"))),
     "reconciliation": Chunked(_reconciliation_chunk, _reconciliation),
-    "model_whatif": Chunked(_whatif_chunk, _whatif),
+    "whatif_mix_daily": Chunked(_whatif_mix),
+    "whatif_runs_daily": Chunked(lambda r, days: daily_runs(r.events("whatif_runs_daily", margin(days)), days)),
+    "model_whatif": Whole(_whatif),
     "waste": Chunked(_waste_chunk, spans=(USAGE, BILL), clip=True),
     "anomalies": Whole(lambda r: anomalies(spend_by_day_from_daily(r.table("usage_daily")))),
     "budget_status": Whole(_budget_status),

@@ -6,7 +6,8 @@ stage's days are worked out just before it runs:
 - a load stage: the partitions of the units that are new or changed (`planning.pending_units`), or exactly a
   backfill's range; undated units are read by any run of their table;
 - a mart stage by days: every day a load changed since the mart's last build (`planning.stale_days`), recorded
-  with the rows, so the days after a crash, a moved file or rows outside a file's named day are all rebuilt;
+  with the rows, so the days after a crash, a moved file or rows outside a file's named day are all rebuilt
+  (and the day either side for a mart that counts runs across midnight);
 - unpartitioned steps: every run.
 The same plan runs through Dagster (`aispend run`, pipelines/cli_run.py) or in process (`run_in_process`, for
 tests and scripts); jobs, schedules and sensors take their job names and selections from here too.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pipelines.config import AispendConfig
-from pipelines.graph import DAY, GRAPH, INGEST, MONTH, Step, loaded_tables
+from pipelines.graph import BY_NAME, DAY, GRAPH, INGEST, MONTH, Step, loaded_tables
 from pipelines.ingest import FileResult
 from pipelines.planning import pending_units, stale_days, utc_today
 from pipelines.reads import hull
@@ -118,7 +119,8 @@ class Planner:
         elif stage.group != INGEST:
             with self.db.connect() as con:
                 for mart in stage.steps:
-                    found = hull(found, stale_days(con, mart, loaded_tables(mart)))
+                    days = stale_days(con, mart, loaded_tables(mart))
+                    found = hull(found, widened(days, BY_NAME[mart], self.bounds(stage.grain)))
         if found is None:
             return None
         if stage.grain == MONTH:
@@ -134,6 +136,15 @@ class Planner:
                      f"outside the partitions {first}..{last - timedelta(days=1)} (config start_date .. today); "
                      "that part is not read")
         return (start, end) if start < end else None
+
+
+def widened(days: Window | None, step: Step, bounds: Window) -> Window | None:
+    """A step that reads a day either side (`around`: runs across midnight) owes the day either side of a change
+    too: a request added on day D may extend a run that started on D-1. Not past the partitions (`bounds`)."""
+    if days is None or not step.around:
+        return days
+    one = timedelta(days=1)
+    return min(days[0], max(days[0] - one, bounds[0])), max(days[1], min(days[1] + one, bounds[1]))
 
 
 def run_in_process(config: AispendConfig, log: Say = lambda m: None, backfill: Window | None = None

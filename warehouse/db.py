@@ -287,19 +287,23 @@ def replace_rows(
     return _replace(con, table, frame, where, between)
 
 
-def _replace(con, table, frame, where, between, *, delete: bool = True) -> int:
+def _replace(con, table, frame, where, between) -> int:
     clauses = [f"{_ident(k)} IS NOT DISTINCT FROM ?" for k in (where or {})]
     params = list((where or {}).values())
     if between:
         column, start, end = between
         clauses.append(f"{_ident(column)} >= ? AND {_ident(column)} < ?")
         params += [start, end]
-    if not delete:
-        pass
-    elif clauses:
+    if clauses:
         con.execute(f"DELETE FROM {_ident(table)} WHERE {' AND '.join(clauses)}", params)
     else:
         con.execute(f"DELETE FROM {_ident(table)}")
+    return insert_rows(con, table, frame)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+    """Insert a frame's rows (columns matched by name) inside the caller's transaction, deleting nothing: for
+    rows the caller knows are new (units never loaded, pipelines/ingest.py)."""
     if frame.height:
         con.register("_aispend_incoming", frame.to_arrow())
         names = ", ".join(_ident(c) for c in frame.columns)
@@ -319,23 +323,19 @@ def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame)
 
 def replace_unit_rows(
     con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, where: Mapping[str, object], time_column: str,
-    *, delete: bool = True,
 ) -> tuple[date | None, date | None]:
     """Like `replace_rows` inside the caller's transaction, and say which days the deleted rows sat on
     (first, last; None when none was deleted): a load records them so the marts over them are rebuilt.
 
-    `delete=False` when the caller knows no row matches `where` (a unit never loaded): the DELETE scans what the
-    table holds of the source, about 40% of writing a small unit at 10M events (bench/README.md, "End to end").
+    A unit never loaded needs no DELETE (`insert_rows`): the DELETE scans what the table holds of the source,
+    about 40% of writing a small unit at 10M events (bench/README.md, "End to end").
     """
-    if not delete:
-        _replace(con, table, frame, None, None, delete=False)
-        return None, None
     clauses = " AND ".join(f"{_ident(k)} IS NOT DISTINCT FROM ?" for k in where)
     days = con.execute(
         f"DELETE FROM {_ident(table)} WHERE {clauses} RETURNING CAST({_ident(time_column)} AS DATE)",
         list(where.values()),
     ).fetchall()
-    _replace(con, table, frame, None, None, delete=False)
+    insert_rows(con, table, frame)
     if not days:
         return None, None
     found = [d for (d,) in days if d is not None]

@@ -42,8 +42,9 @@ TOKENS = ["input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tok
 MIX_TOKENS = [*TOKENS, "cache_write_1h_tokens"]
 CURRENT = ["task", "provider", "model"]
 ALT = ["alt_provider", "alt_model"]
-_DAY = "__day"
-_BUCKET = "__bucket"
+# The mix's day and prompt-size bucket, as stored in whatif_mix_daily (warehouse/README.md).
+_DAY = "day"
+_BUCKET = "prompt_bucket"
 _MIX_KEYS = [*CURRENT, _DAY, "is_batch", "service_tier", _BUCKET]
 
 COLUMNS = [
@@ -90,21 +91,32 @@ def model_whatif(
 def whatif_partials(
     usage: pl.LazyFrame, price_thresholds: Sequence[int], days: tuple[date, date] | None = None
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """The two per-day sums model_whatif needs: the token mix and the observed runs.
+    """The two per-day sums model_whatif needs: the token mix and the observed runs (`daily_mix`, `daily_runs`).
 
     Both are keyed by UTC day, so partials of disjoint days concatenate into the whole period's: that is how
-    the pipeline builds the mart a few days of events at a time. With `days` = [start, end), only the mix of
-    those days and the runs that started in them are kept; `usage` should then reach a day past either side,
-    so a run crossing midnight is whole (and counted once, on its first day).
+    the pipeline keeps them, as the marts whatif_mix_daily and whatif_runs_daily rebuilt by day.
     """
+    return daily_mix(usage, price_thresholds, days), daily_runs(usage, days)
+
+
+def daily_mix(usage: pl.LazyFrame, price_thresholds: Sequence[int], days: tuple[date, date] | None = None
+              ) -> pl.LazyFrame:
+    """The token mix per day (whatif_mix_daily): only the events of `days` = [start, end) when given."""
     known = _with_optional(usage).filter(pl.col("model").is_not_null())
-    run_rows = observed_runs(known)
     if days is not None:
-        start, end = days
         day = pl.col("event_time").dt.date()
-        known = known.filter((day >= start) & (day < end))
-        run_rows = run_rows.filter((pl.col("day") >= start) & (pl.col("day") < end))
-    return token_mix(known, price_thresholds), run_rows
+        known = known.filter((day >= days[0]) & (day < days[1]))
+    return token_mix(known, price_thresholds)
+
+
+def daily_runs(usage: pl.LazyFrame, days: tuple[date, date] | None = None) -> pl.LazyFrame:
+    """The observed runs per start day (whatif_runs_daily). With `days` only the runs that started in them are
+    kept; `usage` should then reach a day past either side, so a run crossing midnight is whole (and counted
+    once, on its first day)."""
+    run_rows = observed_runs(_with_optional(usage).filter(pl.col("model").is_not_null()))
+    if days is not None:
+        run_rows = run_rows.filter((pl.col("day") >= days[0]) & (pl.col("day") < days[1]))
+    return run_rows
 
 
 def model_whatif_from(

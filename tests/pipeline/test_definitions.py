@@ -29,7 +29,9 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "task_daily": ["allocated_cost", "fx_rates", "usage_events"],
         "task_roi": ["task_daily", "task_evidence", "tasks"],
         "reconciliation": ["cost_lines", "fx_rates", "usage_events"],
-        "model_whatif": ["fx_rates", "prices", "tasks", "usage_events"],
+        "whatif_mix_daily": ["fx_rates", "prices", "usage_events"],
+        "whatif_runs_daily": ["fx_rates", "usage_events"],
+        "model_whatif": ["fx_rates", "prices", "tasks", "whatif_mix_daily", "whatif_runs_daily"],
         "waste": ["cost_lines", "fx_rates", "prices", "tasks", "usage_events"],
         "anomalies": ["usage_daily"],
         "budget_status": ["allocated_cost", "person_monthly"],
@@ -54,7 +56,8 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "check_results": ["allocated_cost", "anomalies", "budget_status", "changes_after_close", "chargeback",
                           "evidence_items", "idle_seats", "model_whatif", "month_to_date", "person_monthly",
                           "reconciliation", "spend_daily", "spend_forecast", "task_daily", "task_evidence",
-                          "task_evidence_weekly", "task_roi", "usage_daily", "waste", "work_item_links"],
+                          "task_evidence_weekly", "task_roi", "usage_daily", "waste", "whatif_mix_daily",
+                          "whatif_runs_daily", "work_item_links"],
         "snapshots": ["alerts_sent", "changes_after_close", "chargeback", "check_results", "idle_seats",
                       "model_whatif", "month_to_date", "reconciliation", "spend_daily", "spend_forecast",
                       "task_evidence_weekly", "task_roi", "waste"],
@@ -91,6 +94,8 @@ def test_partitions_by_asset(tmp_path):
         "usage_events": "DailyPartitionsDefinition", "usage_daily": "DailyPartitionsDefinition",
         "task_daily": "DailyPartitionsDefinition", "cost_lines": "MonthlyPartitionsDefinition",
         "spend_daily": "MonthlyPartitionsDefinition", "work_item_links": "DailyPartitionsDefinition",
+        "whatif_mix_daily": "DailyPartitionsDefinition", "whatif_runs_daily": "DailyPartitionsDefinition",
+        "waste": "DailyPartitionsDefinition",
     }
     daily = graph.get(dg.AssetKey("usage_events")).partitions_def
     monthly = graph.get(dg.AssetKey("cost_lines")).partitions_def

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import duckdb
+import pytest
 import polars as pl
 
 from pipelines.config import SourceConfig
-from pipelines.ingest import _write
+from pipelines.ingest import _Batch, _write, _write_units
 from pipelines.schemas import COST_LINES, USAGE_EVENTS, conform
 from pipelines.sources.units import Unit
 from warehouse.db import Warehouse
@@ -99,3 +100,55 @@ def test_a_new_manifest_key_still_replaces_its_billing_period(tmp_path):
     assert status == "loaded" and len(deletes) == 1  # a key never loaded, yet the period's old rows are replaced
     with db.connect() as con:
         assert con.execute("SELECT count(*), sum(BilledCost) FROM cost_lines").fetchone() == (1, 7.0)
+
+
+def test_a_batch_of_units_is_written_in_one_transaction_all_or_nothing(tmp_path):
+    """Parsed units are written together: re-loads replace their own rows, new units go in one INSERT, and a
+    failure anywhere in the batch leaves neither rows nor ingest_log entries of any of its units."""
+    db = Warehouse(tmp_path / "wh.duckdb")
+    source = SourceConfig(name="logs", kind="usage_csv", path="x")
+    assert write(db, source, file_unit("a.csv"), events("a.csv", [2]), "a1")[0] == "loaded"
+
+    batch = [(file_unit("a.csv"), "a2", events("a.csv", [4, 4])), (file_unit("b.csv"), "b1", events("b.csv", [3])),
+             (file_unit("c.csv"), "c1", events("c.csv", [6]))]
+    with db.connect() as con:
+        recording = Recording(con)
+        statuses = _write_units(recording, source, batch, None)
+    assert statuses == {"a.csv": "replaced", "b.csv": "loaded", "c.csv": "loaded"}
+    inserts = [s for s in recording.statements if s.upper().startswith("INSERT INTO \"USAGE_EVENTS\"")]
+    assert len(recording.deletes()) == 1 and len(inserts) == 2  # a.csv's own replace, then b and c together
+
+    # e.csv re-loaded (its DELETE and INSERT run), then d.csv's INSERT fails: text where a count belongs
+    assert write(db, source, file_unit("e.csv"), events("e.csv", [8]), "e1")[0] == "loaded"
+    bad = events("d.csv", [7]).with_columns(pl.lit("many").alias("input_tokens"))
+    with pytest.raises(duckdb.Error), db.connect() as con:
+        _write_units(con, source, [(file_unit("e.csv"), "e2", events("e.csv", [9])), (file_unit("d.csv"), "d1", bad)],
+                     None)
+    with db.connect() as con:
+        rows = con.execute("SELECT x_source_file, CAST(event_time AS DATE) FROM usage_events ORDER BY 1, 2").fetchall()
+        logged = con.execute("SELECT location, status FROM ingest_log ORDER BY location, loaded_at").fetchall()
+    # a.csv: its old row (the 2nd) replaced by two rows on the 4th; e.csv's re-load rolled back with d.csv's
+    # failure, so its row of the 8th stays and nothing of d.csv is there
+    assert rows == [("a.csv", date(2026, 11, 4)), ("a.csv", date(2026, 11, 4)), ("b.csv", date(2026, 11, 3)),
+                    ("c.csv", date(2026, 11, 6)), ("e.csv", date(2026, 11, 8))]
+    assert logged == [("a.csv", "loaded"), ("a.csv", "replaced"), ("b.csv", "loaded"), ("c.csv", "loaded"),
+                      ("e.csv", "loaded")]
+
+
+def test_a_batch_is_priced_in_one_pass_and_each_unit_keeps_its_own_rows(tmp_path):
+    """Units waiting to be written are priced together; every unit must get back exactly its own rows."""
+    source = SourceConfig(name="logs", kind="usage_csv", path="x")
+    batch = _Batch(Warehouse(tmp_path / "wh.duckdb"), source, None)
+    frames = {"a.csv": events("a.csv", [2, 3]), "b.csv": events("b.csv", []), "c.csv": events("c.csv", [4, 5, 6])}
+    for key, frame in frames.items():
+        batch.add(file_unit(key), key, frame)
+    calls = []
+
+    def pricer(frame: pl.DataFrame) -> pl.DataFrame:
+        calls.append(frame.height)
+        return frame.with_columns((pl.col("event_time").dt.day() * 1.0).alias("cost_usd"))
+
+    taken = batch.take(pricer)
+    assert calls == [5] and batch.units == []
+    got = {unit.key: (frame["x_source_file"].to_list(), frame["cost_usd"].to_list()) for unit, _, frame in taken}
+    assert got == {"a.csv": (["a.csv"] * 2, [2.0, 3.0]), "b.csv": ([], []), "c.csv": (["c.csv"] * 3, [4.0, 5.0, 6.0])}

@@ -1,4 +1,5 @@
--- Has this location of this source ever been loaded? Decides between status 'loaded' and 'replaced'.
-SELECT count(*) AS n
+-- Which of these locations of one source were ever loaded? Decides 'loaded' or 'replaced' for a batch of units,
+-- and whether a unit's first write may skip the DELETE (pipelines/ingest.py).
+SELECT DISTINCT location
 FROM ingest_log
-WHERE source = ? AND location = ? AND status IN ('loaded', 'replaced')
+WHERE source = ? AND list_contains(?, location) AND status IN ('loaded', 'replaced')
