@@ -27,6 +27,7 @@ request served (`work_item_key`, "work_item"; docs/evidence.md); `pattern` (e.g.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import re
 
@@ -39,7 +40,8 @@ from pipelines.models import normalize_model
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec, Watch
 from pipelines.sources.bounds import TOKENS, refuse_bad_values
-from pipelines.sources.common import blank_to_null, decode_json, first_repeated_key, parse_utc, read_bytes, utf8
+from pipelines.sources.common import blank_to_null, decode_json, parse_utc, read_bytes, utf8
+from pipelines.sources.json_keys import first_repeated_key_fast
 
 PROVIDER = "aws"
 SCHEMA_TYPE = "ModelInvocationLog"
@@ -104,30 +106,43 @@ def envelope_dtype(record: pl.Struct) -> pl.Struct:
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
     options = source.options.model_dump(exclude=set(FileOptions.model_fields))  # the kind's own keys
-    record = record_dtype(list(dict.fromkeys(options.values())))
+    record, envelope, columns = _plan(tuple(options.items()))
     objects, unit = _top_level_objects(path, data)
-    envelopes = decode_json(objects["text"], envelope_dtype(record), path, _where(objects, unit))
+    envelopes = decode_json(objects["text"], envelope, path, _where(objects, unit))
     _refuse_repeated_keys(objects["text"], record, path, _where(objects, unit), unit)
     top = objects.select("pos").with_columns(envelopes.alias("env")).unnest("env")
     records = _records(top, record, path, unit)
     _validate(records, path, unit)
-    events = records.with_columns(_event_columns(options)).with_columns(
-        pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file")
-    )
+    events = records.with_columns(*columns, pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file"))
     out = conform(events, USAGE_EVENTS)
     refuse_bad_values(out, "usage_events", path, rows=events["pos"], label=unit,
                       names={"event_time": "timestamp", **{k: ".".join(v) for k, v in TOKEN_FIELDS.items()}})
     return out
 
 
-def _refuse_repeated_keys(texts: pl.Series, record: pl.Struct, path: str, where, unit: str) -> None:
-    """A field written twice in one record (`"modelId": "a", ..., "modelId": "b"`) would be read as one of
-    the two, silently: refuse it, naming the field. Only the fields read are looked at, never the bodies."""
+@lru_cache(maxsize=16)
+def _plan(options: tuple[tuple[str, str], ...]) -> tuple[pl.Struct, pl.Struct, tuple[pl.Expr, ...]]:
+    """What a file is read with, built once per set of options (the same for every file of a source): the
+    record and envelope dtypes and the usage_events columns."""
+    keys = dict(options)
+    record = record_dtype(list(dict.fromkeys(keys.values())))
+    return record, envelope_dtype(record), tuple(_event_columns(keys))
+
+
+@lru_cache(maxsize=16)
+def _keyed_objects(record: pl.Struct) -> dict[str, list[str]]:
+    """The objects (JSON paths) whose keys are read, and those keys: where a repeated key matters."""
     objects = {"$": [f.name for f in record.fields]}
     for field in record.fields:
         if isinstance(field.dtype, pl.Struct):
             objects[f"$.{field.name}"] = [f.name for f in field.dtype.fields]
-    found = first_repeated_key(texts, objects)
+    return objects
+
+
+def _refuse_repeated_keys(texts: pl.Series, record: pl.Struct, path: str, where, unit: str) -> None:
+    """A field written twice in one record (`"modelId": "a", ..., "modelId": "b"`) would be read as one of
+    the two, silently: refuse it, naming the field. Only the fields read are looked at, never the bodies."""
+    found = first_repeated_key_fast(texts, _keyed_objects(record))
     if found is not None:
         label, pos = where(found[0])
         raise SourceError(path, f"{label}: field {found[1]!r} appears twice (which value counts is not guessed)",
@@ -151,14 +166,7 @@ def _top_level_objects(path: str, data: bytes | None) -> tuple[pl.DataFrame, str
         .with_columns(pl.col("text").str.strip_chars(), pl.col("pos").cast(pl.Int64))
         .filter(pl.col("text") != "")
     )
-    # JSON lines when the first line is a whole object and no line holds several objects back to back (only
-    # lines that look so are parsed to make sure); a bad line further down is then named by its number.
-    first = lines.head(1)
-    first_is_object = first.height == 0 or first.select(
-        pl.col("text").str.starts_with("{") & pl.col("text").str.json_path_match("$").is_not_null()
-    ).item()
-    several = pl.col("text").str.contains(r"\}\s*\{") & pl.col("text").str.json_path_match("$").is_null()
-    if first_is_object and not lines.select(several.any()).item():
+    if _json_lines(lines):
         return lines, "line"
     body = text.replace("\r", " ").replace("\n", " ").strip()  # JSON strings hold no raw line breaks
     if body.startswith("{"):
@@ -176,6 +184,23 @@ def _top_level_objects(path: str, data: bytes | None) -> tuple[pl.DataFrame, str
     return objects, "record"
 
 
+def _json_lines(lines: pl.DataFrame) -> bool:
+    """JSON lines when the first line is a whole object and no line holds several objects back to back (only
+    lines that look so are parsed to make sure); a bad line further down is then named by its number."""
+    if lines.height == 0:
+        return True
+    text = pl.col("text")
+    first, looks_several = lines.select(
+        (text.first().str.starts_with("{") & text.first().str.json_path_match("$").is_not_null()).alias("first"),
+        text.str.contains(r"\}\s*\{").any().alias("several"),
+    ).row(0)
+    if not first:
+        return False
+    if not looks_several:
+        return True
+    return not lines.filter(text.str.contains(r"\}\s*\{")).select(text.str.json_path_match("$").is_null().any()).item()
+
+
 def _where(frame: pl.DataFrame, unit: str, event: pl.Series | None = None):
     def describe(index: int) -> tuple[str, int]:
         pos = int(frame["pos"][index])
@@ -189,9 +214,10 @@ def _records(top: pl.DataFrame, record: pl.Struct, path: str, unit: str) -> pl.D
     """Invocation records from all three envelopes, in file order, with their position for messages."""
     names = [f.name for f in record.fields]
     is_cloudwatch = pl.col("message").is_not_null() | pl.col("events").is_not_null()
-    direct = top.filter(~is_cloudwatch).select(
-        "pos", pl.lit(None, pl.Int64).alias("event"), pl.lit(None, pl.Datetime("us")).alias("cw_time"), *names
-    )
+    plain = ["pos", pl.lit(None, pl.Int64).alias("event"), pl.lit(None, pl.Datetime("us")).alias("cw_time"), *names]
+    if top["message"].null_count() == top.height and top["events"].null_count() == top.height:
+        return top.select(plain)  # records only (S3 delivery): nothing to unwrap, already in file order
+    direct = top.filter(~is_cloudwatch).select(plain)
     lines = top.filter(pl.col("message").is_not_null()).select(
         "pos", pl.lit(None, pl.Int64).alias("event"), "timestamp", "message"
     )
@@ -233,28 +259,36 @@ def _event_time() -> pl.Expr:
     return pl.coalesce(parse_utc(pl.col("timestamp")), pl.col("cw_time"))
 
 
-def _validate(records: pl.DataFrame, path: str, unit: str) -> None:
-    def refuse(bad: pl.Expr, reason: str, column: str) -> None:
-        hit = records.filter(bad.fill_null(False)).head(1)
-        if hit.height:
-            pos = int(hit["pos"][0])
-            event = hit["event"][0]
-            label = f"{unit} {pos}" + (f", event {int(event)}" if event is not None else "")
-            raise SourceError(path, f"{label}: field {column!r} {reason}", row=pos, column=column, unit=unit)
-
-    refuse(
-        pl.col("schemaType").is_not_null() & (pl.col("schemaType") != SCHEMA_TYPE),
-        f"is not {SCHEMA_TYPE}: not a Bedrock model invocation log record",
-        "schemaType",
-    )
-    refuse(blank_to_null(pl.col("modelId")).is_null(), "is missing", "modelId")
-    refuse(pl.col("timestamp").is_null() & pl.col("cw_time").is_null(), "is missing", "timestamp")
-    refuse(_event_time().is_null(), "is not a timestamp", "timestamp")
+def _checks() -> list[tuple[pl.Expr, str, str]]:
+    """(bad, reason, field) in the order a record's faults are reported."""
+    out = [
+        (pl.col("schemaType").is_not_null() & (pl.col("schemaType") != SCHEMA_TYPE),
+         f"is not {SCHEMA_TYPE}: not a Bedrock model invocation log record", "schemaType"),
+        (blank_to_null(pl.col("modelId")).is_null(), "is missing", "modelId"),
+        (pl.col("timestamp").is_null() & pl.col("cw_time").is_null(), "is missing", "timestamp"),
+        (_event_time().is_null(), "is not a timestamp", "timestamp"),
+    ]
     for struct, field in TOKEN_FIELDS.values():
         name = f"{struct}.{field}"
         parsed = _count(struct, field)
-        refuse(_field(struct, field).is_not_null() & parsed.is_null(), "is not a number", name)
-        refuse(TOKENS.bad(parsed), f"is not {TOKENS.expected()}", name)
+        out.append((_field(struct, field).is_not_null() & parsed.is_null(), "is not a number", name))
+        out.append((TOKENS.bad(parsed), f"is not {TOKENS.expected()}", name))
+    return out
+
+
+def _validate(records: pl.DataFrame, path: str, unit: str) -> None:
+    """Every check in one pass (the first failing row of each); the first check that fails is refused, at its
+    first row, as checking them one after another would."""
+    checks = _checks()
+    firsts = records.select(
+        bad.fill_null(False).arg_true().first().alias(f"c{i}") for i, (bad, _, _) in enumerate(checks)
+    ).row(0)
+    for index, (_, reason, column) in zip(firsts, checks):
+        if index is not None:
+            pos = int(records["pos"][index])
+            event = records["event"][index]
+            label = f"{unit} {pos}" + (f", event {int(event)}" if event is not None else "")
+            raise SourceError(path, f"{label}: field {column!r} {reason}", row=pos, column=column, unit=unit)
 
 
 def _tag(key: str) -> pl.Expr:
