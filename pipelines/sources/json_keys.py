@@ -27,8 +27,9 @@ from pipelines.sources.common import first_repeated_key
 _ESCAPED_KEY = r'\\[u/][^"\\]*(?:\\.[^"\\]*)*"\s*:'   # an escape inside a key token (its tail up to the colon)
 _SPACED_KEY = r'"\s+:'
 _FIRST_UNSAFE = re.compile(r'[\x00-\x20,:{}\[\]]')  # after a string's closing quote: structure or blank
+# Paths written into the text, not bound: a bound Python list costs DuckDB a dozen failed imports per query.
 _ANY_REPEAT = (
-    "SELECT 1 FROM texts WHERE EXISTS (SELECT 1 FROM (SELECT unnest(json_keys(t, ?::VARCHAR[])) AS ks) "
+    "SELECT 1 FROM texts WHERE EXISTS (SELECT 1 FROM (SELECT unnest(json_keys(t, [{paths}])) AS ks) "
     "WHERE len(ks) <> len(list_distinct(ks))) LIMIT 1"
 )
 _local = threading.local()
@@ -67,12 +68,17 @@ def _connection():
     return con
 
 
+@lru_cache(maxsize=64)
+def _any_repeat_sql(paths: tuple[str, ...]) -> str:
+    return _ANY_REPEAT.format(paths=", ".join("'" + p.replace("'", "''") + "'" for p in paths))
+
+
 def _any_repeat(texts: pl.Series, paths: list[str]) -> bool:
     """Whether any object at `paths` of any text lists a key twice (any key: the exact check names it)."""
     con = _connection()
     con.register("texts", pl.DataFrame({"t": texts}))
     try:
-        return con.execute(_ANY_REPEAT, [paths]).fetchone() is not None
+        return con.execute(_any_repeat_sql(tuple(paths))).fetchone() is not None
     finally:
         con.unregister("texts")
 
