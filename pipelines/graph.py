@@ -81,8 +81,11 @@ GRAPH: tuple[Step, ...] = (
     Step("task_roi", "mart", ("task_daily", "tasks", "task_evidence"), "Per task: runs, successes, AI cost, human "
          "cost avoided, review cost, net savings, ROI; measured or estimated (roi_basis), break-even minutes.", None,
          _sum("net_savings_usd")),
-    Step("reconciliation", "mart", ("cost_lines", "usage_events", "fx_rates"), "Logs against invoices per provider, "
-         "model and month or day, the gap in named parts.", None, _sum("difference_usd")),
+    Step("reconciliation_logs_daily", "mart", ("usage_events", "fx_rates"), "The logs' side of the reconciliation "
+         "per UTC day, provider and model: priced cost, requests, tokens, the unpriced part.", DAY,
+         _sum("logged_cost_usd")),
+    Step("reconciliation", "mart", ("cost_lines", "reconciliation_logs_daily", "fx_rates"), "Logs against invoices "
+         "per provider, model and month or day, the gap in named parts.", None, _sum("difference_usd")),
     # model_whatif from per-day sums (docs/scaling.md): a run that adds a day rebuilds that day's sums only.
     Step("whatif_mix_daily", "mart", ("usage_events", "prices", "fx_rates"), "Tokens and priced cost per day, task, "
          "model, batch flag, service tier and prompt-size bucket: the mix model_whatif reprices.", DAY,

@@ -2,10 +2,10 @@
 
 Two shapes cover every mart:
 - `Whole`: a small rollup read and rebuilt whole (task_roi from task_daily, budgets from allocated cost);
-- `Chunked`: a mart over events or bill lines, read a chunk of whole days at a time (pipelines/reads.py), each
-  chunk's partial result kept, then either written as is (per-day marts) or combined once (marts whose rows
-  span days, like what-if and reconciliation). A chunk of a mart that counts runs reads a day either side
-  (`margin`) so a run crossing midnight is whole and counted once, on its first day.
+- `Chunked`: a mart by day over events or bill lines, read a chunk of whole days at a time (pipelines/reads.py),
+  rebuilt only over the days a run owes. A chunk of a mart that counts runs reads a day either side (`margin`)
+  so a run crossing midnight is whole and counted once, on its first day. A mart whose rows span days (what-if,
+  reconciliation) is a `Whole` over per-day sums kept as such a mart, so no rollup reads the events.
 `build(con, config, name, window)` runs one, writes it in one transaction (only the window's days when the mart
 is day-windowed, recording that it caught up with the changes it covered) and returns the frame.
 The graph (pipelines/graph.py) wires each mart to the assets it depends on, in one line.
@@ -33,7 +33,7 @@ from pipelines.transforms.evidence import evidence_items, evidence_weekly, work_
 from pipelines.transforms.evidence_stats import task_evidence
 from pipelines.transforms.currency import Fx
 from pipelines.transforms.forecast import forecast_month_end
-from pipelines.transforms.reconcile import combine_log_sides, daily_months, log_side, reconcile, scoped_lines
+from pipelines.transforms.reconcile import as_invoiced, daily_log_sides, daily_months, reconcile, scoped_lines
 from pipelines.transforms.roi import task_daily, task_roi
 from pipelines.transforms.spend import spend_daily
 from pipelines.transforms.usage import usage_daily
@@ -43,7 +43,6 @@ from warehouse.db import query, replace_rows, sql, transaction
 from warehouse.schema import empty, table_schema
 
 ALLOCATED_BASIS = "allocated"
-NO_DAYS: Window = (date.min, date.min)
 USAGE = ("usage_events", "event_time")
 BILL = ("cost_lines", "ChargePeriodStart")
 
@@ -98,16 +97,14 @@ class Whole:
 
 @dataclass(frozen=True)
 class Chunked:
-    """A mart over chunks of whole days.
+    """A mart by day over chunks of whole days.
 
-    `chunk(reads, days)` builds one chunk's partial result (a frame, or a tuple of frames collected together);
-    `combine(reads, partials)` turns the kept partials into the mart (None: the partials are the mart's rows,
-    per day). `over` is what the chunks count rows of; `spans` what a full rebuild covers (default `over`).
-    `clip` drops rows outside the chunk's days (a chunk that read a margin around them).
+    `chunk(reads, days)` builds one chunk's rows (each with its `day`). `over` is what the chunks count rows of;
+    `spans` what a full rebuild covers (default `over`). `clip` drops rows outside the chunk's days (a chunk
+    that read a margin around them).
     """
 
-    chunk: Callable[[Reads, Window], pl.LazyFrame | tuple[pl.LazyFrame, ...]]
-    combine: Callable[[Reads, list], pl.LazyFrame] | None = None
+    chunk: Callable[[Reads, Window], pl.LazyFrame]
     over: tuple[str, str] = USAGE
     spans: tuple[tuple[str, str], ...] = ()
     clip: bool = False
@@ -122,7 +119,7 @@ EVENT_COLUMNS = {
     "usage_daily": ["event_time", "provider", "model", "task", "team", "status", "request_count", "cost_usd",
                     *_TOKENS, "reasoning_tokens"],
     "task_daily": _RUNS,
-    "reconciliation": ["event_time", "provider", "model", "request_count", "cost_usd", *_TOKENS],
+    "reconciliation_logs_daily": ["event_time", "provider", "model", "request_count", "cost_usd", *_TOKENS],
     "whatif_mix_daily": ["event_time", "provider", "model", "task", "request_count", "cost_usd", *_TOKENS,
                          "cache_write_1h_tokens", "is_batch", "service_tier"],
     "whatif_runs_daily": [*_RUNS, "provider", "model"],
@@ -139,15 +136,11 @@ def _reconciliation_lines(r: Reads) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return r.once("reconciliation_lines", make)
 
 
-def _reconciliation_chunk(r: Reads, days: Window) -> pl.LazyFrame:
-    return log_side(r.events("reconciliation", days), _reconciliation_lines(r)[1])
-
-
-def _reconciliation(r: Reads, partials: list[pl.DataFrame]) -> pl.LazyFrame:
+def _reconciliation(r: Reads) -> pl.LazyFrame:
+    """The invoice against the logs' per-day sums (reconciliation_logs_daily), never the events: a new day costs
+    its own sums only."""
     lines, months = _reconciliation_lines(r)
-    logs = combine_log_sides(pl.concat(partials).lazy()) if partials else log_side(
-        r.events("reconciliation", NO_DAYS), months)
-    return reconcile(lines, months, logs)
+    return reconcile(lines, months, as_invoiced(r.table("reconciliation_logs_daily").drop("currency"), months))
 
 
 def _small(r: Reads, name: str) -> pl.LazyFrame:
@@ -265,7 +258,8 @@ MARTS: dict[str, Whole | Chunked] = {
                           spans=(USAGE, ("allocated_cost", "day")), clip=True),
     "task_roi": Whole(lambda r: task_roi(r.table("task_daily"), r.table("tasks"),
                                          r.table("task_evidence").filter(pl.col("grain") == "task"))),
-    "reconciliation": Chunked(_reconciliation_chunk, _reconciliation),
+    "reconciliation_logs_daily": Chunked(lambda r, days: daily_log_sides(r.events("reconciliation_logs_daily", days))),
+    "reconciliation": Whole(_reconciliation),
     "whatif_mix_daily": Chunked(_whatif_mix),
     "whatif_runs_daily": Chunked(lambda r, days: daily_runs(r.events("whatif_runs_daily", margin(days)), days)),
     "model_whatif": Whole(_whatif),
@@ -300,10 +294,8 @@ def _collect(frame: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
-def _partial(built, days: Window, clip: bool):
+def _partial(built: pl.LazyFrame, days: Window, clip: bool) -> pl.DataFrame:
     """One chunk's result, collected and copied out of the chunk's memory."""
-    if isinstance(built, tuple):
-        return tuple(kept(f) for f in pl.collect_all(list(built)))
     if clip:
         built = built.filter(in_days("day", days))
     return kept(_collect(built))
@@ -314,8 +306,6 @@ def build_chunked(r: Reads, mart: Chunked, window: Window | None) -> pl.DataFram
     target = window if window is not None else hull(*(span(r.con, *t) for t in (mart.spans or (mart.over,))))
     parts = day_chunks(r.con, target, *mart.over) if target else []
     partials = [_partial(mart.chunk(r, days), days, mart.clip) for days in parts]
-    if mart.combine is not None:
-        return _collect(mart.combine(r, partials))
     return pl.concat(partials, how="vertical_relaxed") if partials else None
 
 
@@ -332,7 +322,7 @@ def build(con: duckdb.DuckDBPyConnection, config: AispendConfig, name: str, wind
         frame = empty(name)
     frame = in_currency(frame, name, config.reporting_currency)
     with transaction(con):
-        if isinstance(mart, Chunked) and mart.combine is None and window is not None:
+        if isinstance(mart, Chunked) and window is not None:
             replace_rows(con, name, frame, between=("day", *window), atomic=False)
         else:
             replace_rows(con, name, frame, atomic=False)

@@ -212,6 +212,20 @@ def combine_log_sides(parts: pl.LazyFrame) -> pl.LazyFrame:
     return parts.group_by(KEYS).agg(priced_sum("logged_cost_usd"), pl.col(sums).sum())
 
 
+def daily_log_sides(usage: pl.LazyFrame) -> pl.LazyFrame:
+    """The log side of each UTC day on its own (reconciliation_logs_daily): `log_side` with no invoice months,
+    so every day is its own row whatever the invoice bills by; `as_invoiced` applies the months later."""
+    no_months = pl.LazyFrame(schema={"provider": pl.String, "month": pl.Date, "month_is_daily": pl.Boolean})
+    return log_side(usage, no_months)
+
+
+def as_invoiced(daily: pl.LazyFrame, months: pl.LazyFrame) -> pl.LazyFrame:
+    """`daily_log_sides` rows keyed as the invoice bills each provider and month (by day, or the month whole)."""
+    keyed = daily.join(months, on=["provider", "month"], how="left").with_columns(
+        _day(pl.col("day"), pl.col("month_is_daily")))
+    return combine_log_sides(keyed.drop("month_is_daily"))
+
+
 def reconciliation(cost_lines: pl.LazyFrame, usage: pl.LazyFrame, currency: str = "USD") -> pl.LazyFrame:
     lines = scoped_lines(cost_lines, currency)
     months = daily_months(lines)

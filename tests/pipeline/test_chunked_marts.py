@@ -77,8 +77,8 @@ def everything(con) -> tuple[pl.LazyFrame, pl.LazyFrame]:
 
 
 def build_all(con, config) -> dict[str, pl.DataFrame]:
-    names = ["usage_daily", "allocated_cost", "task_daily", "reconciliation", "whatif_mix_daily", "whatif_runs_daily",
-             "model_whatif", "waste", "anomalies"]
+    names = ["usage_daily", "allocated_cost", "task_daily", "reconciliation_logs_daily", "reconciliation",
+             "whatif_mix_daily", "whatif_runs_daily", "model_whatif", "waste", "anomalies"]
     return {name: marts.build(con, config, name) for name in names}
 
 

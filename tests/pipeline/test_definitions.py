@@ -28,7 +28,8 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "allocated_cost": ["cost_lines", "fx_rates", "usage_daily"],
         "task_daily": ["allocated_cost", "fx_rates", "usage_events"],
         "task_roi": ["task_daily", "task_evidence", "tasks"],
-        "reconciliation": ["cost_lines", "fx_rates", "usage_events"],
+        "reconciliation_logs_daily": ["fx_rates", "usage_events"],
+        "reconciliation": ["cost_lines", "fx_rates", "reconciliation_logs_daily"],
         "whatif_mix_daily": ["fx_rates", "prices", "usage_events"],
         "whatif_runs_daily": ["fx_rates", "usage_events"],
         "model_whatif": ["fx_rates", "prices", "tasks", "whatif_mix_daily", "whatif_runs_daily"],
@@ -55,9 +56,9 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         # the end of every run: every mart before the checks, every step before the snapshots
         "check_results": ["allocated_cost", "anomalies", "budget_status", "changes_after_close", "chargeback",
                           "evidence_items", "idle_seats", "model_whatif", "month_to_date", "person_monthly",
-                          "reconciliation", "spend_daily", "spend_forecast", "task_daily", "task_evidence",
-                          "task_evidence_weekly", "task_roi", "usage_daily", "waste", "whatif_mix_daily",
-                          "whatif_runs_daily", "work_item_links"],
+                          "reconciliation", "reconciliation_logs_daily", "spend_daily", "spend_forecast",
+                          "task_daily", "task_evidence", "task_evidence_weekly", "task_roi", "usage_daily", "waste",
+                          "whatif_mix_daily", "whatif_runs_daily", "work_item_links"],
         "snapshots": ["alerts_sent", "changes_after_close", "chargeback", "check_results", "idle_seats",
                       "model_whatif", "month_to_date", "reconciliation", "spend_daily", "spend_forecast",
                       "task_evidence_weekly", "task_roi", "waste"],
@@ -95,7 +96,7 @@ def test_partitions_by_asset(tmp_path):
         "task_daily": "DailyPartitionsDefinition", "cost_lines": "MonthlyPartitionsDefinition",
         "spend_daily": "MonthlyPartitionsDefinition", "work_item_links": "DailyPartitionsDefinition",
         "whatif_mix_daily": "DailyPartitionsDefinition", "whatif_runs_daily": "DailyPartitionsDefinition",
-        "waste": "DailyPartitionsDefinition",
+        "waste": "DailyPartitionsDefinition", "reconciliation_logs_daily": "DailyPartitionsDefinition",
     }
     daily = graph.get(dg.AssetKey("usage_events")).partitions_def
     monthly = graph.get(dg.AssetKey("cost_lines")).partitions_def
