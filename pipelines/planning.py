@@ -16,7 +16,7 @@ import duckdb
 
 from pipelines.config import AispendConfig
 from pipelines.errors import SourceError
-from pipelines.ingest import ingest_state, is_current
+from pipelines.ingest import checksum_of, ingest_state, is_current
 from pipelines.loads import preparation_for
 from pipelines.sources import plan_units, spec
 from pipelines.sources.units import Window, partition_period
@@ -65,7 +65,7 @@ def pending_units(db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConf
             out.undated.append(source.name)  # a refused file that left its source: the run records it removed
         for unit in units:
             try:
-                checksum = unit.fingerprint()
+                checksum = checksum_of(unit, state.get(unit.key))
             except SourceError:
                 checksum = None
             if is_current(state.get(unit.key), checksum, version):

@@ -45,6 +45,7 @@ class StoredObject:
     location: str  # absolute local path, or s3://bucket/key
     size: int
     etag: str | None = None  # S3's ETag: lets an unchanged object be skipped without downloading it
+    mtime_ns: int | None = None  # a local file's modification time: with its size, its version (pipelines/ingest.py)
 
 
 class Storage(Protocol):
@@ -73,7 +74,8 @@ class LocalStorage:
             found = [Path(f) for f in globlib.glob(target, recursive=True) if Path(f).is_file()]
         if pattern:
             found = [f for f in found if fnmatch.fnmatch(f.name, pattern) or fnmatch.fnmatch(str(f), pattern)]
-        return [StoredObject(str(f), f.stat().st_size) for f in sorted(found)]
+        stats = [(f, f.stat()) for f in sorted(found)]
+        return [StoredObject(str(f), st.st_size, mtime_ns=st.st_mtime_ns) for f, st in stats]
 
     def read(self, location: str) -> bytes:
         try:

@@ -34,7 +34,9 @@ class Unit:
     `fingerprint` identifies the content cheaply (sha256 of the bytes, S3 ETags, a manifest's checksum) so an
     unchanged unit is skipped; None means "always read". `owns` says which rows the unit replaces.
     `partition` is the day or month the unit holds; None when it names no date (such a unit is read by every
-    partition run; unchanged, it is skipped at the cost of a checksum).
+    partition run; unchanged, it is skipped at the cost of a checksum). `version` is a local file's size and
+    modification time: unchanged, the checksum logged with it is taken without reading the file
+    (`ingest.checksum_of`).
     """
 
     key: str
@@ -43,6 +45,7 @@ class Unit:
     fingerprint: Callable[[], str | None]
     owns: dict[str, object]
     partition: str | None = None
+    version: str | None = None
 
 
 def path_partition(key: str, shapes: tuple[PathDate, ...] = PATH_DATES) -> str | None:
@@ -134,5 +137,6 @@ def file_units(config: AispendConfig, source: SourceConfig, spec: SourceSpec) ->
             return frame.with_columns(pl.lit(key, pl.String).alias("x_source_file"))
 
         owns = {"x_source": source.name, "x_source_file": key}
-        units.append(Unit(key, obj.location, load, fingerprint, owns, path_partition(key, spec.path_dates)))
+        version = None if obj.mtime_ns is None else f"{obj.size}:{obj.mtime_ns}"
+        units.append(Unit(key, obj.location, load, fingerprint, owns, path_partition(key, spec.path_dates), version))
     return units

@@ -156,7 +156,9 @@ def work_plan(kind: str, read: Callable[..., pl.DataFrame]):
         tasks = catalog_tasks(config)
         bound = dataclasses.replace(spec(kind), read=partial(read, tasks=tasks), plan=None)
         stamp = "none" if tasks is None else hashlib.sha256("\n".join(sorted(tasks)).encode()).hexdigest()[:16]
-        return [dataclasses.replace(u, fingerprint=partial(_stamped, u.fingerprint, stamp))
+        # The version carries the stamp too: a file unchanged on disk is still new to a catalog that changed.
+        return [dataclasses.replace(u, fingerprint=partial(_stamped, u.fingerprint, stamp),
+                                    version=None if u.version is None else f"{u.version}:tasks:{stamp}")
                 for u in file_units(config, source, bound)]
 
     return plan

@@ -152,3 +152,16 @@ def test_a_batch_is_priced_in_one_pass_and_each_unit_keeps_its_own_rows(tmp_path
     assert calls == [5] and batch.units == []
     got = {unit.key: (frame["x_source_file"].to_list(), frame["cost_usd"].to_list()) for unit, _, frame in taken}
     assert got == {"a.csv": (["a.csv"] * 2, [2.0, 3.0]), "b.csv": ([], []), "c.csv": (["c.csv"] * 3, [4.0, 5.0, 6.0])}
+
+
+def test_a_logged_checksum_is_reused_only_for_the_same_file_version():
+    from pipelines.ingest import checksum_of
+
+    hashed = []
+    unit = Unit("a.csv", "a.csv", lambda: None, lambda: hashed.append(1) or "sha-now", {}, None, "120:1700000000")
+    assert checksum_of(unit, {"checksum": "sha-logged", "file_version": "120:1700000000"}) == "sha-logged"
+    assert hashed == []
+    assert checksum_of(unit, {"checksum": "sha-logged", "file_version": "120:1700000009"}) == "sha-now"  # touched
+    assert checksum_of(unit, {"checksum": "sha-logged", "file_version": None}) == "sha-now"  # logged before 0052
+    assert checksum_of(unit, None) == "sha-now"
+    assert hashed == [1, 1, 1]

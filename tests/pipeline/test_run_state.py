@@ -6,6 +6,7 @@ Each case is compared with an uninterrupted run of the same files into a fresh w
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import date
 
@@ -159,3 +160,25 @@ def test_a_reloaded_file_rebuilds_the_whatif_sums_of_its_day_and_its_neighbours_
     run_in_process(config)
     assert totals(config) == uninterrupted
     assert table(config, "model_whatif", "ALL") == whatif
+
+
+def test_planning_reads_no_unchanged_local_file_again(demo, tmp_path, monkeypatch):
+    """Planning fingerprints every unit; a local file whose size and modification time are those logged with its
+    checksum is not read again (a daily run over a long history would otherwise read all of it). A touched file
+    is read and hashed: same bytes, still nothing to load."""
+    from pipelines import storage
+    from pipelines.planning import pending_units
+    from warehouse.db import Warehouse
+
+    config = fresh(demo, tmp_path)
+    run_in_process(config)
+    read = []
+    real = storage.LocalStorage.read
+    monkeypatch.setattr(storage.LocalStorage, "read", lambda self, location: read.append(location) or real(self, location))
+    db = Warehouse(config.warehouse_path)
+    assert not pending_units(db, config, "usage_events") and read == []
+
+    touched = sorted((tmp_path / "demo" / "logs").rglob("*.jsonl.gz"))[2]
+    stat = touched.stat()
+    os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert not pending_units(db, config, "usage_events") and read == [str(touched)]
