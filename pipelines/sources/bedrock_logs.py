@@ -39,7 +39,7 @@ from pipelines.errors import SourceError
 from pipelines.models import normalize_model
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec, Watch
-from pipelines.sources.bounds import TOKENS, refuse_bad_values
+from pipelines.sources.bounds import TABLES, TOKENS, refuse_bad_values
 from pipelines.sources.common import blank_to_null, decode_json, parse_utc, read_bytes, utf8
 from pipelines.sources.json_keys import first_repeated_key_fast
 
@@ -111,13 +111,10 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
     envelopes = decode_json(objects["text"], envelope, path, _where(objects, unit))
     _refuse_repeated_keys(objects["text"], record, path, _where(objects, unit), unit)
     top = objects.select("pos").with_columns(envelopes.alias("env")).unnest("env")
-    records = _records(top, record, path, unit)
+    records = _with_event_time(_records(top, record, path, unit))
     _validate(records, path, unit)
     events = records.with_columns(*columns, pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file"))
-    out = conform(events, USAGE_EVENTS)
-    refuse_bad_values(out, "usage_events", path, rows=events["pos"], label=unit,
-                      names={"event_time": "timestamp", **{k: ".".join(v) for k, v in TOKEN_FIELDS.items()}})
-    return out
+    return conform(events, USAGE_EVENTS)
 
 
 @lru_cache(maxsize=16)
@@ -255,10 +252,23 @@ def _count(struct: str, field: str) -> pl.Expr:
     return _field(struct, field).str.strip_chars().cast(pl.Float64, strict=False)
 
 
-def _event_time() -> pl.Expr:
-    return pl.coalesce(parse_utc(pl.col("timestamp")), pl.col("cw_time"))
+# Bedrock's own timestamp shape; a column written so throughout is parsed with one format (what parse_utc
+# makes of it), anything else goes through parse_utc's rewrites.
+_BEDROCK_TIME = r"^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$"
+_EVENT_TIME = "_event_time"
 
 
+def _with_event_time(records: pl.DataFrame) -> pl.DataFrame:
+    """The records with their event time, parsed once for both the checks and the event_time column: the
+    record's `timestamp`, else the CloudWatch event's."""
+    stamps = records["timestamp"]
+    fast = stamps.str.to_datetime("%Y-%m-%dT%H:%M:%SZ", strict=False, time_unit="us")
+    if fast.null_count() == stamps.null_count() and (stamps.is_null() | stamps.str.contains(_BEDROCK_TIME)).all():
+        return records.with_columns(pl.coalesce(fast, pl.col("cw_time")).alias(_EVENT_TIME))
+    return records.with_columns(pl.coalesce(parse_utc(pl.col("timestamp")), pl.col("cw_time")).alias(_EVENT_TIME))
+
+
+@lru_cache(maxsize=1)
 def _checks() -> list[tuple[pl.Expr, str, str]]:
     """(bad, reason, field) in the order a record's faults are reported."""
     out = [
@@ -266,7 +276,7 @@ def _checks() -> list[tuple[pl.Expr, str, str]]:
          f"is not {SCHEMA_TYPE}: not a Bedrock model invocation log record", "schemaType"),
         (blank_to_null(pl.col("modelId")).is_null(), "is missing", "modelId"),
         (pl.col("timestamp").is_null() & pl.col("cw_time").is_null(), "is missing", "timestamp"),
-        (_event_time().is_null(), "is not a timestamp", "timestamp"),
+        (pl.col(_EVENT_TIME).is_null(), "is not a timestamp", "timestamp"),
     ]
     for struct, field in TOKEN_FIELDS.values():
         name = f"{struct}.{field}"
@@ -278,10 +288,17 @@ def _checks() -> list[tuple[pl.Expr, str, str]]:
 
 def _validate(records: pl.DataFrame, path: str, unit: str) -> None:
     """Every check in one pass (the first failing row of each); the first check that fails is refused, at its
-    first row, as checking them one after another would."""
+    first row, as checking them one after another would.
+
+    Last, in the same pass, the event time against its bound (the load window, relative to today): the one
+    usage_events column with a bound these checks leave able to fail (token counts pass the same bound above,
+    request_count and reasoning_tokens are constants, latency_ms and cost_usd null), so it is what
+    `refuse_bad_values` over the finished frame would find first; it words the refusal as for any reader."""
     checks = _checks()
+    late = TABLES["usage_events"]["event_time"].bad(pl.col(_EVENT_TIME))
     firsts = records.select(
-        bad.fill_null(False).arg_true().first().alias(f"c{i}") for i, (bad, _, _) in enumerate(checks)
+        *(bad.fill_null(False).arg_true().first().alias(f"c{i}") for i, (bad, _, _) in enumerate(checks)),
+        late.fill_null(False).arg_true().first().alias("late"),
     ).row(0)
     for index, (_, reason, column) in zip(firsts, checks):
         if index is not None:
@@ -289,6 +306,10 @@ def _validate(records: pl.DataFrame, path: str, unit: str) -> None:
             event = records["event"][index]
             label = f"{unit} {pos}" + (f", event {int(event)}" if event is not None else "")
             raise SourceError(path, f"{label}: field {column!r} {reason}", row=pos, column=column, unit=unit)
+    if firsts[-1] is not None:
+        row = records.slice(firsts[-1], 1)
+        refuse_bad_values(row.select(pl.col(_EVENT_TIME).alias("event_time")), "usage_events", path,
+                          rows=row["pos"], label=unit, names={"event_time": "timestamp"})
 
 
 def _tag(key: str) -> pl.Expr:
@@ -303,7 +324,7 @@ def _event_columns(options: dict[str, str]) -> list[pl.Expr]:
     ]
     model_id = pl.col("modelId").str.strip_chars()
     return [
-        _event_time().alias("event_time"),
+        pl.col(_EVENT_TIME).alias("event_time"),
         pl.lit(PROVIDER).alias("provider"),
         normalize_model(pl.lit(PROVIDER), model_id).alias("model"),
         pl.col("modelId").alias("raw_model"),

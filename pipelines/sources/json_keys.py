@@ -3,11 +3,16 @@
 `common.first_repeated_key` asks DuckDB (`json_keys` lists every occurrence of a key, where Polars and DuckDB's
 decoders keep one silently): a connection and a join per call, more than all the rest of reading a small log
 file. `first_repeated_key_fast` gives the same answer for every input, cheaper when no key repeats:
-1. Polars marks the texts that may hold a wanted key twice anywhere: a wanted key token `"key":` found twice
-   (Aho-Corasick, one pass), a key token holding an escape that could spell a wanted key (`\\u0041`, `\\/`), or
-   blank between a key and its colon. Inside a JSON string a quote is always escaped, so `"key":` written
-   literally is always a key token (keys that could break this, holding a quote, a backslash, a control
-   character or starting with structure, mark every text).
+1. Polars marks the texts that may hold a wanted key twice in one of the objects looked at (the top-level
+   object and the objects right under it). Each text is cut into tokens: strings (a key keeps its colon) and
+   brackets. Escapes are blanked first (`\\"` is the only way a quote occurs inside a string), so every quote
+   left opens or closes a string and a bracket inside a string is never taken for structure. A running sum of
+   the brackets gives each key its depth and, with a count of the objects opened at that depth, its object.
+   A text is marked when a wanted key token `"key":` occurs twice in one object at depth 1 or 2, or a key
+   there is written with an escape (`\\u0041`) or blank before its colon (either could spell a wanted key).
+   Keys deeper down are not counted: a Converse record writes `"output":` again inside `outputBodyJson`,
+   which is no repeat. Texts whose brackets do not nest as one object each, and keys that could break the
+   token test (holding a quote, a backslash or a control character), mark every text.
 2. Those texts go to one DuckDB query on a connection kept per thread: does any object at the wanted paths
    list a key twice (a superset of the wanted keys).
 3. Only if one does, `common.first_repeated_key` runs as before, over every text, and names the first.
@@ -24,8 +29,8 @@ import polars as pl
 
 from pipelines.sources.common import first_repeated_key
 
-_ESCAPED_KEY = r'\\[u/][^"\\]*(?:\\.[^"\\]*)*"\s*:'   # an escape inside a key token (its tail up to the colon)
-_SPACED_KEY = r'"\s+:'
+_ESCAPE = r"(?s)\\."                          # replaced by \x01: no quote is left inside a string
+_TOKEN = r'"[^"]*"(?:\s*:)?|[{}\[\]]'      # a string (a key with its colon) or a bracket
 _FIRST_UNSAFE = re.compile(r'[\x00-\x20,:{}\[\]]')  # after a string's closing quote: structure or blank
 # Paths written into the text, not bound: a bound Python list costs DuckDB a dozen failed imports per query.
 _ANY_REPEAT = (
@@ -45,16 +50,43 @@ def _tokens(keys: tuple[str, ...]) -> tuple[str, ...] | None:
     return tuple(f'"{k}":' for k in keys) if all(_safe(k) for k in keys) else None
 
 
-def may_repeat(texts: pl.Series, keys: Collection[str]) -> pl.Series:
-    """True for each text that may hold one of `keys` twice (never false when one of its objects does)."""
-    tokens = _tokens(tuple(sorted(set(keys))))
-    if tokens is None:
+def _shallow(paths: Collection[str]) -> bool:
+    """The test counts keys at depth 1 and 2 only: the top-level object and the objects of its own keys."""
+    return all(p == "$" or (p.startswith("$.") and _safe(p[2:]) and "." not in p[2:] and "[" not in p) for p in paths)
+
+
+def may_repeat(texts: pl.Series, objects: dict[str, Collection[str]]) -> pl.Series:
+    """True for each text that may hold a wanted key twice in one of `objects` (never false when one does)."""
+    tokens = _tokens(tuple(sorted({k for keys in objects.values() for k in keys})))
+    if tokens is None or not _shallow(objects):
         return pl.Series(texts.name, [True] * texts.len(), pl.Boolean)
-    found = pl.col("t").str.extract_many(list(tokens))
-    return pl.DataFrame({"t": texts}).select(
-        (found.list.len() != found.list.n_unique()) | pl.col("t").str.contains(_ESCAPED_KEY)
-        | pl.col("t").str.contains(_SPACED_KEY)
-    ).to_series()
+    tok, depth, line = pl.col("tok"), pl.col("depth"), pl.col("line")
+    opens = tok.is_in(["{", "["])
+    step = opens.cast(pl.Int32) - tok.is_in(["}", "]"]).cast(pl.Int32)
+    opened = {d: (opens & (depth == d)).cast(pl.Int32).cum_sum() for d in (1, 2)}
+    key = tok.str.ends_with(":") & (depth <= 2)
+    odd_key = tok.str.contains("\x01", literal=True) | ~tok.str.ends_with('":')
+    twice = tok.is_in(list(tokens)) & pl.struct("object", "tok").is_duplicated()
+    found = (
+        pl.LazyFrame({"t": texts})
+        .with_row_index("line")
+        .select("line", pl.col("t").str.replace_all(_ESCAPE, "\x01").str.extract_all(_TOKEN).alias("tok"))
+        .explode("tok", empty_as_null=True)
+        .with_columns(step.cum_sum().alias("depth"), (line != line.shift(1)).fill_null(True).alias("first"))
+        # The object a key is in: the how-manieth object opened at its depth (null below depth 2).
+        .with_columns(pl.when(depth == 1).then(opened[1]).when(depth == 2).then(-opened[2]).alias("object"))
+        .select(
+            # Each text one object: it opens at depth 1 and is back at 0 once, at its end, never below.
+            ((pl.col("first") & (depth != 1)).any() | (depth < 0).any() | (depth.last() != 0)
+             | ((depth == 0).sum() != line.n_unique())).alias("odd"),
+            line.filter(key & (odd_key | twice)).unique().implode().alias("lines"),
+        )
+        .collect()
+    )
+    if found["odd"][0]:
+        return pl.Series(texts.name, [True] * texts.len(), pl.Boolean)
+    flags = pl.Series(texts.name, [False] * texts.len(), pl.Boolean)
+    return flags.scatter(found["lines"][0], True) if len(found["lines"][0]) else flags
 
 
 def _connection():
@@ -87,7 +119,7 @@ def first_repeated_key_fast(texts: pl.Series, objects: dict[str, Collection[str]
     """`common.first_repeated_key(texts, objects)`, asked only when a cheaper test finds a repeat."""
     if texts.len() == 0:
         return None
-    flags = may_repeat(texts, [k for keys in objects.values() for k in keys])
+    flags = may_repeat(texts, objects)
     if not flags.any() or not _any_repeat(texts.filter(flags), list(objects)):
         return None
     return first_repeated_key(texts, objects)
