@@ -25,7 +25,6 @@ from 1, header excluded.
 
 from __future__ import annotations
 
-
 import polars as pl
 from pydantic import Field, StrictBool
 
@@ -74,7 +73,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
         _unwrapped(pl.col("metadata")).alias("metadata"), _unwrapped(pl.col("request_tags")).alias("request_tags")
     )
     frame = pl.concat([frame, _metadata_fields(frame, path, options)], how="horizontal")
-    frame = frame.with_columns(_parsed_columns(options))
+    frame = frame.with_columns(_numbers()).with_columns(_parsed_columns(options))
     _validate(frame, path)
     frame = frame.with_columns(_tags(frame, path))
     events = frame.lazy().with_columns(_event_columns(options))
@@ -89,14 +88,14 @@ def _load(path: str, data: bytes | None) -> pl.DataFrame:
     raw = read_bytes(path, data)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    utf8(path, raw)  # invalid UTF-8 is named by its line, not mistaken for a broken row
+    text = utf8(path, raw)  # invalid UTF-8 is named by its line, not mistaken for a broken row
     head = raw.lstrip()[:1]
     if head == b"[":
         frame = _json_array(path, raw)
     elif head == b"{":
         frame = _json_lines(path, raw)
     else:
-        frame = _csv(path, raw)
+        frame = _csv(path, raw, text)
     return frame.select([pl.col(c) if c in frame.columns else pl.lit(None, pl.String).alias(c) for c in COLUMNS])
 
 
@@ -133,15 +132,15 @@ def _json_array(path: str, raw: bytes) -> pl.DataFrame:
         raise SourceError(path, "not valid JSON (expected an array of spend log records)") from None
 
 
-def _csv(path: str, raw: bytes) -> pl.DataFrame:
-    header = csv_header(path, utf8(path, raw))
+def _csv(path: str, raw: bytes, text: str) -> pl.DataFrame:
+    header = csv_header(path, text)
     by_lower = {name.strip().lower(): name for name in header}
     wanted = {by_lower[c.lower()]: c for c in COLUMNS if c.lower() in by_lower}
     missing = [c for c in REQUIRED if c.lower() not in by_lower]
     if missing:
         raise SourceError(path, f"missing required column(s): {', '.join(missing)}", column=missing[0])
     known = {c.lower() for c in COLUMNS}
-    frame = read_csv_text(path, raw, null_values=None, columns=list(wanted),
+    frame = read_csv_text(path, raw, null_values=None, columns=list(wanted), text=text,
                           canonical=lambda h: h.strip().lower() if h.strip().lower() in known else None)
     return frame.rename(wanted)
 
@@ -178,6 +177,8 @@ def _json_objects(texts: pl.Series, fields: list[str]) -> pl.DataFrame:
     schema = {f: pl.String for f in fields}
     if texts.len() == 0:
         return pl.DataFrame(schema=schema)
+    if texts.null_count() == texts.len():  # e.g. no row has requester_metadata: nothing to decode
+        return pl.DataFrame({f: pl.repeat(None, texts.len(), dtype=pl.String, eager=True) for f in fields})
     objects = pl.when(texts.str.starts_with("{")).then(texts).otherwise(pl.lit("{}"))
     lines = pl.select(objects.str.replace_all("[\r\n]", " ").str.join("\n")).item()
     return pl.read_ndjson(lines.encode(), schema=schema)
@@ -232,26 +233,50 @@ def _unwrap_series(texts: pl.Series) -> pl.Series:
 
 
 USAGE_COUNTS = ["usage_cache_read", "usage_cache_write", "usage_cached", "usage_cache_write_details", "usage_reasoning"]
+NUMBERS = ["prompt_tokens", "completion_tokens", *USAGE_COUNTS]
+
+
+def _numbers() -> list[pl.Expr]:
+    """Every count's text as a float, parsed once for the checks and the event columns (`_number`)."""
+    return [_count(pl.col(name)).alias(f"{name}__n") for name in NUMBERS]
+
+
+def _number(name: str) -> pl.Expr:
+    return pl.col(f"{name}__n")
 
 
 def _validate(frame: pl.DataFrame, path: str) -> None:
-    _refuse(frame, blank_to_null(pl.col("startTime")).is_null(), path, "missing start time", "startTime")
-    _refuse(frame, pl.col("start").is_null(), path, "not a timestamp", "startTime", show=True)
+    """Refuse the first row failing the first check that any row fails, in `_checks` order. Every check is
+    reduced in one pass; the row is looked for only when one fails."""
+    checks = _checks()
+    failed = frame.select([bad.fill_null(False).any().alias(str(i)) for i, (bad, *_) in enumerate(checks)]).row(0)
+    for (bad, reason, column, show), hit in zip(checks, failed):
+        if hit:
+            _refuse(frame, bad, path, reason, column, show)
+
+
+def _checks() -> list[tuple[pl.Expr, str, str, bool]]:
+    """(bad, reason, column, show the value) per check, in the order a file's faults are reported."""
     end_given = blank_to_null(pl.col("endTime")).is_not_null()
-    _refuse(frame, end_given & pl.col("end").is_null(), path, "not a timestamp", "endTime", show=True)
+    out = [
+        (blank_to_null(pl.col("startTime")).is_null(), "missing start time", "startTime", False),
+        (pl.col("start").is_null(), "not a timestamp", "startTime", True),
+        (end_given & pl.col("end").is_null(), "not a timestamp", "endTime", True),
+    ]
     for name in ["prompt_tokens", "completion_tokens"]:
-        value = _count(pl.col(name))
-        _refuse(frame, blank_to_null(pl.col(name)).is_not_null() & value.is_null(), path, "not a number", name, show=True)
-        _refuse(frame, TOKENS.bad(value), path, f"not {TOKENS.expected()}", name, show=True)
+        value = _number(name)
+        out.append((blank_to_null(pl.col(name)).is_not_null() & value.is_null(), "not a number", name, True))
+        out.append((TOKENS.bad(value), f"not {TOKENS.expected()}", name, True))
     status = blank_to_null(pl.col("status")).str.to_lowercase()
-    _refuse(frame, status.is_not_null() & ~status.is_in(list(STATUS)), path,
-            f"unknown status (expected one of {', '.join(STATUS)})", "status", show=True)
+    out.append((status.is_not_null() & ~status.is_in(list(STATUS)),
+                f"unknown status (expected one of {', '.join(STATUS)})", "status", True))
     tags = pl.col("request_tags")
-    _refuse(frame, tags.is_not_null() & ~tags.str.starts_with("["), path, "not a JSON list", "request_tags")
+    out.append((tags.is_not_null() & ~tags.str.starts_with("["), "not a JSON list", "request_tags", False))
     for name in USAGE_COUNTS:
-        value = _count(pl.col(name))
+        value = _number(name)
         bad = pl.col(name).is_not_null() & (value.is_null() | TOKENS.bad(value))
-        _refuse(frame, bad, path, f"usage_object: {name[len('usage_'):]} is not {TOKENS.expected()}", "metadata")
+        out.append((bad, f"usage_object: {name[len('usage_'):]} is not {TOKENS.expected()}", "metadata", False))
+    return out
 
 
 def _tags(frame: pl.DataFrame, path: str) -> pl.Series:
@@ -285,21 +310,21 @@ def _tag_value(prefix: str) -> pl.Expr:
 
 
 def _parsed_columns(options: dict) -> list[pl.Expr]:
-    cache_read = pl.coalesce(_count(pl.col("usage_cache_read")), _count(pl.col("usage_cached")), pl.lit(0.0))
+    cache_read = pl.coalesce(_number("usage_cache_read"), _number("usage_cached"), pl.lit(0.0))
     cache_write = pl.coalesce(
-        _count(pl.col("usage_cache_write")), _count(pl.col("usage_cache_write_details")), pl.lit(0.0)
+        _number("usage_cache_write"), _number("usage_cache_write_details"), pl.lit(0.0)
     )
     hit = blank_to_null(pl.col("cache_hit")).str.to_lowercase().is_in(["true", "1", "yes"]).fill_null(False)
     return [
         parse_utc(pl.col("startTime")).alias("start"),
         parse_utc(blank_to_null(pl.col("endTime"))).alias("end"),
         hit.alias("proxy_cache_hit"),
-        pl.coalesce(_count(pl.col("prompt_tokens")), pl.lit(0.0)).alias("prompt"),
-        pl.coalesce(_count(pl.col("completion_tokens")), pl.lit(0.0)).alias("completion"),
+        pl.coalesce(_number("prompt_tokens"), pl.lit(0.0)).alias("prompt"),
+        pl.coalesce(_number("completion_tokens"), pl.lit(0.0)).alias("completion"),
         cache_read.alias("cache_read"),
         (cache_write if options["prompt_tokens_include_cache_write"] else pl.lit(0.0)).alias("write_in_prompt"),
         cache_write.alias("cache_write"),
-        pl.coalesce(_count(pl.col("usage_reasoning")), pl.lit(0.0)).alias("reasoning"),
+        pl.coalesce(_number("usage_reasoning"), pl.lit(0.0)).alias("reasoning"),
         pl.coalesce(blank_to_null(pl.col("model")), blank_to_null(pl.col("model_group"))).alias("raw"),
     ]
 
