@@ -124,7 +124,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
         [_otlp_spans(lines.filter(is_otlp), keys, path), _flat_spans(lines.filter(~is_otlp), keys, path)],
         how="diagonal_relaxed",
     ).sort("line_no", maintain_order=True)
-    spans = spans.filter(_is_genai_call())
+    spans = spans.filter(_is_genai_call()).with_columns(_counts())
     _validate(spans, path)
     events = spans.with_columns(_event_columns(options)).with_columns(
         pl.lit(source.name).alias("x_source"), pl.lit(path).alias("x_source_file")
@@ -160,7 +160,14 @@ def _refuse_bad_lines(lines: pl.DataFrame, bad: pl.Expr, path: str) -> None:
 
 
 def _decode(lines: pl.DataFrame, dtype: pl.DataType, path: str) -> pl.Series:
-    """Decode every line at once; only when that fails, look for the line to blame (a second, slower pass)."""
+    """Decode every line at once; only when that fails, look for the line to blame (a second, slower pass).
+
+    The streaming engine decodes the lines in morsels on every core (a day's OTLP export is 50 MB of JSON, the
+    bulk of reading it); a failure is decoded again in one piece, so the message is the one that pass gives."""
+    try:
+        return lines.lazy().select(pl.col("line").str.json_decode(dtype)).collect(engine="streaming").to_series()
+    except pl.exceptions.PolarsError:
+        pass
     try:
         return lines["line"].str.json_decode(dtype)
     except pl.exceptions.PolarsError as exc:
@@ -169,36 +176,39 @@ def _decode(lines: pl.DataFrame, dtype: pl.DataType, path: str) -> pl.Series:
 
 
 def _otlp_spans(lines: pl.DataFrame, keys: list[str], path: str) -> pl.DataFrame:
-    decoded = lines.select("line_no").with_columns(
-        _decode(lines, _OTLP, path).struct.field("resourceSpans").alias("rs")
-    )
+    per_line = pl.DataFrame({"line_no": lines["line_no"],
+                             "rs": _decode(lines, _OTLP, path).struct.field("resourceSpans")})
+    # Only the fields read are taken out of the nested lists (a field of a list's elements costs nothing), and
+    # only those are exploded, level by level: exploding the spans whole copies every attribute, three times
+    # the cost. `*_present` drops what exploding an empty or null list (or a null element) leaves.
+    resource_attributes = _E.struct.field("resource").struct.field("attributes")
+    span_fields = [*_SPAN_FIELDS, *_key_value(_E.struct.field("attributes"), "span")]
+    span_names = [f.meta.output_name() for f in span_fields]
+    in_spans = [_E.struct.field("scopeSpans").list.eval(_E.struct.field("spans").list.eval(f)).alias(name)
+                for f, name in zip(span_fields, span_names)]
     resource_spans = (
-        decoded.explode("rs")
-        .filter(pl.col("rs").is_not_null())
-        .with_row_index("rs_idx")
-        .select(
+        per_line.select(
             "line_no",
-            "rs_idx",
-            pl.col("rs").struct.field("resource").struct.field("attributes").alias("attributes"),
-            pl.col("rs").struct.field("scopeSpans").alias("ss"),
+            *[pl.col("rs").list.eval(f).alias(f.meta.output_name())
+              for f in [_E.is_not_null().alias("rs_present"), *_key_value(resource_attributes, "resource"), *in_spans]],
         )
+        .explode(pl.exclude("line_no"))
+        .filter(pl.col("rs_present"))
+        .with_row_index("rs_idx")
     )
     spans = (
-        resource_spans.select("line_no", "rs_idx", "ss")
-        .explode("ss")
-        .select("line_no", "rs_idx", pl.col("ss").struct.field("spans").alias("span"))
-        .explode("span")
-        .filter(pl.col("span").is_not_null())
-        .unnest("span")
+        resource_spans.select("line_no", "rs_idx", *span_names)
+        .explode(span_names)
+        .explode(span_names)
+        .filter(pl.col("span_present"))
         .with_row_index("span_idx")
     )
     # Resource attributes are picked once per resource, then joined: a span attribute wins over its resource's.
-    span_long, res_long = _kv_long(spans, "span_idx"), _kv_long(resource_spans, "rs_idx")
+    span_long, res_long = _kv_long(spans, "span_idx", "span"), _kv_long(resource_spans, "rs_idx", "resource")
     _refuse_repeated(span_long, spans, "span_idx", keys, path)
     _refuse_repeated(res_long, resource_spans, "rs_idx", keys, path)
     span_attrs = _wide(span_long, "span_idx", keys)
     res_attrs = _wide(res_long, "rs_idx", keys)
-    code = pl.col("status").struct.field("code")
     base = spans.select(
         "span_idx",
         "rs_idx",
@@ -208,7 +218,7 @@ def _otlp_spans(lines: pl.DataFrame, keys: list[str], path: str) -> pl.DataFrame
         _nanos_to_utc(pl.col("endTimeUnixNano")).alias("end_time"),
         pl.col("startTimeUnixNano").is_null().alias("start_missing"),
         pl.col("endTimeUnixNano").is_null().alias("end_missing"),
-        code.is_in(["2", "STATUS_CODE_ERROR"]).fill_null(False).alias("status_error"),
+        pl.col("code").is_in(["2", "STATUS_CODE_ERROR"]).fill_null(False).alias("status_error"),
     )
     joined = base.join(span_attrs, on="span_idx", how="left").join(
         res_attrs, on="rs_idx", how="left", suffix="__resource"
@@ -219,28 +229,39 @@ def _otlp_spans(lines: pl.DataFrame, keys: list[str], path: str) -> pl.DataFrame
     )
 
 
-def _kv_long(frame: pl.DataFrame, index: str) -> pl.DataFrame:
-    value = pl.col("value")
-    return (
-        frame.select(index, "attributes")
-        .explode("attributes")
-        .filter(pl.col("attributes").is_not_null())
-        .unnest("attributes")
-        .select(
-            index,
-            "key",
-            pl.coalesce(
-                value.struct.field("stringValue"),
-                value.struct.field("intValue"),
-                value.struct.field("doubleValue"),
-                value.struct.field("boolValue"),
-            ).alias("value"),
-        )
-    )
+_E = pl.element()
+_SPAN_FIELDS = [
+    _E.is_not_null().alias("span_present"),
+    *[_E.struct.field(f) for f in ["traceId", "startTimeUnixNano", "endTimeUnixNano"]],
+    _E.struct.field("status").struct.field("code").alias("code"),
+]
+
+
+def _key_value(attributes: pl.Expr, owner: str) -> list[pl.Expr]:
+    """Per element, the list of its attributes' keys and the list of their values (every value kind as text),
+    as `<owner>_key` and `<owner>_value`."""
+    value = _E.struct.field("value")
+    kinds = [value.struct.field(k) for k in ["stringValue", "intValue", "doubleValue", "boolValue"]]
+    return [attributes.list.eval(_E.struct.field("key")).alias(f"{owner}_key"),
+            attributes.list.eval(pl.coalesce(kinds)).alias(f"{owner}_value")]
+
+
+def _kv_long(frame: pl.DataFrame, index: str, owner: str) -> pl.DataFrame:
+    """(index, key, value) per attribute; an empty list leaves a row with a null key, which no check or pick
+    reads (they take the wanted keys only)."""
+    return frame.select(index, pl.col(f"{owner}_key").alias("key"), pl.col(f"{owner}_value").alias("value")).explode(
+        "key", "value")
 
 
 def _refuse_repeated(long: pl.DataFrame, owner: pl.DataFrame, index: str, keys: list[str], path: str) -> None:
-    """An attribute aispend reads, set twice on one span (or resource), has no one value: refuse the line."""
+    """An attribute aispend reads, set twice on one span (or resource), has no one value: refuse the line.
+
+    Each (owner, key) pair is first coded as one integer: when they are all distinct, which one hash pass over
+    integers tells, there is nothing to find."""
+    picked = long.filter(pl.col("key").is_in(keys))
+    pair = pl.col(index).cast(pl.UInt64) * len(keys) + pl.col("key").cast(pl.Enum(keys)).to_physical().cast(pl.UInt64)
+    if picked.select(pair.n_unique()).item() == picked.height:
+        return
     hit = long.filter(pl.col("key").is_in(keys) & (pl.len().over(index, "key") > 1)).head(1)
     if hit.height:
         key = hit["key"][0]
@@ -314,25 +335,37 @@ def _count(key: str) -> pl.Expr:
 
 
 def _validate(spans: pl.DataFrame, path: str) -> None:
-    def refuse(bad: pl.Expr, reason: str, column: str | None = None) -> None:
-        hit = spans.filter(bad.fill_null(False)).head(1)
-        if hit.height:
-            shown = f": {hit[column][0]!r}" if column and column in hit.columns else ""
-            raise SourceError(path, f"{reason}{shown}", row=int(hit["line_no"][0]), column=column, unit="line")
-
-    refuse(pl.col("start_missing"), "missing span start time", "start_time")
-    refuse(pl.col("end_missing"), "missing span end time", "end_time")
-    refuse(pl.col("start_time").is_null(), "unparseable span start time", "start_time")
-    refuse(pl.col("end_time").is_null(), "unparseable span end time", "end_time")
+    """Refuse the first line failing the first check any line fails. Every check is reduced in one pass over the
+    spans (with the counts parsed once, `_counts`); the line is looked for only when one fails."""
+    checks = [
+        (pl.col("start_missing"), "missing span start time", "start_time"),
+        (pl.col("end_missing"), "missing span end time", "end_time"),
+        (pl.col("start_time").is_null(), "unparseable span start time", "start_time"),
+        (pl.col("end_time").is_null(), "unparseable span end time", "end_time"),
+    ]
     for key in TOKEN_KEYS:
-        parsed = _count(key)
-        refuse(pl.col(key).is_not_null() & parsed.is_null(), "token count is not a number", key)
-        refuse(TOKENS.bad(parsed), f"not {TOKENS.expected()}", key)
+        checks.append((pl.col(key).is_not_null() & _parsed(key).is_null(), "token count is not a number", key))
+        checks.append((TOKENS.bad(_parsed(key)), f"not {TOKENS.expected()}", key))
+    failed = spans.select([bad.fill_null(False).any().alias(str(i)) for i, (bad, *_) in enumerate(checks)]).row(0)
+    for (bad, reason, column), hit in zip(checks, failed):
+        if hit:
+            first = spans.filter(bad.fill_null(False)).head(1)
+            raise SourceError(path, f"{reason}: {first[column][0]!r}", row=int(first["line_no"][0]), column=column,
+                              unit="line")
+
+
+def _counts() -> list[pl.Expr]:
+    """Every token count's text as a float, parsed once for the checks and the event columns (`_parsed`)."""
+    return [_count(key).alias(f"{key}__n") for key in TOKEN_KEYS]
+
+
+def _parsed(key: str) -> pl.Expr:
+    return pl.col(f"{key}__n")
 
 
 def _tokens(keys: list[str] | str) -> pl.Expr:
     keys = [keys] if isinstance(keys, str) else keys
-    return pl.coalesce([_count(k) for k in keys] + [pl.lit(0.0)]).cast(pl.Int64)
+    return pl.coalesce([_parsed(k) for k in keys] + [pl.lit(0.0)]).cast(pl.Int64)
 
 
 def _provider() -> pl.Expr:
