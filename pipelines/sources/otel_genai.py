@@ -207,8 +207,8 @@ def _otlp_spans(lines: pl.DataFrame, keys: list[str], path: str) -> pl.DataFrame
     span_long, res_long = _kv_long(spans, "span_idx", "span"), _kv_long(resource_spans, "rs_idx", "resource")
     _refuse_repeated(span_long, spans, "span_idx", keys, path)
     _refuse_repeated(res_long, resource_spans, "rs_idx", keys, path)
-    span_attrs = _wide(span_long, "span_idx", keys)
-    res_attrs = _wide(res_long, "rs_idx", keys)
+    span_attrs = _wide(span_long, "span_idx", keys, spans.height)
+    res_attrs = _wide(res_long, "rs_idx", keys, resource_spans.height)
     base = spans.select(
         "span_idx",
         "rs_idx",
@@ -270,14 +270,20 @@ def _refuse_repeated(long: pl.DataFrame, owner: pl.DataFrame, index: str, keys: 
                                 "not guessed)", row=int(line), column=key, unit="line")
 
 
-def _wide(long: pl.DataFrame, index: str, keys: list[str]) -> pl.DataFrame:
-    """One text column per wanted attribute key (a key is set once: `_refuse_repeated`)."""
-    picked = long.filter(pl.col("key").is_in(keys))
-    if picked.height:
-        wide = picked.pivot(on="key", index=index, values="value", aggregate_function="last")
-    else:
-        wide = picked.select(index)
-    return wide.with_columns([pl.lit(None, pl.String).alias(k) for k in keys if k not in wide.columns])
+def _wide(long: pl.DataFrame, index: str, keys: list[str], owners: int) -> pl.DataFrame:
+    """One text column per wanted attribute key, a row per owner (`index` 0 .. owners - 1). A key is set once
+    (`_refuse_repeated`), so each key's values are placed by their owner's index: no pivot's grouping."""
+    by_key = long.filter(pl.col("key").is_in(keys)).partition_by("key", as_dict=True)
+    columns = {index: pl.int_range(0, owners, dtype=pl.UInt32, eager=True)}
+    for key in keys:
+        found = by_key.get((key,))
+        if found is None:
+            columns[key] = pl.repeat(None, owners, dtype=pl.String, eager=True)
+            continue
+        at = pl.repeat(None, owners, dtype=pl.UInt32, eager=True)
+        columns[key] = found["value"].gather(at.scatter(found[index], pl.int_range(0, found.height, dtype=pl.UInt32,
+                                                                                      eager=True)))
+    return pl.DataFrame(columns)
 
 
 def _flat_spans(lines: pl.DataFrame, keys: list[str], path: str) -> pl.DataFrame:
