@@ -2,7 +2,7 @@
 
 Two line shapes are accepted, detected per line, because both are what people actually have on disk:
 OTLP JSON as the Collector's file exporter writes it, and flat span records as SDK console/JSON exporters
-write them. Everything is parsed by Polars (decode, explode, pivot), never span by span in Python, so a file
+write them. Everything is parsed by Polars (decode, explode), never span by span in Python, so a file
 of 200k spans reads in seconds.
 
 Token accounting: OTel's `gen_ai.usage.input_tokens` INCLUDES cached tokens; usage_events.input_tokens is
