@@ -150,7 +150,8 @@ def test_a_reloaded_file_rebuilds_the_whatif_sums_of_its_day_and_its_neighbours_
     run_in_process(config)
     whatif = table(config, "model_whatif", "ALL")
     con = duckdb.connect(str(config.warehouse_path))
-    con.execute("UPDATE ingest_log SET checksum = 'stale' WHERE source = 'app_logs' AND location LIKE '%2026-11-12%'")
+    con.execute("UPDATE ingest_log SET checksum = 'stale', file_version = NULL "    # as if the file had changed
+                "WHERE source = 'app_logs' AND location LIKE '%2026-11-12%'")
     con.close()
     run_step("usage_events", config)                           # re-reads that one file only
     planner = Planner(config, lambda m: None)
