@@ -100,11 +100,14 @@ GRAPH: tuple[Step, ...] = (
          _sum("cost_usd"), around=("usage_events",)),
     Step("anomalies", "mart", ("usage_daily",), "Daily spend per provider, model and team against a robust "
          "baseline.", None, _count("is_anomaly", "anomalies")),
-    Step("person_monthly", "mart", ("people", "seats", "person_activity", "usage_events", "cost_lines", "prices",
-                                    "fx_rates"),
+    Step("person_usage_daily", "mart", ("usage_events",), "Per user the logs name, UTC day, provider and source: "
+         "requests, sessions, priced cost, unpriced tokens (what person_monthly and idle_seats read).", DAY,
+         _sum("requests")),
+    Step("person_monthly", "mart", ("people", "seats", "person_activity", "person_usage_daily", "cost_lines",
+                                    "prices", "fx_rates"),
          "Every person's AI bill per month and vendor: seat, usage billed beyond it, API-equivalent value, activity, "
          "idle seats, plan fit.", None, _sum("seat_cost_usd")),
-    Step("idle_seats", "mart", ("people", "seats", "person_activity", "usage_events", "fx_rates"), "Seats paid for "
+    Step("idle_seats", "mart", ("people", "seats", "person_activity", "person_usage_daily", "fx_rates"), "Seats paid for "
          "that nobody used in the last 30 days, with what they cost.", None, lambda frame: {"idle_seats": frame.height}),
     Step("budget_status", "mart", ("allocated_cost", "person_monthly"), "Each configured budget this month: actual, forecast, "
          "thresholds.", None, lambda frame: {"over_or_warning": int(frame.filter(pl.col("status") != "ok").height)}),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 
 import duckdb
 import polars as pl
@@ -215,7 +215,7 @@ def _people_reads(r: Reads) -> dict:
         kinds = {s.name: s.kind for s in r.config.sources}
         as_of = r.con.execute(sql("people_as_of")).fetchone()[0] or utc_today()
         return {"people": r.table("people"), "seats": r.table("seats"), "activity": r.table("person_activity"),
-                "usage": query(r.con, sql("person_usage_daily")).lazy(), "sources": sources_frame(kinds),
+                "usage": r.table("person_usage_daily"), "sources": sources_frame(kinds),
                 "as_of": as_of}
 
     return r.once("people", make)
@@ -268,6 +268,8 @@ MARTS: dict[str, Whole | Chunked] = {
     "budget_status": Whole(_budget_status),
     "spend_forecast": Whole(_spend_forecast),
     # people, seats and their bill
+    "person_usage_daily": Chunked(lambda r, days: query(
+        r.con, sql("person_usage_daily"), [datetime.combine(d, time()) for d in days]).lazy()),
     "person_monthly": Whole(_person_monthly),
     "idle_seats": Whole(_idle_seats),
     # finance (docs/finance.md): closed months, chargeback, the open month's expected invoice

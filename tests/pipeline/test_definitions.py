@@ -51,12 +51,14 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "people": [],
         "seats": [],
         "person_activity": [],
-        "person_monthly": ["cost_lines", "fx_rates", "people", "person_activity", "prices", "seats", "usage_events"],
-        "idle_seats": ["fx_rates", "people", "person_activity", "seats", "usage_events"],
+        "person_usage_daily": ["usage_events"],
+        "person_monthly": ["cost_lines", "fx_rates", "people", "person_activity", "person_usage_daily", "prices",
+                           "seats"],
+        "idle_seats": ["fx_rates", "people", "person_activity", "person_usage_daily", "seats"],
         # the end of every run: every mart before the checks, every step before the snapshots
         "check_results": ["allocated_cost", "anomalies", "budget_status", "changes_after_close", "chargeback",
                           "evidence_items", "idle_seats", "model_whatif", "month_to_date", "person_monthly",
-                          "reconciliation", "reconciliation_logs_daily", "spend_daily", "spend_forecast",
+                          "person_usage_daily", "reconciliation", "reconciliation_logs_daily", "spend_daily", "spend_forecast",
                           "task_daily", "task_evidence", "task_evidence_weekly", "task_roi", "usage_daily", "waste",
                           "whatif_mix_daily", "whatif_runs_daily", "work_item_links"],
         "snapshots": ["alerts_sent", "changes_after_close", "chargeback", "check_results", "idle_seats",
@@ -97,6 +99,7 @@ def test_partitions_by_asset(tmp_path):
         "spend_daily": "MonthlyPartitionsDefinition", "work_item_links": "DailyPartitionsDefinition",
         "whatif_mix_daily": "DailyPartitionsDefinition", "whatif_runs_daily": "DailyPartitionsDefinition",
         "waste": "DailyPartitionsDefinition", "reconciliation_logs_daily": "DailyPartitionsDefinition",
+        "person_usage_daily": "DailyPartitionsDefinition",
     }
     daily = graph.get(dg.AssetKey("usage_events")).partitions_def
     monthly = graph.get(dg.AssetKey("cost_lines")).partitions_def
