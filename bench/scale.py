@@ -61,9 +61,11 @@ INVOICE_PROVIDER = {
     "openai": "OpenAI", "anthropic": "Anthropic", "aws": "Amazon Web Services", "google": "Google Cloud",
     "azure": "Microsoft", "mistral": "Mistral AI",
 }
+# In build order: the per-day sums before the rollups that read them (pipelines/graph.py).
 MARTS = [
-    "spend_daily", "usage_daily", "allocated_cost", "task_daily", "task_roi", "reconciliation", "model_whatif",
-    "waste", "anomalies", "budget_status", "spend_forecast",
+    "spend_daily", "usage_daily", "allocated_cost", "task_daily", "task_roi", "reconciliation_logs_daily",
+    "reconciliation", "whatif_mix_daily", "whatif_runs_daily", "model_whatif", "waste", "anomalies",
+    "budget_status", "spend_forecast",
 ]
 
 
@@ -291,7 +293,8 @@ def stage_mart(workdir: Path, mart: str, **_) -> dict:
         chunks = len(reads.day_chunks(con, span)) if span else 0
     finally:
         con.close()
-    reads_what = "usage_daily" if mart in ("allocated_cost", "anomalies") else (
+    reads_what = "usage_daily" if mart in ("allocated_cost", "anomalies") else "per-day sums" if mart in (
+        "reconciliation", "model_whatif") else (
         f"{chunks} chunks of events" if mart in marts.EVENT_COLUMNS else "small tables")
     return {"rows_in": rows_in, "rows_out": frame.height, "note": f"reads {reads_what}; DuckDB memory at the end {duckdb_gb:.2f} GB"}
 
