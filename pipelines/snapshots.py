@@ -16,8 +16,9 @@ from warehouse.db import SNAPSHOT_TABLES, export_snapshot
 
 
 def publish(con: duckdb.DuckDBPyConnection, config: AispendConfig, *tables: str) -> None:
-    """Refresh the snapshots of these tables, and of ingest_log, which every step writes."""
-    _publish(con, config, (*tables, "ingest_log"))
+    """Refresh the snapshots of these tables, and of ingest_log, which every step writes. Only tables the
+    dashboard reads (SNAPSHOT_TABLES) have one: the per-day sums the rollups read stay in the warehouse."""
+    _publish(con, config, [t for t in (*tables, "ingest_log") if t in SNAPSHOT_TABLES])
 
 
 def republish(con: duckdb.DuckDBPyConnection, config: AispendConfig) -> None:

@@ -202,9 +202,9 @@ def plan(config: AispendConfig, source: SourceConfig) -> list[Unit]:
             return read_project(files, source).with_columns(pl.lit(key, S).alias("x_source_file"))
 
         location = f"{root}/{key}" if key != PurePosixPath(root).name else root
-        # Local files: the folder's version is every file's name, size and modification time (pipelines/ingest.py
-        # `checksum_of`), so planning does not read an unchanged project again.
-        stamps = [f"{o.location}\t{o.size}\t{o.mtime_ns}" for o in objects]
+        # Local files: the folder's version is every file's name below the source, size and modification time
+        # (pipelines/ingest.py `checksum_of`), so planning does not read an unchanged or moved project again.
+        stamps = [f"{relative_key(o.location, root)}\t{o.size}\t{o.mtime_ns}" for o in objects]
         version = None if any(o.mtime_ns is None for o in objects) else \
             hashlib.sha256("\n".join(stamps).encode()).hexdigest()
         units.append(Unit(key, location, load, fingerprint, {"x_source": source.name, "x_source_file": key},
