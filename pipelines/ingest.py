@@ -284,8 +284,9 @@ def _days(frame: pl.DataFrame, column: str) -> tuple[date | None, date | None]:
 
 
 # Parsed units wait in memory up to this many rows before one connection writes them in one transaction:
-# opening and closing the file per unit (a checkpoint each time) tripled the demo's load time.
-FLUSH_ROWS = 200_000
+# opening and closing the file per unit (a checkpoint each time) tripled the demo's load time, and writing 2.1M
+# rows of 2,000 units took 11.7 s in batches of 200k rows, 10.5 s of 500k, 9.6-10.0 s of 1M (bench/README.md).
+FLUSH_ROWS = 1_000_000
 
 
 class _Batch:
