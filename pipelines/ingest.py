@@ -304,7 +304,9 @@ class _Batch:
 
     def take(self, pricer: Pricer | None) -> list[tuple[Unit, str | None, pl.DataFrame]]:
         """The waiting units, priced together (one pricing pass per batch, not per file: it has a fixed cost of
-        about 12 ms, bench/README.md "End to end"); `price_usage` keeps row order, so each unit gets its slice."""
+        about 12 ms, bench/README.md "End to end"); `price_usage` keeps row order, so each unit gets its slice.
+        Bad input was refused unit by unit before (reader, bounds); pricing what passed can only fail on a bug,
+        and then the step fails with nothing of the batch written, to be read again by the next run."""
         units, self.units, self.rows = self.units, [], 0
         if pricer is None or not units:
             return units
