@@ -292,7 +292,7 @@ def send_due_alerts(con, config, log: Callable[[str], None] = lambda message: No
 
     alerts_sent only ever grows: it is what keeps the same breach from being posted twice.
     """
-    from warehouse.db import append_rows, query
+    from warehouse.db import insert_rows, query
 
     if not config.alerts:
         return pl.DataFrame()
@@ -303,7 +303,7 @@ def send_due_alerts(con, config, log: Callable[[str], None] = lambda message: No
     )
     results = send_alerts(due, targets, **send_options)
     sent = alerts_sent_frame(results)
-    append_rows(con, "alerts_sent", sent)
+    insert_rows(con, "alerts_sent", sent)
     failed = sum(1 for r in results if r.status != "sent")
     log(f"alerts: {len(due)} due, {len(results) - failed} sent, {failed} failed")
     return sent

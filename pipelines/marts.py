@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 
 import duckdb
 import polars as pl
@@ -268,8 +268,7 @@ MARTS: dict[str, Whole | Chunked] = {
     "budget_status": Whole(_budget_status),
     "spend_forecast": Whole(_spend_forecast),
     # people, seats and their bill
-    "person_usage_daily": Chunked(lambda r, days: query(
-        r.con, sql("person_usage_daily"), [datetime.combine(d, time()) for d in days]).lazy()),
+    "person_usage_daily": Chunked(lambda r, days: query(r.con, sql("person_usage_daily"), list(days)).lazy()),
     "person_monthly": Whole(_person_monthly),
     "idle_seats": Whole(_idle_seats),
     # finance (docs/finance.md): closed months, chargeback, the open month's expected invoice

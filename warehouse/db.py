@@ -302,21 +302,13 @@ def _replace(con, table, frame, where, between) -> int:
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
-    """Insert a frame's rows (columns matched by name) inside the caller's transaction, deleting nothing: for
-    rows the caller knows are new (units never loaded, pipelines/ingest.py)."""
+    """Insert a frame's rows (columns matched by name; missing ones NULL or their default), deleting nothing:
+    rows the caller knows are new (units never loaded, pipelines/ingest.py) or a table that only grows
+    (alerts_sent, close_log)."""
     if frame.height:
         con.register("_aispend_incoming", frame.to_arrow())
         names = ", ".join(_ident(c) for c in frame.columns)
         con.execute(f"INSERT INTO {_ident(table)} ({names}) SELECT {names} FROM _aispend_incoming")
-        con.unregister("_aispend_incoming")
-    return frame.height
-
-
-def append_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
-    """Add rows to a table that only grows (alerts_sent), columns matched by name."""
-    if frame.height:
-        con.register("_aispend_incoming", frame.to_arrow())
-        con.execute(f"INSERT INTO {_ident(table)} BY NAME SELECT * FROM _aispend_incoming")
         con.unregister("_aispend_incoming")
     return frame.height
 

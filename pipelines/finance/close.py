@@ -25,7 +25,7 @@ from pipelines.marts import MARTS, Reads
 from pipelines.planning import stale_days, utc_today
 from pipelines.reads import ai_cost_lines
 from pipelines.transforms.close import LINE_COLUMNS, line_snapshot, month_figures
-from warehouse.db import append_rows, replace_rows, sql, transaction
+from warehouse.db import insert_rows, replace_rows, sql, transaction
 
 
 class CloseError(Exception):
@@ -121,6 +121,6 @@ def reopen_month(con: duckdb.DuckDBPyConnection, month: date, by: str | None = N
 
 
 def _log(con, month: date, action: str, by: str, at: datetime, billed: float | None, currency: str | None) -> None:
-    append_rows(con, "close_log", pl.DataFrame([{"month": month, "action": action, "done_by": by, "done_at": at,
+    insert_rows(con, "close_log", pl.DataFrame([{"month": month, "action": action, "done_by": by, "done_at": at,
                                                  "billed_cost": billed, "currency": currency}]))
 
