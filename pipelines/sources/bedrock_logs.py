@@ -40,8 +40,7 @@ from pipelines.models import normalize_model
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec, Watch
 from pipelines.sources.bounds import TABLES, TOKENS, refuse_bad_values
-from pipelines.sources.common import blank_to_null, decode_json, parse_utc, read_bytes, utf8
-from pipelines.sources.json_keys import first_repeated_key_fast
+from pipelines.sources.common import blank_to_null, decode_json, first_repeated_key, parse_utc, read_bytes, utf8
 
 PROVIDER = "aws"
 SCHEMA_TYPE = "ModelInvocationLog"
@@ -66,8 +65,8 @@ TOKEN_FIELDS = {
 }
 
 _S = pl.String
-# CloudWatch export-to-S3 writes "<ISO time> <message>" per line.
-_CW_EXPORT_PREFIX = re.compile(r"(?m)^[ \t]*\d{4}-\d{2}-\d{2}T\S+[ \t]+(?=\{)")
+# CloudWatch export-to-S3 writes "<ISO time> <message>" per line (a Polars pattern, replaced by "{").
+_CW_EXPORT_PREFIX = r"^[ \t]*\d{4}-\d{2}-\d{2}T\S+[ \t]+\{"
 # Between two top-level objects only; inside a JSON string the same text may match, which only changes
 # body text we never decode (a literal newline cannot occur inside a JSON string).
 _OBJECT_BOUNDARY = re.compile(r"\}\s*\{")
@@ -139,7 +138,7 @@ def _keyed_objects(record: pl.Struct) -> dict[str, list[str]]:
 def _refuse_repeated_keys(texts: pl.Series, record: pl.Struct, path: str, where, unit: str) -> None:
     """A field written twice in one record (`"modelId": "a", ..., "modelId": "b"`) would be read as one of
     the two, silently: refuse it, naming the field. Only the fields read are looked at, never the bodies."""
-    found = first_repeated_key_fast(texts, _keyed_objects(record))
+    found = first_repeated_key(texts, _keyed_objects(record))
     if found is not None:
         label, pos = where(found[0])
         raise SourceError(path, f"{label}: field {found[1]!r} appears twice (which value counts is not guessed)",
@@ -154,18 +153,18 @@ def _top_level_objects(path: str, data: bytes | None) -> tuple[pl.DataFrame, str
     """Each top-level JSON object as text with its position: (`pos`, `text`), and what `pos` counts.
 
     JSON lines keep their line numbers. Anything else (records concatenated or pretty-printed, a JSON array,
-    the CLI's pretty `{"events": [...]}`) is turned into one line and split into records by Polars.
+    the CLI's pretty `{"events": [...]}`) is turned into one line and split into records by Polars. A line's
+    CloudWatch export prefix is cut off first, line by line (a JSON string holds no raw line break).
     """
-    text = _CW_EXPORT_PREFIX.sub("", _text(path, data))
     lines = (
-        pl.DataFrame({"text": text.split("\n")})
+        pl.DataFrame({"text": _text(path, data).split("\n")})
         .with_row_index("pos", offset=1)
-        .with_columns(pl.col("text").str.strip_chars(), pl.col("pos").cast(pl.Int64))
+        .with_columns(pl.col("text").str.replace(_CW_EXPORT_PREFIX, "{").str.strip_chars(), pl.col("pos").cast(pl.Int64))
         .filter(pl.col("text") != "")
     )
     if _json_lines(lines):
         return lines, "line"
-    body = text.replace("\r", " ").replace("\n", " ").strip()  # JSON strings hold no raw line breaks
+    body = lines["text"].str.join(" ").item().replace("\r", " ")  # JSON strings hold no raw line breaks
     if body.startswith("{"):
         body = "[" + _OBJECT_BOUNDARY.sub("},{", body) + "]"
     if not body.startswith("["):

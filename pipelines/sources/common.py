@@ -11,8 +11,10 @@ import csv
 import gzip
 import io
 import json
+import threading
 import zlib
 from collections.abc import Collection
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -266,26 +268,59 @@ def _json_fails(texts: pl.Series, dtype: pl.DataType) -> bool:
     except pl.exceptions.PolarsError:
         return True
     return False
+# Paths written into the text, not bound: a bound Python list costs DuckDB a dozen failed imports per query.
+_ANY_REPEAT = (
+    "SELECT 1 FROM texts WHERE EXISTS (SELECT 1 FROM (SELECT unnest(json_keys(t, [{paths}])) AS ks) "
+    "WHERE len(ks) <> len(list_distinct(ks))) LIMIT 1"
+)
+_FIRST_REPEAT = (
+    "WITH found AS (SELECT i, p, unnest(json_keys(t, p)) AS k FROM texts, (SELECT DISTINCT p FROM wanted)) "
+    "SELECT i, p, k FROM found JOIN wanted USING (p, k) GROUP BY i, p, k HAVING count(*) > 1 "
+    "ORDER BY i, p, k LIMIT 1"
+)
+_local = threading.local()
+
+
+def _json_connection():
+    """One in-memory DuckDB connection per thread, kept: opening one costs more than checking a log file."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET threads = 1")
+        _local.con = con
+    return con
+
+
+@lru_cache(maxsize=64)
+def _any_repeat_sql(paths: tuple[str, ...]) -> str:
+    return _ANY_REPEAT.format(paths=", ".join("'" + p.replace("'", "''") + "'" for p in paths))
+
+
 def first_repeated_key(texts: pl.Series, objects: dict[str, Collection[str]]) -> tuple[int, str] | None:
     """The first JSON text (0-based) holding a key twice in one of `objects` (a JSON path -> the keys a reader
     reads there), and that key as `path.key`. A repeated key is decoded as one of its values, silently (Polars
-    and DuckDB both take the first); DuckDB's `json_keys` still lists every occurrence, so it finds them."""
+    and DuckDB both take the first); DuckDB's `json_keys` still lists every occurrence, so it finds them.
+
+    One query first asks whether any object at those paths lists any key twice (the texts almost never do);
+    only then does the join name the first wanted key. Keys deeper down are not looked at: a Bedrock Converse
+    record writes `"output":` again inside `outputBodyJson`, which is no repeat."""
     if texts.len() == 0:
         return None
-    import duckdb
-
-    wanted = [(path, key) for path, keys in objects.items() for key in keys]
-    con = duckdb.connect()
+    con = _json_connection()
+    con.register("texts", pl.DataFrame({"t": texts}).with_row_index("i"))
     try:
-        con.register("texts", pl.DataFrame({"t": texts}).with_row_index("i"))
+        if con.execute(_any_repeat_sql(tuple(objects))).fetchone() is None:
+            return None
+        wanted = [(path, key) for path, keys in objects.items() for key in keys]
         con.register("wanted", pl.DataFrame(wanted, schema=["p", "k"], orient="row"))
-        hit = con.execute(
-            "WITH found AS (SELECT i, p, unnest(json_keys(t, p)) AS k FROM texts, (SELECT DISTINCT p FROM wanted)) "
-            "SELECT i, p, k FROM found JOIN wanted USING (p, k) GROUP BY i, p, k HAVING count(*) > 1 "
-            "ORDER BY i, p, k LIMIT 1"
-        ).fetchone()
+        try:
+            hit = con.execute(_FIRST_REPEAT).fetchone()
+        finally:
+            con.unregister("wanted")
     finally:
-        con.close()
+        con.unregister("texts")
     if hit is None:
         return None
     index, path, key = hit
