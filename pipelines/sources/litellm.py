@@ -25,6 +25,8 @@ from 1, header excluded.
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 from pydantic import Field, StrictBool
 
@@ -181,7 +183,20 @@ def _json_objects(texts: pl.Series, fields: list[str]) -> pl.DataFrame:
         return pl.DataFrame({f: pl.repeat(None, texts.len(), dtype=pl.String, eager=True) for f in fields})
     objects = pl.when(texts.str.starts_with("{")).then(texts).otherwise(pl.lit("{}"))
     lines = pl.select(objects.str.replace_all("[\r\n]", " ").str.join("\n")).item()
-    return pl.read_ndjson(lines.encode(), schema=schema)
+    decoded = pl.read_ndjson(lines.encode(), schema=schema)
+    # Polars writes a nested object or list read as text with each escaped backslash as a bare one ("a\\b"
+    # comes back "a\b"), which the next decode would read as another value or refuse. In a text holding a
+    # backslash, such values are taken again with json_path_match, which writes them as JSON.
+    rows = texts.str.contains("\\", literal=True).fill_null(False).arg_true()
+    if rows.len() == 0:
+        return decoded
+    held = texts.gather(rows)
+    for f in fields:
+        values = decoded[f].gather(rows)
+        again = held.str.json_path_match(f"$[{json.dumps(f)}]")
+        fixed = pl.select(pl.when(values.str.contains(r"^[\[{]")).then(again).otherwise(values)).to_series()
+        decoded = decoded.with_columns(decoded[f].scatter(rows, fixed))
+    return decoded
 
 
 def _metadata_fields(frame: pl.DataFrame, path: str, options: dict) -> pl.DataFrame:

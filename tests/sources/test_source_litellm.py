@@ -181,3 +181,16 @@ def test_empty_export_loads_nothing():
     header = FIXTURE.read_text().splitlines()[0] + "\n"
     assert litellm.read("spend.csv", SOURCE, data=header.encode()).height == 0
     assert litellm.read("spend.json", SOURCE, data=b"[]").height == 0
+
+
+@pytest.mark.parametrize("task", ["C:\\jobs\\draft", "a\\nb", "quote \" and \\u0041", "tab\there", "naïve\\"])
+def test_nested_metadata_values_keep_their_escapes(task):
+    """A caller's tag in a nested object, holding a backslash or an escape, is read as written (Polars' own text
+    of a nested object drops a backslash, so it is taken from the JSON as written)."""
+    meta = json.loads(_rows()[1]["metadata"])
+    meta["spend_logs_metadata"]["task"] = task
+    meta["spend_logs_metadata"]["note"] = "line\nbreak \\ slash"
+    for metadata in (json.dumps(meta), json.dumps(json.dumps(meta))):  # as an object, and double-encoded
+        frame = litellm.read("spend.csv", SOURCE, data=_with(2, metadata=metadata))
+        assert frame["task"][1] == task
+        assert frame["run_id"][1] == "run-9" and frame["cache_read_tokens"][1] == 5000
