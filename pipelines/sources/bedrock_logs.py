@@ -31,6 +31,7 @@ from functools import lru_cache
 
 import re
 
+import duckdb
 import polars as pl
 from pydantic import Field
 
@@ -40,7 +41,9 @@ from pipelines.models import normalize_model
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec, Watch
 from pipelines.sources.bounds import TABLES, TOKENS, refuse_bad_values
-from pipelines.sources.common import blank_to_null, decode_json, first_repeated_key, parse_utc, read_bytes, utf8
+from pipelines.sources.common import (
+    array_items, blank_to_null, decode_json, first_repeated_key, parse_utc, read_bytes, utf8,
+)
 
 PROVIDER = "aws"
 SCHEMA_TYPE = "ModelInvocationLog"
@@ -172,10 +175,9 @@ def _top_level_objects(path: str, data: bytes | None) -> tuple[pl.DataFrame, str
         line = int(first["pos"][0]) if first.height else 1
         raise SourceError(path, f"line {line} is not JSON (expected invocation log records)", row=line)
     try:
-        wrapped = pl.read_ndjson(('{"records": ' + body + "}").encode(), schema={"records": pl.List(_S)})
-    except pl.exceptions.PolarsError:  # never show Polars' message: it quotes the offending text
+        records = array_items(body)
+    except duckdb.Error:  # never show DuckDB's message: it quotes the offending text
         raise SourceError(path, "not valid JSON: neither JSON lines nor JSON objects nor a JSON array") from None
-    records = wrapped["records"].explode().str.strip_chars()
     objects = pl.DataFrame({"text": records}).with_row_index("pos", offset=1).with_columns(pl.col("pos").cast(pl.Int64))
     return objects, "record"
 

@@ -281,7 +281,7 @@ _FIRST_REPEAT = (
 _local = threading.local()
 
 
-def _json_connection():
+def json_connection():
     """One in-memory DuckDB connection per thread, kept: opening one costs more than checking a log file."""
     con = getattr(_local, "con", None)
     if con is None:
@@ -308,7 +308,7 @@ def first_repeated_key(texts: pl.Series, objects: dict[str, Collection[str]]) ->
     record writes `"output":` again inside `outputBodyJson`, which is no repeat."""
     if texts.len() == 0:
         return None
-    con = _json_connection()
+    con = json_connection()
     con.register("texts", pl.DataFrame({"t": texts}).with_row_index("i"))
     try:
         if con.execute(_any_repeat_sql(tuple(objects))).fetchone() is None:
@@ -325,6 +325,35 @@ def first_repeated_key(texts: pl.Series, objects: dict[str, Collection[str]]) ->
         return None
     index, path, key = hit
     return int(index), key if path == "$" else f"{path.removeprefix('$.')}.{key}"
+
+
+_ARRAY_ITEMS = "SELECT unnest(json_extract(?::JSON, '$[*]'))::VARCHAR AS text"
+
+
+def array_items(body: str) -> pl.Series:
+    """Each element of a JSON array as its own JSON text, repeated keys kept (DuckDB writes them back as JSON;
+    Polars' text of a nested value loses escaped backslashes, see `nested_as_written`). Raises duckdb.Error,
+    whose message quotes the input, on anything but a JSON array: never show it."""
+    return json_connection().execute(_ARRAY_ITEMS, [body]).pl()["text"].str.strip_chars()
+
+
+def nested_as_written(decoded: pl.DataFrame, texts: pl.Series) -> pl.DataFrame:
+    """`decoded` (one row per JSON object of `texts`, its fields read as text) with each nested object or list
+    taken again from the text as JSON, where the text holds a backslash: Polars writes a nested value read as
+    text with every escaped backslash as a bare one ("a\\\\b" comes back "a\\b"), which the next decode reads
+    as another value (a newline for "\\\\n") or refuses. `json_path_match` writes them as JSON."""
+    if texts.len() != decoded.height:
+        raise ValueError(f"{texts.len()} JSON texts for {decoded.height} decoded rows")
+    rows = texts.str.contains("\\", literal=True).fill_null(False).arg_true()
+    if rows.len() == 0:
+        return decoded
+    held = texts.gather(rows)
+    for name in decoded.columns:
+        values = decoded[name].gather(rows)
+        again = held.str.json_path_match(f"$[{json.dumps(name)}]")
+        fixed = pl.select(pl.when(values.str.contains(r"^[\[{]")).then(again).otherwise(values)).to_series()
+        decoded = decoded.with_columns(decoded[name].scatter(rows, fixed))
+    return decoded
 
 
 class _Pairs(dict):

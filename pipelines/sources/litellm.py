@@ -25,8 +25,7 @@ from 1, header excluded.
 
 from __future__ import annotations
 
-import json
-
+import duckdb
 import polars as pl
 from pydantic import Field, StrictBool
 
@@ -36,7 +35,9 @@ from pipelines.models import normalize_model, normalize_provider
 from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec
 from pipelines.sources.bounds import TOKENS, refuse_bad_values
-from pipelines.sources.common import blank_to_null, csv_header, parse_utc, read_bytes, read_csv_text, utf8
+from pipelines.sources.common import (
+    array_items, blank_to_null, csv_header, nested_as_written, parse_utc, read_bytes, read_csv_text, utf8,
+)
 
 COLUMNS = [
     "request_id", "call_type", "prompt_tokens", "completion_tokens", "startTime", "endTime", "model",
@@ -107,30 +108,29 @@ def _schema() -> dict[str, pl.DataType]:
 
 
 def _json_lines(path: str, raw: bytes) -> pl.DataFrame:
-    try:
-        return pl.read_ndjson(raw, schema=_schema())
-    except pl.exceptions.PolarsError:  # Polars' message quotes the line; name the line instead
-        pass
     lines = pl.Series(raw.decode("utf-8", errors="replace").split("\n")).str.strip_chars()
     lines = lines.filter(lines != "")
+    try:
+        return nested_as_written(pl.read_ndjson(raw, schema=_schema()), lines)
+    except pl.exceptions.PolarsError:  # Polars' message quotes the line; name the line instead
+        pass
     bad = (lines.str.json_path_match("$").is_null() | ~lines.str.starts_with("{")).arg_true()
     row = int(bad[0]) + 1 if bad.len() else None
     raise SourceError(path, "not a JSON object per line (JSON lines)", row=row)
 
 
 def _json_array(path: str, raw: bytes) -> pl.DataFrame:
-    """A JSON array as one line wrapped in an object: Polars then hands each record over as text."""
-    text = raw.decode("utf-8", errors="replace").replace("\r", " ").replace("\n", " ")
+    """A JSON array: DuckDB hands each record over as JSON text, read as JSON lines."""
     try:
-        records = pl.read_ndjson(('{"records": ' + text.strip() + "}").encode(), schema={"records": pl.List(pl.String)})
-        texts = records["records"].explode().drop_nulls()
+        texts = array_items(raw.decode("utf-8", errors="replace"))
+        texts = texts.filter(texts != "null")
         if texts.len() == 0:
             return pl.DataFrame(schema=_schema())
         if not texts.str.starts_with("{").all():
             row = int((~texts.str.starts_with("{")).arg_true()[0]) + 1
             raise SourceError(path, "array element is not a JSON object", row=row)
-        return pl.read_ndjson(texts.str.join("\n")[0].encode(), schema=_schema())
-    except pl.exceptions.PolarsError:
+        return nested_as_written(pl.read_ndjson(texts.str.join("\n")[0].encode(), schema=_schema()), texts)
+    except (pl.exceptions.PolarsError, duckdb.Error):  # their messages quote the input
         raise SourceError(path, "not valid JSON (expected an array of spend log records)") from None
 
 
@@ -183,20 +183,7 @@ def _json_objects(texts: pl.Series, fields: list[str]) -> pl.DataFrame:
         return pl.DataFrame({f: pl.repeat(None, texts.len(), dtype=pl.String, eager=True) for f in fields})
     objects = pl.when(texts.str.starts_with("{")).then(texts).otherwise(pl.lit("{}"))
     lines = pl.select(objects.str.replace_all("[\r\n]", " ").str.join("\n")).item()
-    decoded = pl.read_ndjson(lines.encode(), schema=schema)
-    # Polars writes a nested object or list read as text with each escaped backslash as a bare one ("a\\b"
-    # comes back "a\b"), which the next decode would read as another value or refuse. In a text holding a
-    # backslash, such values are taken again with json_path_match, which writes them as JSON.
-    rows = texts.str.contains("\\", literal=True).fill_null(False).arg_true()
-    if rows.len() == 0:
-        return decoded
-    held = texts.gather(rows)
-    for f in fields:
-        values = decoded[f].gather(rows)
-        again = held.str.json_path_match(f"$[{json.dumps(f)}]")
-        fixed = pl.select(pl.when(values.str.contains(r"^[\[{]")).then(again).otherwise(values)).to_series()
-        decoded = decoded.with_columns(decoded[f].scatter(rows, fixed))
-    return decoded
+    return nested_as_written(pl.read_ndjson(lines.encode(), schema=schema), texts)
 
 
 def _metadata_fields(frame: pl.DataFrame, path: str, options: dict) -> pl.DataFrame:

@@ -104,6 +104,31 @@ def test_other_record_layouts(shape):
     _check(bedrock_logs.read(name, SOURCE, data=body), name)
 
 
+@pytest.mark.parametrize("shape", ["lines", "concatenated", "pretty", "array", "events"])
+def test_backslashes_in_bodies_and_tags_in_every_layout(shape):
+    """Prompts hold code and Windows paths: a backslash (escaped in JSON) anywhere in a record reads as written
+    in every layout (Polars' text of a nested object dropped one, which refused an array or pretty file)."""
+    body = {"messages": [{"role": "user", "content": [{"text": "C:\\temp\\x, a quote \\\" and " + MARKER}]}]}
+    records = [dict(r, input=dict(r.get("input", {}), inputBodyJson=body),
+                    requestMetadata=dict(r.get("requestMetadata") or {}, task=f"dir\\{i}\\n"))
+               for i, r in enumerate(RECORDS)]
+    if shape == "lines":
+        data = "\n".join(json.dumps(r) for r in records)
+    elif shape == "concatenated":
+        data = "".join(json.dumps(r) for r in records)
+    elif shape == "pretty":
+        data = "\n".join(json.dumps(r, indent=2) for r in records)
+    elif shape == "array":
+        data = json.dumps(records, indent=1)
+    else:
+        data = json.dumps({"events": [{"timestamp": 1755268780000, "message": json.dumps(r)} for r in records]},
+                          indent=4)
+    frame = bedrock_logs.read("x.json", SOURCE, data=data.encode())
+    assert frame["task"].to_list() == [f"dir\\{i}\\n" for i in range(len(RECORDS))]
+    assert frame["input_tokens"].sum() == TOTALS["input_tokens"]
+    assert MARKER not in str(frame.to_dicts())
+
+
 def test_cloudwatch_lines_and_filter_log_events():
     millis = [1755268780000, 1755268782500, 1755270120000, 1755270300000]
     lines = "\n".join(json.dumps({"timestamp": ms, "message": json.dumps(r)}) for ms, r in zip(millis, RECORDS))

@@ -194,3 +194,13 @@ def test_nested_metadata_values_keep_their_escapes(task):
         frame = litellm.read("spend.csv", SOURCE, data=_with(2, metadata=metadata))
         assert frame["task"][1] == task
         assert frame["run_id"][1] == "run-9" and frame["cache_read_tokens"][1] == 5000
+
+
+@pytest.mark.parametrize("layout", ["jsonl", "json"])
+def test_json_exports_keep_backslashes_in_nested_metadata(layout):
+    rows = [_as_json_value(r) for r in _rows()]
+    rows[1]["metadata"]["spend_logs_metadata"]["task"] = "C:\\jobs\\n1"
+    data = "\n".join(json.dumps(r) for r in rows) if layout == "jsonl" else json.dumps(rows, indent=1)
+    frame = litellm.read(f"spend.{layout}", SOURCE, data=data.encode())
+    assert frame["task"][1] == "C:\\jobs\\n1"
+    assert frame["cache_read_tokens"].sum() == TOTALS["cache_read_tokens"]
