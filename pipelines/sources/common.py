@@ -268,6 +268,8 @@ def _json_fails(texts: pl.Series, dtype: pl.DataType) -> bool:
     except pl.exceptions.PolarsError:
         return True
     return False
+
+
 # Paths written into the text, not bound: a bound Python list costs DuckDB a dozen failed imports per query.
 _ANY_REPEAT = (
     "SELECT 1 FROM texts WHERE EXISTS (SELECT 1 FROM (SELECT unnest(json_keys(t, [{paths}])) AS ks) "
