@@ -64,12 +64,14 @@ def pending_units(db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConf
         if any(last["status"] == "quarantined" and key not in listed for key, last in state.items()):
             out.undated.append(source.name)  # a refused file that left its source: the run records it removed
         for unit in units:
-            try:
-                checksum = checksum_of(unit, state.get(unit.key))
-            except SourceError:
-                checksum = None
-            if is_current(state.get(unit.key), checksum, version):
-                continue
+            last = state.get(unit.key)
+            if last is not None:  # a unit never loaded is pending whatever its bytes: no need to read them
+                try:
+                    checksum = checksum_of(unit, last)
+                except SourceError:
+                    checksum = None
+                if is_current(last, checksum, version):
+                    continue
             if unit.partition is None:
                 out.undated.append(unit.key)
             else:

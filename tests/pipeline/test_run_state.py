@@ -190,3 +190,11 @@ def test_planning_reads_no_unchanged_local_file_again(ran, tmp_path, monkeypatch
     stat = touched.stat()
     os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert not pending_units(db, config, "usage_events") and read == [str(touched)]
+
+    # A file never loaded is pending whatever it holds: planning does not read it (a first load would otherwise
+    # read the whole history twice, once to plan and once to load).
+    new = touched.with_name("new-" + touched.name)
+    shutil.copyfile(touched, new)
+    read.clear()
+    pending = pending_units(db, config, "usage_events")
+    assert pending.partitions and str(new) not in read and read == [str(touched)]  # touched: as above
