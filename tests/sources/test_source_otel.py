@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from pipelines.config import SourceConfig
 from tests.support.builders import with_options
@@ -139,13 +140,24 @@ GOOD = _flat()
         ([_flat().replace("2024-06-01T00:00:00Z", "soon")], "line 1, column 'start_time'"),
     ],
 )
-def test_bad_input_is_refused(tmp_path, lines, where):
+@pytest.mark.parametrize("slice_bytes", [otel_genai.SLICE_BYTES, 1])
+def test_bad_input_is_refused(tmp_path, monkeypatch, lines, where, slice_bytes):
+    monkeypatch.setattr(otel_genai, "SLICE_BYTES", slice_bytes)  # 1: every line a slice of its own
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(SourceError) as caught:
         otel_genai.read(str(path), SOURCE)
     assert str(caught.value).startswith(str(path))
     assert where in str(caught.value)
+
+
+@pytest.mark.parametrize("slice_bytes", [1, 700, 5000])
+def test_a_file_read_in_slices_gives_the_same_events(monkeypatch, slice_bytes):
+    """A large file is decoded a slice of lines at a time (memory); the events are those of one pass."""
+    whole = otel_genai.read(str(FIXTURE), SOURCE)
+    monkeypatch.setattr(otel_genai, "SLICE_BYTES", slice_bytes)
+    assert len(otel_genai._slices(otel_genai._lines(str(FIXTURE)))) > (1 if slice_bytes < 5000 else 0)
+    assert_frame_equal(otel_genai.read(str(FIXTURE), SOURCE), whole)
 
 
 def test_truncated_gzip_is_refused(tmp_path):
