@@ -125,3 +125,22 @@ def test_the_estimate_generates_nothing(tmp_path):
     assert results["disk_bytes"] > 1e9
     assert re.search(r"source files about [\d,.]+ GB", printed.getvalue())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_reuse_takes_only_files_no_later_scenario_changed(bench, tmp_path):
+    """`--reuse` keeps generated files only if a run would generate exactly them and nothing changed them since."""
+    from datetime import timedelta
+
+    from e2e_files import Written
+
+    _, _, root = bench
+    assert end_to_end.reusable(root, EVENTS, DAYS, Written.load(root).days[-1]) is None  # a daily run added a day
+    today = Written.load(root).days[0] + timedelta(days=DAYS + 1)
+    fresh = Written(today - timedelta(days=DAYS + 1), [today - timedelta(days=DAYS + 1 - i) for i in range(DAYS)],
+                    per_day={"a": EVENTS // 2, "b": EVENTS // 2})
+    fresh.save(tmp_path)
+    assert end_to_end.reusable(tmp_path, EVENTS, DAYS, today) is not None
+    assert end_to_end.reusable(tmp_path, EVENTS * 2, DAYS, today) is None
+    assert end_to_end.reusable(tmp_path, EVENTS, DAYS, today + timedelta(days=1)) is None
+    (tmp_path / "aispend-run-redelivery.log").write_text("")
+    assert end_to_end.reusable(tmp_path, EVENTS, DAYS, today) is None
