@@ -310,8 +310,11 @@ def main(argv: list[str] | None = None) -> dict:
     written = reusable(root, events, args.days, today) if args.reuse else None
     if written is not None:
         print(f"reusing the {events:,} events over {args.days} days in {root}; a new warehouse", flush=True)
-        for made in ("warehouse", "floors", *(f"aispend-run-{s}.log" for s in SCENARIOS)):
-            shutil.rmtree(root / made, ignore_errors=True) if (root / made).is_dir() else (root / made).unlink(True)
+        for made in ("warehouse", "floors", ".dagster_home", *(f"aispend-run-{s}.log" for s in SCENARIOS)):
+            if (root / made).is_dir():
+                shutil.rmtree(root / made)
+            else:
+                (root / made).unlink(missing_ok=True)
     else:
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
