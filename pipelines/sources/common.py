@@ -339,21 +339,29 @@ def array_items(body: str) -> pl.Series:
     return json_connection().execute(_ARRAY_ITEMS, [body]).pl()["text"].str.strip_chars()
 
 
+# The escapes Polars writes back wrong in a nested value read as text: an escaped backslash (also as \u005c)
+# and control characters (\t, \b, \f, \u0000-\u001f). \n, \r, \" and \/ come back right.
+_MISWRITTEN = r"\\(?:[\\tbf]|u00[01]|u005[cC])"
+
+
 def nested_as_written(decoded: pl.DataFrame, texts: pl.Series) -> pl.DataFrame:
     """`decoded` (one row per JSON object of `texts`, its fields read as text) with each nested object or list
-    taken again from the text as JSON, where the text holds a backslash: Polars writes a nested value read as
-    text with every escaped backslash as a bare one ("a\\\\b" comes back "a\\b"), which the next decode reads
-    as another value (a newline for "\\\\n") or refuses. `json_path_match` writes them as JSON."""
+    taken again from the text as JSON where Polars would have written it wrong: it writes an escaped backslash
+    as a bare one ("a\\\\b" comes back "a\\b") and control characters raw, which the next decode reads as
+    another value (a backspace for "\\\\b") or refuses. `json_path_match` writes them as JSON."""
     if texts.len() != decoded.height:
         raise ValueError(f"{texts.len()} JSON texts for {decoded.height} decoded rows")
-    rows = texts.str.contains("\\", literal=True).fill_null(False).arg_true()
+    rows = texts.str.contains(_MISWRITTEN).fill_null(False).arg_true()
     if rows.len() == 0:
         return decoded
     held = texts.gather(rows)
     for name in decoded.columns:
         values = decoded[name].gather(rows)
+        nested = values.str.contains(r"^[\[{]").fill_null(False)
+        if not nested.any():
+            continue
         again = held.str.json_path_match(f"$[{json.dumps(name)}]")
-        fixed = pl.select(pl.when(values.str.contains(r"^[\[{]")).then(again).otherwise(values)).to_series()
+        fixed = pl.select(pl.when(nested).then(again).otherwise(values)).to_series()
         decoded = decoded.with_columns(decoded[name].scatter(rows, fixed))
     return decoded
 

@@ -204,3 +204,12 @@ def test_json_exports_keep_backslashes_in_nested_metadata(layout):
     frame = litellm.read(f"spend.{layout}", SOURCE, data=data.encode())
     assert frame["task"][1] == "C:\\jobs\\n1"
     assert frame["cache_read_tokens"].sum() == TOTALS["cache_read_tokens"]
+
+
+@pytest.mark.parametrize("escaped", ['tab\\there', 'form\\ffeed', 'bell\\u0007', 'slash\\u005cn', 'plain\\"quote\\nmid'])
+def test_nested_metadata_escapes_polars_writes_back_wrong(escaped):
+    """Only some escapes come back wrong from Polars (a control character, a backslash written as \\u005c);
+    each tag reads as its JSON says, with no other backslash in the file."""
+    text = _rows()[1]["metadata"].replace('"draft_reply"', f'"{escaped}"')
+    frame = litellm.read("spend.csv", SOURCE, data=_with(2, metadata=text))
+    assert frame["task"][1] == json.loads(f'"{escaped}"')
