@@ -4,7 +4,8 @@ The harness's figures mean something only if it measured the right thing: every 
 a floor beside each reader and beside storing, and a warehouse that holds exactly what the generated files hold.
 It runs here on 10k events over 2 days, all three scenarios (first load, a daily run, a re-delivered month), and
 the totals are recomputed independently of the harness's own check, with plain DuckDB over the generated files.
-No figure is asserted: the seconds live in bench/README.md.
+No figure is asserted: the seconds live in bench/README.md. The tests over that run are slow (`make test-slow`):
+it runs `aispend run` three times and every floor, about 50 s; the product's own runs are covered by the fast suite.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def stages_run(log: Path) -> list[str]:
     return [m[1] for m in found if m and not re.match(r"\d+ assets", m[1])]
 
 
+@pytest.mark.slow
 def test_every_stage_and_floor_is_reported(bench):
     results, printed, root = bench
     assert list(results["scenarios"]) == ["first", "daily", "redelivery"]
@@ -72,6 +74,7 @@ def test_every_stage_and_floor_is_reported(bench):
         assert how in printed
 
 
+@pytest.mark.slow
 def test_warehouse_holds_exactly_the_generated_files(bench):
     results, _, root = bench
     for scenario in results["scenarios"].values():
@@ -127,6 +130,7 @@ def test_the_estimate_generates_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_reuse_takes_only_files_no_later_scenario_changed(bench, tmp_path):
     """`--reuse` keeps generated files only if a run would generate exactly them and nothing changed them since."""
     from datetime import timedelta
