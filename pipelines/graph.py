@@ -103,6 +103,8 @@ GRAPH: tuple[Step, ...] = (
     Step("person_usage_daily", "mart", ("usage_events",), "Per user the logs name, UTC day, provider and source: "
          "requests, sessions, priced cost, unpriced tokens (what person_monthly and idle_seats read).", DAY,
          _sum("requests")),
+    Step("source_daily", "mart", ("usage_events",), "Per UTC day, source, provider and model: rows, requests, "
+         "tokens, how much of them is priced, the newest event (what the usage checks read).", DAY, _sum("requests")),
     Step("person_monthly", "mart", ("people", "seats", "person_activity", "person_usage_daily", "cost_lines",
                                     "prices", "fx_rates"),
          "Every person's AI bill per month and vendor: seat, usage billed beyond it, API-equivalent value, activity, "

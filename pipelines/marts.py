@@ -3,9 +3,10 @@
 Two shapes cover every mart:
 - `Whole`: a small rollup read and rebuilt whole (task_roi from task_daily, budgets from allocated cost);
 - `Chunked`: a mart by day over events or bill lines, read a chunk of whole days at a time (pipelines/reads.py),
-  rebuilt only over the days a run owes. A chunk of a mart that counts runs reads a day either side (`margin`)
-  so a run crossing midnight is whole and counted once, on its first day. A mart whose rows span days (what-if,
-  reconciliation) is a `Whole` over per-day sums kept as such a mart, so no rollup reads the events.
+  rebuilt only over the days a run owes. A chunk of a mart that counts runs also reads its runs' events a day
+  either side (`runs_in`) so a run crossing midnight is whole and counted once, on its first day. A mart whose
+  rows span days (what-if, reconciliation) is a `Whole` over per-day sums kept as such a mart, so no rollup reads
+  the events.
 `build(con, config, name, window)` runs one, writes it in one transaction (only the window's days when the mart
 is day-windowed, recording that it caught up with the changes it covered) and returns the frame.
 The graph (pipelines/graph.py) wires each mart to the assets it depends on, in one line.
@@ -23,7 +24,7 @@ import polars as pl
 from pipelines.config import AispendConfig
 from pipelines.finance.marts import changes_after_close_mart, chargeback_mart, month_to_date_mart
 from pipelines.reads import (
-    ai_cost_lines, day_chunks, fx_table, hull, in_days, kept, margin, rows_in, span, whole,
+    ai_cost_lines, day_chunks, fx_table, hull, in_days, kept, rows_in, runs_in, span, whole,
 )
 from pipelines.sources.units import Window
 from pipelines.transforms.allocate import allocated_cost_from, weights_from_daily
@@ -73,6 +74,11 @@ class Reads:
         reporting currency at the event's day."""
         return self.fx.usage_checked(rows_in(self.con, *USAGE, window, EVENT_COLUMNS[mart]))
 
+    def run_events(self, mart: str, window: Window) -> pl.LazyFrame:
+        """As `events`, with the events of the window's runs a day either side (pipelines/reads.py, `runs_in`):
+        what a mart that counts runs reads."""
+        return self.fx.usage_checked(runs_in(self.con, window, EVENT_COLUMNS[mart]))
+
     def rows(self, table: str, column: str, window: Window) -> pl.LazyFrame:
         return rows_in(self.con, table, column, window)
 
@@ -101,7 +107,7 @@ class Chunked:
 
     `chunk(reads, days)` builds one chunk's rows (each with its `day`). `over` is what the chunks count rows of;
     `spans` what a full rebuild covers (default `over`). `clip` drops rows outside the chunk's days (a chunk
-    that read a margin around them).
+    that read its runs' events around them).
     """
 
     chunk: Callable[[Reads, Window], pl.LazyFrame]
@@ -160,7 +166,7 @@ def _whatif(r: Reads) -> pl.LazyFrame:
 
 
 def _waste_chunk(r: Reads, days: Window) -> pl.LazyFrame:
-    return waste(r.events("waste", margin(days)), r.ai_lines(days), _small(r, "tasks"), _small(r, "prices"),
+    return waste(r.run_events("waste", days), r.ai_lines(days), _small(r, "tasks"), _small(r, "prices"),
                  r.config.prices.discounts, fx=r.fx)
 
 
@@ -253,7 +259,7 @@ MARTS: dict[str, Whole | Chunked] = {
     "usage_daily": Chunked(lambda r, days: usage_daily(r.events("usage_daily", days))),
     "allocated_cost": Whole(lambda r: allocated_cost_from(r.ai_lines(), weights_from_daily(r.table("usage_daily")),
                                                           r.fx.currency)),
-    "task_daily": Chunked(lambda r, days: task_daily(r.events("task_daily", margin(days)),
+    "task_daily": Chunked(lambda r, days: task_daily(r.run_events("task_daily", days),
                                                      r.rows("allocated_cost", "day", days)),
                           spans=(USAGE, ("allocated_cost", "day")), clip=True),
     "task_roi": Whole(lambda r: task_roi(r.table("task_daily"), r.table("tasks"),
@@ -261,7 +267,7 @@ MARTS: dict[str, Whole | Chunked] = {
     "reconciliation_logs_daily": Chunked(lambda r, days: daily_log_sides(r.events("reconciliation_logs_daily", days))),
     "reconciliation": Whole(_reconciliation),
     "whatif_mix_daily": Chunked(_whatif_mix),
-    "whatif_runs_daily": Chunked(lambda r, days: daily_runs(r.events("whatif_runs_daily", margin(days)), days)),
+    "whatif_runs_daily": Chunked(lambda r, days: daily_runs(r.run_events("whatif_runs_daily", days), days)),
     "model_whatif": Whole(_whatif),
     "waste": Chunked(_waste_chunk, spans=(USAGE, BILL), clip=True),
     "anomalies": Whole(lambda r: anomalies(spend_by_day_from_daily(r.table("usage_daily")))),
@@ -269,6 +275,8 @@ MARTS: dict[str, Whole | Chunked] = {
     "spend_forecast": Whole(_spend_forecast),
     # people, seats and their bill
     "person_usage_daily": Chunked(lambda r, days: query(r.con, sql("person_usage_daily"), list(days)).lazy()),
+    # usage per day and source: what the usage checks and the run's summary read instead of every event
+    "source_daily": Chunked(lambda r, days: query(r.con, sql("source_daily"), list(days)).lazy()),
     "person_monthly": Whole(_person_monthly),
     "idle_seats": Whole(_idle_seats),
     # finance (docs/finance.md): closed months, chargeback, the open month's expected invoice

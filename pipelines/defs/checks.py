@@ -3,9 +3,9 @@
 The checks themselves (queries, thresholds, what passing means) live in pipelines/checks.py and are evaluated over
 the data as it stands; every run also stores all of them in `check_results` (the `check_results` step), which is
 what `aispend run` exits on. Here they are only wrapped: a few are reported by the asset that writes their table
-(`inline_specs`/`inline_results`: the loads' quarantines, unique line ids and price coverage, task_roi's totals),
-the rest are `@asset_check` functions listed in ASSET_CHECKS. Each result's metadata carries the first
-offending rows.
+(`inline_specs`/`inline_results`: the loads' quarantines, unique line ids, task_roi's totals), the rest are
+`@asset_check` functions listed in ASSET_CHECKS. The usage checks judge usage_events from its per-day sums
+(source_daily) and follow that asset in Dagster. Each result's metadata carries the first offending rows.
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ def _now() -> datetime:
 
 _INLINE = {
     "cost_lines": ["unique_line_ids"],
-    "usage_events": ["price_coverage"],
     "task_roi": ["accounts_for_all_usage"],
 }
 
@@ -95,8 +94,11 @@ def ingest_metadata(results: list[FileResult]) -> dict:
 
 # --- checks that judge a whole table on their own -------------------------------------------------------------
 
-def _asset_check(check: core.Check, *, blocking: bool = False) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=check.asset, name=check.name, blocking=blocking, description=check.description)
+def _asset_check(check: core.Check, *, blocking: bool = False, on: str | None = None) -> dg.AssetChecksDefinition:
+    """`on`: the asset whose step the check follows when it reads that asset rather than the one it judges
+    (the usage checks read usage_events' per-day sums, source_daily, so they run once those are built)."""
+
+    @dg.asset_check(asset=on or check.asset, name=check.name, blocking=blocking, description=check.description)
     def _check(aispend: AispendResource) -> dg.AssetCheckResult:
         with aispend.writer() as (config, con):
             return result(check.evaluate(con, config, _now()))
@@ -108,8 +110,9 @@ one_currency_per_account = _asset_check(core.ONE_CURRENCY, blocking=True)
 every_currency_has_a_rate = _asset_check(core.EVERY_RATE, blocking=True)
 no_null_cost_on_usage_lines = _asset_check(core.NULL_COST, blocking=True)
 reconciled_within_tolerance = _asset_check(core.RECONCILED)
-token_price_coverage = _asset_check(core.TOKEN_COVERAGE)
-usage_events_fresh = _asset_check(core.find("fresh_within_max_age", "usage_events"))
+price_coverage = _asset_check(core.PRICE_COVERAGE, on="source_daily")
+token_price_coverage = _asset_check(core.TOKEN_COVERAGE, on="source_daily")
+usage_events_fresh = _asset_check(core.find("fresh_within_max_age", "usage_events"), on="source_daily")
 cost_lines_fresh = _asset_check(core.find("fresh_within_max_age", "cost_lines"))
 
 ASSET_CHECKS = [
@@ -117,6 +120,7 @@ ASSET_CHECKS = [
     every_currency_has_a_rate,
     no_null_cost_on_usage_lines,
     reconciled_within_tolerance,
+    price_coverage,
     token_price_coverage,
     usage_events_fresh,
     cost_lines_fresh,

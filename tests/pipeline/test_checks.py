@@ -57,6 +57,17 @@ def _event(db, source, tokens, cost, when=NOW, model="gpt-4o"):
 
 
 def _run(check, config_path):
+    """Run one check as Dagster does, after the per-day usage sums it may read (source_daily) are rebuilt from the
+    events, as the pipeline builds them before these checks."""
+    from pipelines import marts
+    from pipelines.config import load_config
+
+    config = load_config(config_path)
+    con = connect_writer(config.warehouse_path)
+    try:
+        marts.build(con, config, "source_daily")
+    finally:
+        con.close()
     return check(dg.build_asset_check_context(resources={"aispend": AispendResource(config_path=str(config_path))}))
 
 

@@ -150,3 +150,45 @@ def test_chunks_cover_the_window_whole_days_within_the_limit(warehouse):
             held = sum(n for d, n in per_day.items() if start <= d < end)
             assert held <= limit or (end - start).days == 1
     assert len(reads.day_chunks(con, window, max_rows=10**9)) == 1
+
+
+def test_a_chunk_reads_only_its_own_runs_from_the_days_either_side(warehouse):
+    """`runs_in` hands a chunk all its days' events plus, from a day either side, the events of the runs those
+    days hold (by run_id, else request_id), and nothing else of the margin days."""
+    con, _ = warehouse
+    window = (date(2026, 11, 11), date(2026, 11, 12))
+    columns = ["event_time", "run_id", "request_id"]
+    got = reads.runs_in(con, window, columns).collect()
+    events = query(con, "SELECT event_time, run_id, request_id FROM usage_events").with_columns(
+        pl.coalesce("run_id", "request_id").alias("key"), pl.col("event_time").dt.date().alias("day"))
+    inside = events.filter(pl.col("day").is_between(*window, closed="left"))
+    keys = inside["key"].drop_nulls()
+    around = events.filter(pl.col("day").is_in([date(2026, 11, 10), date(2026, 11, 12)]) & pl.col("key").is_in(keys))
+    want = pl.concat([inside, around]).select(columns)
+    assert around.height >= 2  # the midnight run's two requests of the day before, at least
+    assert events.filter(pl.col("day") == date(2026, 11, 10)).height > around.height  # the margin was cut
+    assert_frame_equal(got.sort(columns, nulls_last=True), want.sort(columns, nulls_last=True))
+
+
+def test_per_source_sums_built_by_day_add_up_to_the_events(warehouse, one_day_chunks):
+    """source_daily (what the usage checks and the run's summary read) holds, per source, the events' own
+    totals: rows, requests, unpriced requests, tokens priced and not, cost and the newest event."""
+    con, config = warehouse
+    built = marts.build(con, config, "source_daily")
+    assert built.select(pl.col("day").n_unique()).item() >= 10
+    by_source = query(con, """
+        SELECT x_source, sum("rows") AS n, sum(requests) AS requests, sum(unpriced_requests) AS unpriced,
+               sum(priced_tokens) AS priced_tokens, sum(unpriced_tokens) AS unpriced_tokens, sum(cost_usd) AS cost,
+               max(newest) AS newest
+        FROM source_daily GROUP BY 1 ORDER BY 1""")
+    want = query(con, """
+        SELECT x_source, count(*) AS n, sum(request_count) AS requests,
+               sum(request_count) FILTER (WHERE cost_usd IS NULL) AS unpriced,
+               sum(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens)
+                   FILTER (WHERE cost_usd IS NOT NULL) AS priced_tokens,
+               sum(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens)
+                   FILTER (WHERE cost_usd IS NULL) AS unpriced_tokens,
+               sum(cost_usd) AS cost, max(event_time) AS newest
+        FROM usage_events GROUP BY 1 ORDER BY 1""")
+    assert by_source.height == want.height >= 3
+    assert_frame_equal(by_source, want, check_dtypes=False, check_exact=False, rel_tol=1e-9)

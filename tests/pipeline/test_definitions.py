@@ -52,18 +52,19 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "seats": [],
         "person_activity": [],
         "person_usage_daily": ["usage_events"],
+        "source_daily": ["usage_events"],
         "person_monthly": ["cost_lines", "fx_rates", "people", "person_activity", "person_usage_daily", "prices",
                            "seats"],
         "idle_seats": ["fx_rates", "people", "person_activity", "person_usage_daily", "seats"],
         # the end of every run: every mart before the checks, every step before the snapshots
         "check_results": ["allocated_cost", "anomalies", "budget_status", "changes_after_close", "chargeback",
                           "evidence_items", "idle_seats", "model_whatif", "month_to_date", "person_monthly",
-                          "person_usage_daily", "reconciliation", "reconciliation_logs_daily", "spend_daily", "spend_forecast",
-                          "task_daily", "task_evidence", "task_evidence_weekly", "task_roi", "usage_daily", "waste",
+                          "person_usage_daily", "reconciliation", "reconciliation_logs_daily", "source_daily",
+                          "spend_daily", "spend_forecast", "task_daily", "task_evidence", "task_evidence_weekly", "task_roi", "usage_daily", "waste",
                           "whatif_mix_daily", "whatif_runs_daily", "work_item_links"],
         "snapshots": ["alerts_sent", "changes_after_close", "chargeback", "check_results", "idle_seats",
-                      "model_whatif", "month_to_date", "reconciliation", "spend_daily", "spend_forecast",
-                      "task_evidence_weekly", "task_roi", "waste"],
+                      "model_whatif", "month_to_date", "reconciliation", "source_daily", "spend_daily",
+                      "spend_forecast", "task_evidence_weekly", "task_roi", "waste"],
 
     }
     checks = sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys)
@@ -72,7 +73,9 @@ def test_definitions_load_with_the_documented_graph(monkeypatch, tmp_path):
         "cost_lines:unique_line_ids",
         "task_roi:accounts_for_all_usage",
         "usage_events:no_quarantined_input",
-        "usage_events:price_coverage",
+        "source_daily:price_coverage",  # the usage checks read usage_events' per-day sums
+        "source_daily:token_price_coverage",
+        "source_daily:fresh_within_max_age",
     } <= set(checks)
     assert defs.resolve_job_def("everything") is not None
 
@@ -99,7 +102,7 @@ def test_partitions_by_asset(tmp_path):
         "spend_daily": "MonthlyPartitionsDefinition", "work_item_links": "DailyPartitionsDefinition",
         "whatif_mix_daily": "DailyPartitionsDefinition", "whatif_runs_daily": "DailyPartitionsDefinition",
         "waste": "DailyPartitionsDefinition", "reconciliation_logs_daily": "DailyPartitionsDefinition",
-        "person_usage_daily": "DailyPartitionsDefinition",
+        "person_usage_daily": "DailyPartitionsDefinition", "source_daily": "DailyPartitionsDefinition",
     }
     daily = graph.get(dg.AssetKey("usage_events")).partitions_def
     monthly = graph.get(dg.AssetKey("cost_lines")).partitions_def

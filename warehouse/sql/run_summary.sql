@@ -15,10 +15,11 @@ SELECT
                  THEN coalesce(sum(billed_cost_reporting), 0) END FROM spend_daily) AS billed_reporting,
     (SELECT CASE WHEN (SELECT count(EffectiveCost) FROM cost_lines) > 0
                  THEN coalesce(sum(effective_cost_reporting), 0) END FROM spend_daily) AS effective_reporting,
-    (SELECT count(*) FROM usage_events) AS usage_rows,
-    (SELECT coalesce(sum(request_count), 0) FROM usage_events) AS requests,
-    (SELECT coalesce(sum(request_count) FILTER (WHERE cost_usd IS NULL), 0) FROM usage_events) AS unpriced_requests,
-    (SELECT coalesce(sum(cost_usd), 0) FROM usage_events) AS usage_cost_usd,
+    -- usage from its per-day sums (source_daily), not a scan of every event
+    (SELECT coalesce(sum("rows"), 0) FROM source_daily) AS usage_rows,
+    (SELECT coalesce(sum(requests), 0) FROM source_daily) AS requests,
+    (SELECT coalesce(sum(unpriced_requests), 0) FROM source_daily) AS unpriced_requests,
+    (SELECT coalesce(sum(cost_usd), 0) FROM source_daily) AS usage_cost_usd,
     (SELECT count(*) FROM tasks) AS tasks,
     (SELECT coalesce(sum(net_savings_usd), 0) FROM task_roi) AS net_savings_usd,
     -- what the savings rest on (docs/evidence.md): measured from work records, else the catalog's estimate
