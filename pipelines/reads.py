@@ -86,9 +86,9 @@ def runs_in(con: duckdb.DuckDBPyConnection, window: Window, columns: Sequence[st
     mart that counts runs reads to see each of its runs whole.
 
     Only the margin events of the chunk's own runs are read (a semi-join in DuckDB): reading whole margin days
-    made a chunk of 3M events at 833k a day hold 4.7M, and its build peak past 4 GB (bench/README.md). Rows
-    dated outside the window belong to runs the window holds, so a transform's rows for the window's days are
-    the same as over the whole margin days.
+    made a chunk of up to 3M events at 833k a day hold about 4.2M, and its build peak past 4 GB at 100M events
+    (bench/README.md). Rows dated outside the window belong to runs the window holds, so a transform's rows for
+    the window's days are the same as over the whole margin days.
     """
     start, end = window
     bounds = [start, end, start - RUN_MARGIN, start, end, end + RUN_MARGIN, start, end]
