@@ -130,15 +130,16 @@ def _configure(con: duckdb.DuckDBPyConnection) -> None:
 DEFAULT_WAIT_S = 600.0
 
 # DuckDB's share of memory when the pipeline writes: mostly its cache of the table's blocks, which grows as mart
-# builds read chunk after chunk and is never handed back below DuckDB's default cap (80% of RAM), while the
-# Polars side of the same build needs the rest. Measured at 100M events: 3.8 GB of cache uncapped; capped at 1 GB
-# the chunk reads ran as fast (bench/README.md). Operators that need more spill to `<warehouse>.tmp`.
-DEFAULT_MEMORY_LIMIT = "2GB"
+# builds read chunk after chunk and is never handed back below the cap (DuckDB's default is 80% of RAM), while
+# the Polars side of the same build needs the rest. Measured at 100M events: 3.8 GB of cache uncapped; at a 2GB
+# cap `waste`'s first build peaked at 4.3 GB, at 1GB at 3.35 GB in the same time, and a daily run took as long
+# (bench/README.md). Operators that need more spill to `<warehouse>.tmp`.
+DEFAULT_MEMORY_LIMIT = "1GB"
 MEMORY_LIMIT_ENV = "AISPEND_DUCKDB_MEMORY_LIMIT"
 
 
 def memory_limit() -> str:
-    """The writer's DuckDB memory_limit: AISPEND_DUCKDB_MEMORY_LIMIT (e.g. `4GB`, `512MB`), else 2GB."""
+    """The writer's DuckDB memory_limit: AISPEND_DUCKDB_MEMORY_LIMIT (e.g. `4GB`, `512MB`), else 1GB."""
     value = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT).strip()
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, flags=re.IGNORECASE):
         raise ValueError(f"{MEMORY_LIMIT_ENV}={value!r}: give a size such as 2GB or 512MB")

@@ -14,7 +14,7 @@ def limit(con) -> str:
 def test_default_cap_and_environment_override(tmp_path, monkeypatch):
     monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
     con = connect_writer(tmp_path / "a.duckdb")
-    assert limit(con) == "1.8 GiB"  # 2GB = 2e9 bytes, as DuckDB prints it
+    assert limit(con) == "953.6 MiB"  # 1GB = 1e9 bytes, as DuckDB prints it
     con.close()
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "512MB")
     con = connect_writer(tmp_path / "a.duckdb")
