@@ -106,7 +106,8 @@ def _run_step(name: str, config: AispendConfig, window: Window | None, log: Log,
             return StepResult()
         else:
             window = _with_owed_days(con, name, config, window)
-            frame = marts.build(con, config, name, window, on_written=_caught_up(name, config, window))
+            frame = marts.build(con, config, name, window, on_written=_caught_up(name, config, window),
+                                log=log)
         reached(f"committed:{name}")
         publish(con, config, name, *ALSO_PUBLISHED.get(name, ()))
         return StepResult(frame=frame)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import polars as pl
@@ -310,23 +310,37 @@ def _partial(built: pl.LazyFrame, days: Window, clip: bool) -> pl.DataFrame:
     return kept(_collect(built))
 
 
-def build_chunked(r: Reads, mart: Chunked, window: Window | None) -> pl.DataFrame:
-    """Build a chunked mart over `window` (every day its inputs span when None)."""
+def build_chunked(r: Reads, mart: Chunked, window: Window | None, progress: Callable[[str], None] | None = None
+                  ) -> pl.DataFrame:
+    """Build a chunked mart over `window` (every day its inputs span when None).
+
+    A first load builds each mart over the whole history, minutes at 100M events: `progress` hears every tenth
+    chunk, as a load reports every tenth unit, so a long build is never silent."""
     target = window if window is not None else hull(*(span(r.con, *t) for t in (mart.spans or (mart.over,))))
     parts = day_chunks(r.con, target, *mart.over) if target else []
-    partials = [_partial(mart.chunk(r, days), days, mart.clip) for days in parts]
+    step = max(1, len(parts) // 10)
+    partials = []
+    for number, days in enumerate(parts, start=1):
+        partials.append(_partial(mart.chunk(r, days), days, mart.clip))
+        if progress is not None and len(parts) > 1 and (number % step == 0 or number == len(parts)):
+            progress(f"built through {days[1] - timedelta(days=1)} ({number}/{len(parts)} chunks)")
     return pl.concat(partials, how="vertical_relaxed") if partials else None
 
 
 def build(con: duckdb.DuckDBPyConnection, config: AispendConfig, name: str, window: Window | None = None,
-          on_written: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> pl.DataFrame:
+          on_written: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+          log: Callable[[str], None] | None = None) -> pl.DataFrame:
     """Build mart `name` (only `window`'s days when given) and write it in one transaction.
 
-    `on_written` runs in that transaction after the rows are in (the run plan records what the build covered).
+    `on_written` runs in that transaction after the rows are in (the run plan records what the build covered);
+    `log` hears a chunked build's progress.
     """
     mart = MARTS[name]
     r = Reads(con, config)
-    frame = _collect(mart.transform(r)) if isinstance(mart, Whole) else build_chunked(r, mart, window)
+    if isinstance(mart, Whole):
+        frame = _collect(mart.transform(r))
+    else:
+        frame = build_chunked(r, mart, window, log and (lambda message: log(f"{name}: {message}")))
     if frame is None:
         frame = empty(name)
     frame = in_currency(frame, name, config.reporting_currency)

@@ -8,7 +8,7 @@ crosses midnight UTC with a failure just before it and the re-attempt just after
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -192,3 +192,22 @@ def test_per_source_sums_built_by_day_add_up_to_the_events(warehouse, one_day_ch
         FROM usage_events GROUP BY 1 ORDER BY 1""")
     assert by_source.height == want.height >= 3
     assert_frame_equal(by_source, want, check_dtypes=False, check_exact=False, rel_tol=1e-9)
+
+
+def test_a_build_over_many_chunks_reports_every_tenth_and_the_last(warehouse):
+    """A first load builds each mart over the whole history (minutes at 100M events): it says how far it got,
+    about ten times, as a load does, and a one-chunk build (a daily run) says nothing."""
+    con, config = warehouse
+    heard: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reads, "MAX_CHUNK_EVENTS", 50)
+        parts = reads.day_chunks(con, reads.span(con, "usage_events", "event_time"))
+        marts.build(con, config, "usage_daily", log=heard.append)
+    step = len(parts) // 10 or 1
+    numbers = [n for n in range(1, len(parts) + 1) if n % step == 0 or n == len(parts)]
+    assert heard == [f"usage_daily: built through {parts[n - 1][1] - timedelta(days=1)} ({n}/{len(parts)} chunks)"
+                     for n in numbers]
+    assert len(parts) >= 10 and 10 <= len(heard) <= 11
+    quiet: list[str] = []
+    marts.build(con, config, "usage_daily", (date(2026, 11, 12), date(2026, 11, 13)), log=quiet.append)
+    assert quiet == []
