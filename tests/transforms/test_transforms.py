@@ -65,6 +65,19 @@ def test_task_daily_counts_runs_on_their_first_day():
     assert_frame_equal(got, expected, check_dtypes=False)
 
 
+def test_a_request_with_neither_run_nor_request_id_is_a_run_of_its_own():
+    """Aggregate sources may log neither id: each such row is one run, never merged with another or a keyed run."""
+    usage = _usage([
+        dict(event_time=_t(3, 9), task="summarize", run_id="r7", cost_usd=0.5),
+        dict(event_time=_t(3, 10), task="summarize", run_id="r7", cost_usd=0.5, outcome="success"),
+        dict(event_time=_t(3, 11), task="summarize", run_id=None, request_id=None, cost_usd=0.25),
+        dict(event_time=_t(3, 12), task="summarize", run_id=None, request_id=None, cost_usd=0.25),
+        dict(event_time=_t(3, 13), task="summarize", run_id=None, request_id="q1", cost_usd=0.25),
+    ])
+    got = task_daily(usage).collect()
+    assert got.select("runs", "successes", "requests").rows() == [(4, 1, 5)]
+
+
 def test_task_roi_by_hand():
     got = task_roi(task_daily(USAGE), TASKS_FRAME).collect()
     ai = 1.60
