@@ -31,7 +31,7 @@ def run_key() -> pl.Expr:
 
 def _each_row_a_run(keys: pl.Series) -> pl.Series:
     """Keys missing filled with `row-<position>`. Only when some are missing: written for every row of a chunk
-    of 3M events it cost more than the rest of the key (bench/README.md)."""
+    of 2.5M events it cost more than the rest of the key (bench/README.md)."""
     if keys.null_count() == 0:
         return keys
     return keys.fill_null(pl.concat_str(pl.lit("row-"), pl.int_range(keys.len(), eager=True).cast(pl.String)))
