@@ -70,7 +70,8 @@ def timed(part: str, fn: F, rows_of: str | None = None) -> F:
             out = fn(*args, **kwargs)
             return out
         finally:
-            height = getattr(out, "height", None) if rows_of else None
+            frames = out if isinstance(out, list) else [out]  # load_together gives one frame per unit
+            height = sum(getattr(f, "height", 0) for f in frames) if rows_of and out is not None else None
             add(part, time.perf_counter() - started, (rows_of, height) if height is not None else None)
 
     return wrapper  # type: ignore[return-value]
@@ -80,6 +81,9 @@ def ingest_parts(source: str, units: list, pricer, flush):
     """A source's units, pricer and batch flush, each counting to `<source>/<part>` (unchanged when off)."""
     if not enabled():
         return units, pricer, flush
+    together = {id(u.load_together): timed(f"{source}/parse", u.load_together, rows_of=source)
+                for u in units if u.load_together is not None}
     units = [dataclasses.replace(u, fingerprint=timed(f"{source}/fingerprint", u.fingerprint),
-                                 load=timed(f"{source}/parse", u.load, rows_of=source)) for u in units]
+                                 load=timed(f"{source}/parse", u.load, rows_of=source),
+                                 load_together=together.get(id(u.load_together))) for u in units]
     return units, (timed(f"{source}/price", pricer) if pricer else None), timed(f"{source}/write", flush)

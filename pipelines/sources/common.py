@@ -11,9 +11,11 @@ import csv
 import gzip
 import io
 import json
+import os
 import threading
 import zlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -281,6 +283,17 @@ _FIRST_REPEAT = (
     "ORDER BY i, p, k LIMIT 1"
 )
 _local = threading.local()
+_side: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def on_the_side(fn: Callable, *args) -> Future:
+    """`fn(*args)` on this process's one helper thread while the caller goes on: for native work (a DuckDB
+    query, a Polars decode) that lets go of the GIL, so a second core works too. Made anew in a forked process,
+    whose copy of a pool would wait for a thread that was not copied."""
+    global _side
+    if _side is None or _side[0] != os.getpid():
+        _side = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="aispend-side"))
+    return _side[1].submit(fn, *args)
 
 
 def json_connection():

@@ -70,10 +70,11 @@ class SeatOptions(SnapshotOptions):
 
 @dataclass(frozen=True)
 class _FileKind:
-    """What `units.file_units` needs of a kind: a reader and the path dates."""
+    """What `units.file_units` needs of a kind: a reader (one file at a time) and the path dates."""
 
     read: Callable[..., pl.DataFrame]
     path_dates: tuple = PATH_DATES
+    read_many: None = None
 
 
 Parse = Callable[[list[dict], "date | None", SourceConfig, str], pl.DataFrame]  # pages, day, source, location

@@ -81,6 +81,8 @@ class Watch:
 
 
 Reader = Callable[..., pl.DataFrame]          # read(path, source, data=None) -> frame conformed to the table
+# read_many([(path, data), ...], source) -> one frame per file, as `read` gives it; raises when it cannot
+ManyReader = Callable[[list[tuple[str, bytes]], "SourceConfig"], list[pl.DataFrame]]
 Planner = Callable[["AispendConfig", "SourceConfig"], list["Unit"]]
 
 
@@ -94,6 +96,11 @@ class SourceSpec:
     doc: str  # docs/sources/<page>.md
     options: type[SourceOptions] = FileOptions
     read: Reader | None = None
+    # Optional, beside `read`: small files read together, for kinds whose deliveries are many small files and
+    # whose fixed cost per file outweighs the records in one (docs/architecture.md, "Units and partitions").
+    # It reads only what it can read whole and raises on anything else; each file is then read alone by `read`,
+    # which names the fault, so a bad file is quarantined by itself as always.
+    read_many: ManyReader | None = None
     plan: Planner | None = None
     needs_path: bool = True
     key_env: str | None = None  # API kinds: the environment variable holding the key, unless api_key_env names one

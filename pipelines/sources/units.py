@@ -46,6 +46,9 @@ class Unit:
     owns: dict[str, object]
     partition: str | None = None
     version: str | None = None
+    # Units sharing this function may be loaded together, in one call, each getting the frame its `load` would
+    # give; it raises when it cannot, and each is then loaded alone (pipelines/ingest.py).
+    load_together: Callable[[list["Unit"]], list[pl.DataFrame]] | None = None
 
 
 def path_partition(key: str, shapes: tuple[PathDate, ...] = PATH_DATES) -> str | None:
@@ -104,39 +107,71 @@ def relative_key(location: str, root: str) -> str:
     return location.rsplit("/", 1)[-1]
 
 
+# Small files are read together when the kind can (`SourceSpec.read_many`): a file this size or smaller, up to
+# this many at once. A bigger file is read alone; its fixed cost is small beside its records (docs/architecture.md,
+# "Units and partitions").
+SMALL_FILE_BYTES = 1 << 20
+TOGETHER = 32
+
+
+class _Fetched:
+    """The bytes of the files fingerprinted and not yet loaded: up to `TOGETHER` small files (so a group is read
+    once), else the one file. Planning fingerprints every unit and loads none: it holds at most this much."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, bytes] = {}
+
+    def get(self, location: str, read: Callable[[str], bytes]) -> bytes:
+        if location not in self.held:
+            data = read(location)
+            while self.held and (len(self.held) >= TOGETHER or len(data) > SMALL_FILE_BYTES
+                                 or sum(map(len, self.held.values())) + len(data) > TOGETHER * SMALL_FILE_BYTES):
+                self.held.pop(next(iter(self.held)))
+            self.held[location] = data
+        return self.held[location]
+
+    def drop(self, location: str) -> None:
+        self.held.pop(location, None)
+
+
 def file_units(config: AispendConfig, source: SourceConfig, spec: SourceSpec) -> list[Unit]:
     """Every object the source's path names, local or on S3, each owning the rows it wrote."""
     target = config.resolve(source.path)
     root = source_root(target)
     storage = storage_for(target, source.endpoint_url, source.region)
     reader = spec.read
+    fetched = _Fetched()  # a unit is loaded right after its fingerprint is taken, so its bytes are read once
+
+    def load_together(units: list[Unit]) -> list[pl.DataFrame]:
+        try:
+            frames = spec.read_many([(u.location, fetched.get(u.location, storage.read)) for u in units], source)
+        finally:
+            for u in units:
+                fetched.drop(u.location)
+        return [frame.with_columns(pl.lit(u.key, pl.String).alias("x_source_file")) for u, frame in zip(units, frames)]
+
     units = []
-    # One file's bytes at a time, shared by the source's units: a unit is loaded right after its fingerprint is
-    # taken, so it is read once, while planning, which fingerprints every unit and loads none, holds one file
-    # rather than the whole source (bench/README.md, end_to_end.py).
-    fetched: dict[str, bytes] = {}
     for obj in storage.list(target, source.options.pattern):
         key = relative_key(obj.location, root)
 
-        def fetch(location: str = obj.location, cache: dict = fetched) -> bytes:
-            if location not in cache:
-                cache.clear()
-                cache[location] = storage.read(location)
-            return cache[location]
+        def fetch(location: str = obj.location) -> bytes:
+            return fetched.get(location, storage.read)
 
         def fingerprint(obj: StoredObject = obj, fetch=fetch) -> str:
             if obj.etag:
                 return f"etag:{obj.etag}:{obj.size}"
             return hashlib.sha256(fetch()).hexdigest()
 
-        def load(location: str = obj.location, key: str = key, fetch=fetch, cache: dict = fetched) -> pl.DataFrame:
+        def load(location: str = obj.location, key: str = key, fetch=fetch) -> pl.DataFrame:
             try:
                 frame = reader(location, source, data=fetch())
             finally:
-                cache.clear()  # the bytes are parsed; do not hold every file of a source in memory
+                fetched.drop(location)  # the bytes are parsed; do not hold every file of a source in memory
             return frame.with_columns(pl.lit(key, pl.String).alias("x_source_file"))
 
         owns = {"x_source": source.name, "x_source_file": key}
         version = None if obj.mtime_ns is None else f"{obj.size}:{obj.mtime_ns}"
-        units.append(Unit(key, obj.location, load, fingerprint, owns, path_partition(key, spec.path_dates), version))
+        together = load_together if spec.read_many is not None and obj.size <= SMALL_FILE_BYTES else None
+        units.append(Unit(key, obj.location, load, fingerprint, owns, path_partition(key, spec.path_dates), version,
+                          together))
     return units

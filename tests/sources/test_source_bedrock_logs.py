@@ -289,3 +289,94 @@ def test_s3_delivery_layout_through_moto(tmp_path, s3, caplog):
     assert totals == (*TOTALS.values(), 1)
     assert MARKER.encode() not in _warehouse_bytes(warehouse.parent)
     assert MARKER not in "\n".join(messages)
+
+
+# ---------------------------------------------------------------- small files read together
+
+
+def _deliveries() -> list[tuple[str, bytes]]:
+    """Small files as Bedrock's S3 delivery and CloudWatch's export-to-S3 write them, with the traps a file
+    read alone survives: fractional seconds, an empty file, CRLF and blank lines, backslashes in tags."""
+    lines = [json.dumps(r) for r in RECORDS]
+    backslash = dict(RECORDS[0], requestMetadata={"task": "dir\\a\\n", "team": "x"})
+    exported = "\n".join(f"2025-08-15T14:39:4{i}.000Z {line}" for i, line in enumerate(lines))
+    return [
+        ("d/14/a.json.gz", gzip.compress("\n".join(lines[:2]).encode())),
+        ("d/14/empty.json.gz", gzip.compress(b"")),
+        ("d/15/b.json", ("\n".join(lines[2:]) + "\n\n").encode()),
+        ("d/15/export.gz", gzip.compress(exported.encode())),
+        ("d/15/c.json", (json.dumps(backslash) + "\r\n").encode()),
+    ]
+
+
+def test_files_read_together_are_the_frames_each_read_alone_gives():
+    from polars.testing import assert_frame_equal
+
+    files = _deliveries()
+    together = bedrock_logs.read_many(files, SOURCE)
+    assert [f.height for f in together] == [2, 0, 2, 4, 1]
+    for (path, data), frame in zip(files, together, strict=True):
+        assert_frame_equal(frame, bedrock_logs.read(path, SOURCE, data=data))
+    _check(together[3], "d/15/export.gz", [dict(e, event_time=t) for e, t in zip(EXPECTED, [
+        datetime(2025, 8, 15, 14, 39, 40), datetime(2025, 8, 15, 14, 39, 42, 500000),
+        datetime(2025, 8, 15, 15, 2, 0), datetime(2025, 8, 15, 15, 5, 0)])])
+
+
+@pytest.mark.parametrize("shape", ["pretty", "array", "cloudwatch", "repeated key", "bad count", "not gzip"])
+def test_read_many_leaves_other_shapes_and_faults_to_each_file_alone(shape):
+    """Anything but plain JSON lines of records, and any fault, raises, so ingest reads each file alone."""
+    line = json.dumps(RECORDS[0])
+    odd = {
+        "pretty": json.dumps(RECORDS[0], indent=2).encode(),
+        "array": json.dumps(RECORDS).encode(),
+        "cloudwatch": json.dumps({"timestamp": 1755268780000, "message": line}).encode(),
+        "repeated key": ('{"modelId": "amazon.titan-text-express-v1", ' + line[1:]).encode(),
+        "bad count": json.dumps(dict(RECORDS[0], output={"outputTokenCount": -1})).encode(),
+        "not gzip": b"\x1f\x8b not really",
+    }[shape]
+    with pytest.raises(Exception):
+        bedrock_logs.read_many([("d/a.json", line.encode()), ("d/b.json.gz" if shape == "not gzip" else "d/b.json", odd)],
+                               SOURCE)
+
+
+def test_a_bad_file_among_files_read_together_is_quarantined_alone(tmp_path, monkeypatch):
+    """Ingest reads small files of a kind with `read_many` in one call; when that call raises, each is read
+    alone: the bad file is quarantined with its own line and field, the others load, nothing is counted twice."""
+    import dataclasses
+
+    from pipelines.loads import load_prices, load_table
+    from pipelines.sources import specs
+    from warehouse.db import connect_writer
+
+    calls: list[list[str]] = []
+    real = bedrock_logs.read_many
+
+    def counting(files, source):
+        calls.append([Path(path).name for path, _ in files])
+        return real(files, source)
+
+    monkeypatch.setitem(specs(), "bedrock_invocation_logs", dataclasses.replace(bedrock_logs.SPEC, read_many=counting))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = [json.dumps(r) for r in RECORDS]
+    (logs / "a.json").write_text("\n".join(lines[:2]))
+    (logs / "b.json").write_text("\n".join(lines[2:]))
+    source = SourceConfig(name="bedrock", kind="bedrock_invocation_logs", path=str(logs))
+    config = AispendConfig(warehouse=str(tmp_path / "wh" / "aispend.duckdb"), sources=[source], base_dir=str(tmp_path))
+    con = connect_writer(config.warehouse_path)
+    try:
+        load_prices(con, config, lambda m: None)
+        first = load_table(con, config, "usage_events", lambda m: None)
+        (logs / "c.json").write_text(lines[0] + "\n" + '{"modelId": "amazon.titan-text-express-v1", ' + lines[1][1:])
+        (logs / "d.json").write_text("\n".join(lines))
+        second = load_table(con, config, "usage_events", lambda m: None)
+        sums = con.sql("SELECT count(*), sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens), "
+                       "sum(output_tokens) FROM usage_events").fetchone()
+    finally:
+        con.close()
+    assert calls == [["a.json", "b.json"], ["c.json", "d.json"]]
+    assert [(Path(r.location).name, r.status) for r in first + second] == [
+        ("a.json", "loaded"), ("b.json", "loaded"),
+        ("a.json", "unchanged"), ("b.json", "unchanged"), ("c.json", "quarantined"), ("d.json", "loaded")]
+    assert "line 2: field 'modelId' appears twice" in second[2].error
+    assert sums == (8, *(2 * v for v in TOTALS.values()))

@@ -1,6 +1,7 @@
-"""File units hold one file's bytes at a time: planning fingerprints every unit of a source and loads none, so
-keeping each file's bytes until it is loaded would hold the whole source in memory (tens of GB at 100M events);
-a unit loaded right after its fingerprint is still read only once."""
+"""File units hold a bounded number of files' bytes: planning fingerprints every unit of a source and loads none,
+so keeping each file's bytes until it is loaded would hold the whole source in memory (tens of GB at 100M
+events). They hold the last `TOGETHER` small files (a group read together is then read once) and one file
+otherwise; a unit loaded right after its fingerprint is read only once."""
 
 from __future__ import annotations
 
@@ -10,11 +11,7 @@ from pipelines.sources import spec, units
 HEADER = "timestamp,provider,model,input_tokens,output_tokens\n"
 
 
-def test_fingerprints_hold_one_file_and_the_unit_loaded_next_is_read_once(tmp_path, monkeypatch):
-    for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
-        (tmp_path / f"{day}.csv").write_text(HEADER + f"{day}T10:00:00Z,openai,gpt-4o,100,10\n")
-    source = SourceConfig(name="csv", kind="usage_csv", path="*.csv")
-    config = AispendConfig(base_dir=str(tmp_path), sources=[source])
+def _counting(monkeypatch) -> list[str]:
     reads: list[str] = []
     real = units.storage_for
 
@@ -30,12 +27,38 @@ def test_fingerprints_hold_one_file_and_the_unit_loaded_next_is_read_once(tmp_pa
             return self.storage.read(location)
 
     monkeypatch.setattr(units, "storage_for", lambda *args: Counting(real(*args)))
+    return reads
+
+
+def _three_days(tmp_path) -> tuple[AispendConfig, SourceConfig]:
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
+        (tmp_path / f"{day}.csv").write_text(HEADER + f"{day}T10:00:00Z,openai,gpt-4o,100,10\n")
+    source = SourceConfig(name="csv", kind="usage_csv", path="*.csv")
+    return AispendConfig(base_dir=str(tmp_path), sources=[source]), source
+
+
+def test_fingerprints_hold_the_last_small_files_and_the_unit_loaded_next_is_read_once(tmp_path, monkeypatch):
+    config, source = _three_days(tmp_path)
+    reads = _counting(monkeypatch)
+    monkeypatch.setattr(units, "TOGETHER", 2)
     planned = units.file_units(config, source, spec("usage_csv"))
     assert [u.key for u in planned] == ["2026-11-01.csv", "2026-11-02.csv", "2026-11-03.csv"]
     fingerprints = [u.fingerprint() for u in planned]
     assert len(reads) == 3 and len(set(fingerprints)) == 3
-    assert planned[-1].load().height == 1      # the file fingerprinted last is still held: no second read
+    assert planned[-1].load().height == 1      # the two files fingerprinted last are still held: no second read
+    assert planned[1].load().height == 1
     assert len(reads) == 3
-    assert planned[0].load().height == 1       # the others were let go: read again
+    assert planned[0].load().height == 1       # the first was let go: read again
     assert reads[-1].endswith("2026-11-01.csv") and len(reads) == 4
     assert planned[0].fingerprint() == fingerprints[0]
+
+
+def test_a_file_above_the_small_size_is_held_alone(tmp_path, monkeypatch):
+    config, source = _three_days(tmp_path)
+    reads = _counting(monkeypatch)
+    monkeypatch.setattr(units, "SMALL_FILE_BYTES", 10)  # every file here is "big"
+    planned = units.file_units(config, source, spec("usage_csv"))
+    [u.fingerprint() for u in planned]
+    assert planned[-1].load().height == 1 and len(reads) == 3
+    assert planned[1].load().height == 1 and len(reads) == 4  # let go when the next file was read
+    assert all(u.load_together is None for u in planned)  # a kind that reads one file at a time
