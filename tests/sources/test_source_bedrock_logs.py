@@ -339,44 +339,73 @@ def test_read_many_leaves_other_shapes_and_faults_to_each_file_alone(shape):
                                SOURCE)
 
 
-def test_a_bad_file_among_files_read_together_is_quarantined_alone(tmp_path, monkeypatch):
-    """Ingest reads small files of a kind with `read_many` in one call; when that call raises, each is read
-    alone: the bad file is quarantined with its own line and field, the others load, nothing is counted twice."""
+def _load_twice(tmp_path, monkeypatch, read_many, first: dict[str, str], then: dict[str, str]):
+    """Load a folder of Bedrock files, add files, load again: (results, warehouse sums), with `read_many` as the
+    kind's reader of files together."""
     import dataclasses
 
     from pipelines.loads import load_prices, load_table
     from pipelines.sources import specs
     from warehouse.db import connect_writer
 
-    calls: list[list[str]] = []
-    real = bedrock_logs.read_many
-
-    def counting(files, source):
-        calls.append([Path(path).name for path, _ in files])
-        return real(files, source)
-
-    monkeypatch.setitem(specs(), "bedrock_invocation_logs", dataclasses.replace(bedrock_logs.SPEC, read_many=counting))
+    monkeypatch.setitem(specs(), "bedrock_invocation_logs", dataclasses.replace(bedrock_logs.SPEC, read_many=read_many))
     logs = tmp_path / "logs"
     logs.mkdir()
-    lines = [json.dumps(r) for r in RECORDS]
-    (logs / "a.json").write_text("\n".join(lines[:2]))
-    (logs / "b.json").write_text("\n".join(lines[2:]))
     source = SourceConfig(name="bedrock", kind="bedrock_invocation_logs", path=str(logs))
     config = AispendConfig(warehouse=str(tmp_path / "wh" / "aispend.duckdb"), sources=[source], base_dir=str(tmp_path))
     con = connect_writer(config.warehouse_path)
     try:
         load_prices(con, config, lambda m: None)
-        first = load_table(con, config, "usage_events", lambda m: None)
-        (logs / "c.json").write_text(lines[0] + "\n" + '{"modelId": "amazon.titan-text-express-v1", ' + lines[1][1:])
-        (logs / "d.json").write_text("\n".join(lines))
-        second = load_table(con, config, "usage_events", lambda m: None)
+        results = []
+        for files in (first, then):
+            for name, text in files.items():
+                (logs / name).write_text(text)
+            results += load_table(con, config, "usage_events", lambda m: None)
         sums = con.sql("SELECT count(*), sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens), "
                        "sum(output_tokens) FROM usage_events").fetchone()
     finally:
         con.close()
+    return [(Path(r.location).name, r.status, r.error) for r in results], sums
+
+
+LINES = [json.dumps(r) for r in RECORDS]
+
+
+def test_a_bad_file_among_files_read_together_is_quarantined_alone(tmp_path, monkeypatch):
+    """Ingest reads small files of a kind with `read_many` in one call; when that call raises, each is read
+    alone: the bad file is quarantined with its own line and field, the others load, nothing is counted twice."""
+    calls: list[list[str]] = []
+
+    def counting(files, source):
+        calls.append([Path(path).name for path, _ in files])
+        return bedrock_logs.read_many(files, source)
+
+    repeated = LINES[0] + "\n" + '{"modelId": "amazon.titan-text-express-v1", ' + LINES[1][1:]
+    results, sums = _load_twice(tmp_path, monkeypatch, counting,
+                                {"a.json": "\n".join(LINES[:2]), "b.json": "\n".join(LINES[2:])},
+                                {"c.json": repeated, "d.json": "\n".join(LINES)})
     assert calls == [["a.json", "b.json"], ["c.json", "d.json"]]
-    assert [(Path(r.location).name, r.status) for r in first + second] == [
+    assert [r[:2] for r in results] == [
         ("a.json", "loaded"), ("b.json", "loaded"),
         ("a.json", "unchanged"), ("b.json", "unchanged"), ("c.json", "quarantined"), ("d.json", "loaded")]
-    assert "line 2: field 'modelId' appears twice" in second[2].error
+    assert "line 2: field 'modelId' appears twice" in results[4][2]
     assert sums == (8, *(2 * v for v in TOTALS.values()))
+
+
+def test_a_value_out_of_bounds_in_files_read_together_is_named_by_its_own_file(tmp_path, monkeypatch):
+    """Bounds are checked once for files read together; a value out of bounds sends each file to its own check,
+    which names the file and row (here a reader that let a negative count through, for the test's sake)."""
+
+    def lets_one_through(files, source):
+        frames = bedrock_logs.read_many(files, source)
+        return [f.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(-5).otherwise(pl.col("output_tokens"))
+                               .alias("output_tokens")) if Path(path).name == "b.json" else f
+                for (path, _), f in zip(files, frames)]
+
+    results, sums = _load_twice(tmp_path, monkeypatch, lets_one_through,
+                                {"a.json": "\n".join(LINES), "b.json": "\n".join(LINES), "c.json": LINES[0]}, {})
+    assert [r[:2] for r in results] == [("a.json", "loaded"), ("b.json", "quarantined"), ("c.json", "loaded"),
+                                        ("a.json", "unchanged"), ("b.json", "quarantined"), ("c.json", "unchanged")]
+    assert "b.json" in results[1][2] and "row 2" in results[1][2] and "output_tokens" in results[1][2]
+    assert sums == (5, TOTALS["input_tokens"] + 120, TOTALS["cache_read_tokens"], TOTALS["cache_write_tokens"],
+                    TOTALS["output_tokens"] + 40)
