@@ -362,7 +362,7 @@ def array_items(body: str) -> pl.Series:
 
 # The escapes Polars writes back wrong in a nested value read as text: an escaped backslash (also as \u005c)
 # and control characters (\t, \b, \f, \u0000-\u001f). \n, \r, \" and \/ come back right.
-_MISWRITTEN = r"\\(?:[\\tbf]|u00[01]|u005[cC])"
+MISWRITTEN = r"\\(?:[\\tbf]|u00[01]|u005[cC])"
 
 
 def nested_as_written(decoded: pl.DataFrame, texts: pl.Series) -> pl.DataFrame:
@@ -372,7 +372,7 @@ def nested_as_written(decoded: pl.DataFrame, texts: pl.Series) -> pl.DataFrame:
     another value (a backspace for "\\\\b") or refuses. `json_path_match` writes them as JSON."""
     if texts.len() != decoded.height:
         raise ValueError(f"{texts.len()} JSON texts for {decoded.height} decoded rows")
-    rows = texts.str.contains(_MISWRITTEN).fill_null(False).arg_true()
+    rows = texts.str.contains(MISWRITTEN).fill_null(False).arg_true()
     if rows.len() == 0:
         return decoded
     held = texts.gather(rows)

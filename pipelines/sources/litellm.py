@@ -36,7 +36,8 @@ from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec
 from pipelines.sources.bounds import TOKENS, refuse_bad_values
 from pipelines.sources.common import (
-    array_items, blank_to_null, csv_header, nested_as_written, parse_utc, read_bytes, read_csv_text, utf8,
+    MISWRITTEN, array_items, blank_to_null, csv_header, nested_as_written, parse_utc, read_bytes, read_csv_text,
+    utf8,
 )
 
 COLUMNS = [
@@ -202,13 +203,16 @@ def _metadata_fields(frame: pl.DataFrame, path: str, options: dict) -> pl.DataFr
 
 
 def _decode_metadata(meta: pl.Series, options: dict) -> pl.DataFrame:
+    keys = list(dict.fromkeys(options[k] for k in ("task_key", "run_id_key", "outcome_key", "team_key", "project_key",
+                                                   "work_item_key")))
+    at_once = _metadata_at_once(meta, keys)
+    if at_once is not None:
+        return at_once
     top = _json_objects(meta, ["usage_object", "status", "user_api_key_team_alias", *CALLER_METADATA])
     usage = _json_objects(_unwrap_series(top["usage_object"]), [
         "cache_read_input_tokens", "cache_creation_input_tokens", "prompt_tokens_details", "completion_tokens_details"])
     prompt_details = _json_objects(usage["prompt_tokens_details"], ["cached_tokens", "cache_creation_tokens"])
     completion_details = _json_objects(usage["completion_tokens_details"], ["reasoning_tokens"])
-    keys = list(dict.fromkeys(options[k] for k in ("task_key", "run_id_key", "outcome_key", "team_key", "project_key",
-                                                   "work_item_key")))
     caller = [
         _json_objects(_unwrap_series(top[m]), keys).rename({k: f"caller_{n}_{k}" for k in keys})
         for n, m in enumerate(CALLER_METADATA)
@@ -228,6 +232,41 @@ def _decode_metadata(meta: pl.Series, options: dict) -> pl.DataFrame:
         ],
         how="horizontal",
     )
+
+
+_S = pl.String
+_USAGE = pl.Struct({
+    "cache_read_input_tokens": _S, "cache_creation_input_tokens": _S,
+    "prompt_tokens_details": pl.Struct({"cached_tokens": _S, "cache_creation_tokens": _S}),
+    "completion_tokens_details": pl.Struct({"reasoning_tokens": _S}),
+})
+
+
+def _metadata_at_once(meta: pl.Series, keys: list[str]) -> pl.DataFrame | None:
+    """`_decode_metadata`'s columns from one pass with the nesting in the schema, when every row allows it: an
+    object wherever one is expected (a JSON string holding JSON, or any other value there, fails the pass) and no
+    escape Polars writes back wrong (`nested_as_written`). Else None, and each level is decoded from the text the
+    level above gave, as before: that took 1.0 s of the 2.0 s a day's spend log of 214k rows took to read."""
+    if meta.len() == 0 or meta.null_count() == meta.len() or meta.str.contains(MISWRITTEN).any():
+        return None
+    schema = {"usage_object": _USAGE, "status": _S, "user_api_key_team_alias": _S,
+              **{m: pl.Struct({k: _S for k in keys}) for m in CALLER_METADATA}}
+    lines = pl.select(pl.lit(meta).fill_null("{}").str.replace_all("[\r\n]", " ").str.join("\n")).item()
+    try:
+        decoded = pl.read_ndjson(lines.encode(), schema=schema)
+    except pl.exceptions.PolarsError:
+        return None
+    usage = decoded["usage_object"].struct
+    return pl.DataFrame({
+        "meta_status": decoded["status"],
+        "meta_team_alias": decoded["user_api_key_team_alias"],
+        "usage_cache_read": usage.field("cache_read_input_tokens"),
+        "usage_cache_write": usage.field("cache_creation_input_tokens"),
+        "usage_cached": usage.field("prompt_tokens_details").struct.field("cached_tokens"),
+        "usage_cache_write_details": usage.field("prompt_tokens_details").struct.field("cache_creation_tokens"),
+        "usage_reasoning": usage.field("completion_tokens_details").struct.field("reasoning_tokens"),
+        **{f"caller_{n}_{k}": decoded[m].struct.field(k) for n, m in enumerate(CALLER_METADATA) for k in keys},
+    })
 
 
 def _unwrap_series(texts: pl.Series) -> pl.Series:

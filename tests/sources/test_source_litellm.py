@@ -213,3 +213,39 @@ def test_nested_metadata_escapes_polars_writes_back_wrong(escaped):
     text = _rows()[1]["metadata"].replace('"draft_reply"', f'"{escaped}"')
     frame = litellm.read("spend.csv", SOURCE, data=_with(2, metadata=text))
     assert frame["task"][1] == json.loads(f'"{escaped}"')
+
+
+def _metadata(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+USAGE = {"completion_tokens": 40, "prompt_tokens": 1200, "cache_read_input_tokens": 1000,
+         "cache_creation_input_tokens": 50.0, "prompt_tokens_details": {"cached_tokens": 1000},
+         "completion_tokens_details": {"reasoning_tokens": 7}}
+METADATA_SHAPES = {
+    "plain": {"usage_object": USAGE, "status": "success", "user_api_key_team_alias": "support",
+              "spend_logs_metadata": {"task": "triage", "run_id": 12, "outcome": {"ok": [1, "x"]}}},
+    "null metadata": None,
+    "no usage": {"requester_metadata": {"task": "from-requester", "project": "p"}},
+    "usage object is null": {"usage_object": None, "spend_logs_metadata": {"team": "ops"}},
+    "details double-encoded": {"usage_object": dict(USAGE, prompt_tokens_details=json.dumps({"cached_tokens": 3}))},
+    "usage double-encoded": {"usage_object": json.dumps(USAGE)},
+    "caller metadata a list": {"spend_logs_metadata": ["task", "x"]},
+    "a value Polars writes back wrong": {"spend_logs_metadata": {"task": {"path": "C:\\temp"}}},
+}
+
+
+@pytest.mark.parametrize("shape", list(METADATA_SHAPES))
+def test_metadata_read_in_one_pass_equals_level_by_level(shape, monkeypatch):
+    """The metadata decoded in one pass (its nesting in the schema) gives what decoding each level from the text
+    the level above gave does, or leaves the file to that: each shape beside plain rows, so one odd row decides
+    for the whole file."""
+    from polars.testing import assert_frame_equal
+
+    value = METADATA_SHAPES[shape]
+    meta = pl.Series([_metadata(METADATA_SHAPES["plain"]), None if value is None else _metadata(value)])
+    options = litellm.LitellmOptions().model_dump()
+    at_once = litellm._decode_metadata(meta, options)
+    monkeypatch.setattr(litellm, "_metadata_at_once", lambda *args: None)
+    assert_frame_equal(at_once, litellm._decode_metadata(meta, options))
+    assert at_once["caller_0_task"][0] == "triage" and at_once["usage_reasoning"][0] == "7"
