@@ -250,7 +250,7 @@ def decode_json(texts: pl.Series, dtype: pl.Struct, path: str, where) -> pl.Seri
         if texts.len() < STREAMING_DECODE_TEXTS:
             return texts.str.json_decode(dtype)
         # The streaming engine decodes in morsels on both cores: about 5% off reading Bedrock's hourly files, its
-        # repeated-key query running beside it (bench/README.md, "Small files read together").
+        # repeated-key query running beside it (bench/README.md, "After: small files read together").
         frame = texts.to_frame("t").lazy().select(pl.col("t").str.json_decode(dtype)).collect(engine="streaming")
         return frame["t"].alias(texts.name)
     except pl.exceptions.PolarsError:
