@@ -1,4 +1,5 @@
-"""Loading sources into the warehouse: one unit at a time, all or nothing, recorded in ingest_log.
+"""Loading sources into the warehouse: unit by unit, each all or nothing, recorded in ingest_log. Small files of
+a kind that can are read together (`_ingest_together`); each is still checked, written or quarantined alone.
 
 A unit (pipelines/sources/units.py) is the unit of idempotence and of quarantine. Re-reading an unchanged unit
 (same checksum, and for usage the same price table) is skipped (`is_current`, the one skip rule); a changed unit
