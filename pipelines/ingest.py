@@ -1,5 +1,5 @@
 """Loading sources into the warehouse: unit by unit, each all or nothing, recorded in ingest_log. Small files of
-a kind that can are read together (`_ingest_together`); each is still checked, written or quarantined alone.
+a kind that can are read together (`_ingest_group`); each is still checked, written or quarantined alone.
 
 A unit (pipelines/sources/units.py) is the unit of idempotence and of quarantine. Re-reading an unchanged unit
 (same checksum, and for usage the same price table) is skipped (`is_current`, the one skip rule); a changed unit
@@ -140,28 +140,6 @@ def _rekey(db: Warehouse, source: SourceConfig, old: str, new: str) -> None:
         con.execute(sql("rekey_ingest_log"), [new, source.name, old])
 
 
-def ingest_unit(
-    db: Warehouse | duckdb.DuckDBPyConnection,
-    source: SourceConfig,
-    unit: Unit,
-    *,
-    pricer: Pricer | None = None,
-    price_version: str | None = None,
-    last: dict | None = None,
-    moved: dict[str, str] | None = None,
-    batch: "_Batch | None" = None,
-    scrub: Scrub | None = None,
-    copies: dict[str, str] | None = None,
-) -> FileResult:
-    """Fingerprint, fetch and parse the unit with no connection held; then write it in one transaction."""
-    db = as_warehouse(db)
-    checked = _fingerprinted(db, source, unit, price_version, last, moved, scrub)
-    if isinstance(checked, FileResult):
-        return checked
-    return _loaded(db, source, unit, checked, unit.load, pricer=pricer, price_version=price_version, batch=batch,
-                   scrub=scrub, copies=copies, in_bounds=False)
-
-
 @dataclass(frozen=True)
 class _ToLoad:
     checksum: str | None
@@ -191,10 +169,10 @@ def _fingerprinted(db: Warehouse, source: SourceConfig, unit: Unit, price_versio
 
 
 def _loaded(db: Warehouse, source: SourceConfig, unit: Unit, checked: _ToLoad, load: Callable[[], pl.DataFrame], *,
-            pricer: Pricer | None, price_version: str | None, batch: "_Batch | None", scrub: Scrub | None,
-            copies: dict[str, str] | None, in_bounds: bool) -> FileResult:
-    """Read (`load`), check and write (or hand to `batch`) one unit that needs reading; `in_bounds` when its
-    rows were checked against the table's bounds already, with others read together."""
+            batch: "_Batch", scrub: Scrub | None, copies: dict[str, str], in_bounds: bool) -> FileResult:
+    """Read (`load`) and check one unit that needs reading, with no connection held, and hand it to `batch`, which
+    prices and writes it; `in_bounds` when its rows were checked against the table's bounds already, with others
+    read together."""
     checksum = checked.checksum
     try:
         frame = load()
@@ -202,10 +180,8 @@ def _loaded(db: Warehouse, source: SourceConfig, unit: Unit, checked: _ToLoad, l
             refuse_bad_values(frame, source.table, unit.location)
         if not frame.height:
             _refuse_empty_delivery(db, source, unit)
-        elif copies is not None and checksum is not None:
+        elif checksum is not None:
             _refuse_copy(copies, checksum, unit)
-        if pricer is not None and batch is None:
-            frame = pricer(frame)
     except TransientError as exc:
         return FileResult(source.name, unit.key, "failed", 0, exc.message, unit.partition)
     except SourceError as exc:
@@ -215,21 +191,18 @@ def _loaded(db: Warehouse, source: SourceConfig, unit: Unit, checked: _ToLoad, l
         return _quarantine(db, source, unit.key, checksum,
                            f"{unit.location}: could not be read ({type(exc).__name__}: {first})", unit.partition, scrub)
 
-    if batch is not None:
-        batch.add(unit, checksum, frame)
-        return FileResult(source.name, unit.key, "pending", frame.height, partition=unit.partition)
-    with db.connect() as con:
-        status = _write(con, source, unit, checksum, frame, price_version)
-    return FileResult(source.name, unit.key, status, frame.height, partition=unit.partition)
+    batch.add(unit, checksum, frame)
+    return FileResult(source.name, unit.key, "pending", frame.height, partition=unit.partition)
 
 
-def _ingest_together(db: Warehouse, source: SourceConfig, units: list[Unit], state: dict[str, dict], *,
-                     pricer: Pricer | None, price_version: str | None, moved: dict[str, str], batch: "_Batch",
-                     scrub: Scrub | None, copies: dict[str, str]) -> list[FileResult]:
-    """Units that share `load_together`, as `ingest_unit` would ingest each, with those that need reading read in
-    one call: a Bedrock delivery is thousands of files of a few hundred records, and reading each alone cost
-    about 13 ms of fixed work per file (bench/README.md). When the call raises, each is read alone, so a fault
-    is named and quarantined file by file exactly as before; every later check is the unit's own."""
+def _ingest_group(db: Warehouse, source: SourceConfig, units: list[Unit], state: dict[str, dict], *,
+                  price_version: str | None, moved: dict[str, str], batch: "_Batch", scrub: Scrub | None,
+                  copies: dict[str, str]) -> list[FileResult]:
+    """A unit alone, or units that share `load_together` (`_groups`), each fingerprinted, checked and handed to
+    `batch` as its own unit; those of a group that need reading are read in one call. A Bedrock delivery is
+    thousands of files of a few hundred records, and reading each alone cost about 13 ms of fixed work per file
+    (bench/README.md). When the call raises, each is read alone, so a fault is named and quarantined file by
+    file exactly as before; every later check is the unit's own."""
     checked = [_fingerprinted(db, source, u, price_version, state.get(u.key), moved, scrub) for u in units]
     wanted = [u for u, c in zip(units, checked) if isinstance(c, _ToLoad)]
     frames: dict[str, pl.DataFrame] = {}
@@ -243,9 +216,8 @@ def _ingest_together(db: Warehouse, source: SourceConfig, units: list[Unit], sta
         except Exception:  # noqa: BLE001 - each is read alone below, and that names the fault
             frames, in_bounds = {}, False
     return [c if isinstance(c, FileResult) else
-            _loaded(db, source, u, c, (lambda f=frames[u.key]: f) if u.key in frames else u.load, pricer=pricer,
-                    price_version=price_version, batch=batch, scrub=scrub, copies=copies,
-                    in_bounds=in_bounds and u.key in frames)
+            _loaded(db, source, u, c, (lambda f=frames[u.key]: f) if u.key in frames else u.load, batch=batch,
+                    scrub=scrub, copies=copies, in_bounds=in_bounds and u.key in frames)
             for u, c in zip(units, checked)]
 
 
@@ -287,12 +259,6 @@ def _refuse_empty_delivery(db: Warehouse, source: SourceConfig, unit: Unit) -> N
         raise SourceError(unit.location, f"delivered with no rows, but the warehouse holds {held:,} rows from it: "
                           f"refused, the rows stay (set options.allow_empty: true on source {source.name} if "
                           "its deliveries may be empty)")
-
-
-def _write(con, source: SourceConfig, unit: Unit, checksum: str | None, frame: pl.DataFrame,
-           price_version: str | None) -> str:
-    """One unit's rows, its ingest_log entry and the days it changed, in one transaction."""
-    return _write_units(con, source, [(unit, checksum, frame)], price_version)[unit.key]
 
 
 def _write_units(con, source: SourceConfig, units: list[tuple[Unit, str | None, pl.DataFrame]],
@@ -441,12 +407,8 @@ def ingest_source(
 
     step = max(1, len(selected) // 10)
     for group in _groups(selected):
-        if len(group) > 1:
-            done = _ingest_together(db, source, group, state, pricer=pricer, price_version=price_version,
-                                    moved=moved, batch=batch, scrub=scrub, copies=copies)
-        else:
-            done = [ingest_unit(db, source, group[0], pricer=pricer, price_version=price_version,
-                                last=state.get(group[0].key), moved=moved, batch=batch, scrub=scrub, copies=copies)]
+        done = _ingest_group(db, source, group, state, price_version=price_version, moved=moved, batch=batch,
+                             scrub=scrub, copies=copies)
         results.extend(done)
         for unit, result in zip(group, done):
             if result.status == "quarantined":

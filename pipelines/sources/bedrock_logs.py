@@ -110,7 +110,7 @@ def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataF
     options = source.options.model_dump(exclude=set(FileOptions.model_fields))  # the kind's own keys
     record, envelope, columns = _plan(tuple(options.items()))
     objects, unit = _top_level_objects(path, data)
-    envelopes, _ = _decoded_and_checked(objects["text"], envelope, record, path, _where(objects, unit), unit)
+    envelopes = _decoded_and_checked(objects["text"], envelope, record, path, _where(objects, unit), unit)
     top = objects.select("pos").with_columns(envelopes.alias("env")).unnest("env")
     records = _with_event_time(_records(top, record, path, unit))
     _validate(records, path, unit)
@@ -143,18 +143,16 @@ def read_many(files: list[tuple[str, bytes]], source: SourceConfig) -> list[pl.D
     looks_several = lines.filter(text.str.contains(r"\}\s*\{"))  # parsed to make sure, as `_json_lines` does
     if looks_several.select(text.str.json_path_match("$").is_null().any()).item():
         raise NotTogether("a line holds several records")
-    envelopes, _ = _decoded_and_checked(lines["text"], envelope, record, "", _where(lines, "line"), "line")
-    top = lines.select("file", "pos").with_columns(envelopes.alias("env")).unnest("env")
+    envelopes = _decoded_and_checked(lines["text"], envelope, record, "", _where(lines, "line"), "line")
+    top = lines.select("pos").with_columns(envelopes.alias("env")).unnest("env")
     if top["message"].null_count() != top.height or top["events"].null_count() != top.height:
         raise NotTogether("CloudWatch records")
-    records = _with_event_time(top.select(
-        "file", "pos", pl.lit(None, pl.Int64).alias("event"), pl.lit(None, pl.Datetime("us")).alias("cw_time"),
-        *[f.name for f in record.fields]))
+    records = _with_event_time(_records(top, record, "", "line"))  # a record per line, in file order
     _validate(records, "", "line")
     paths = pl.Series([path for path, _ in files], dtype=pl.String)
     events = conform(records.with_columns(*columns, pl.lit(source.name).alias("x_source"),
-                                          paths.gather(records["file"]).alias("x_source_file")), USAGE_EVENTS)
-    counts = dict(records.group_by("file").len().iter_rows())
+                                          paths.gather(lines["file"]).alias("x_source_file")), USAGE_EVENTS)
+    counts = dict(lines.group_by("file").len().iter_rows())
     out, start = [], 0
     for index in range(len(files)):
         out.append(events.slice(start, counts.get(index, 0)))
@@ -191,7 +189,8 @@ def _refuse_repeated_keys(texts: pl.Series, record: pl.Struct, path: str, where,
                           row=pos, column=found[1], unit=unit)
 
 
-def _decoded_and_checked(texts: pl.Series, dtype: pl.Struct, record: pl.Struct, path: str, where, unit: str):
+def _decoded_and_checked(texts: pl.Series, dtype: pl.Struct, record: pl.Struct, path: str, where,
+                         unit: str) -> pl.Series:
     """`decode_json` of the texts, with the repeated-key query (DuckDB) run beside it: each takes about half
     of a file's time, and both let go of the GIL. A decode fault is reported before a repeated key, as when
     they ran one after the other."""
@@ -201,7 +200,8 @@ def _decoded_and_checked(texts: pl.Series, dtype: pl.Struct, record: pl.Struct, 
     except BaseException:
         repeats.exception()  # wait for it, whatever it found: the decode's fault is the one reported
         raise
-    return decoded, repeats.result()
+    repeats.result()  # raises the repeated key it found
+    return decoded
 
 
 def _text(path: str, data: bytes | None) -> str:
@@ -287,7 +287,7 @@ def _records(top: pl.DataFrame, record: pl.Struct, path: str, unit: str) -> pl.D
     messages = pl.concat([lines, pages]).sort("pos", "event", maintain_order=True)
     messages = messages.filter(pl.col("message").is_not_null())
     texts = messages["message"].str.strip_chars()
-    decoded, _ = _decoded_and_checked(texts, record, record, path, _where(messages, unit, messages["event"]), unit)
+    decoded = _decoded_and_checked(texts, record, record, path, _where(messages, unit, messages["event"]), unit)
     from_cloudwatch = messages.select(
         "pos", "event", _millis_to_utc(pl.col("timestamp")).alias("cw_time")
     ).with_columns(decoded.alias("r")).unnest("r")

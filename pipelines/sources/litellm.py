@@ -182,9 +182,15 @@ def _json_objects(texts: pl.Series, fields: list[str]) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     if texts.null_count() == texts.len():  # e.g. no row has requester_metadata: nothing to decode
         return pl.DataFrame({f: pl.repeat(None, texts.len(), dtype=pl.String, eager=True) for f in fields})
+    return nested_as_written(_ndjson(texts, schema), texts)
+
+
+def _ndjson(texts: pl.Series, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A row per text, read with `schema` in one Polars pass as JSON lines; a null or non-object text reads as
+    `{}`, a row of nulls."""
     objects = pl.when(texts.str.starts_with("{")).then(texts).otherwise(pl.lit("{}"))
     lines = pl.select(objects.str.replace_all("[\r\n]", " ").str.join("\n")).item()
-    return nested_as_written(pl.read_ndjson(lines.encode(), schema=schema), texts)
+    return pl.read_ndjson(lines.encode(), schema=schema)
 
 
 def _metadata_fields(frame: pl.DataFrame, path: str, options: dict) -> pl.DataFrame:
@@ -251,9 +257,8 @@ def _metadata_at_once(meta: pl.Series, keys: list[str]) -> pl.DataFrame | None:
         return None
     schema = {"usage_object": _USAGE, "status": _S, "user_api_key_team_alias": _S,
               **{m: pl.Struct({k: _S for k in keys}) for m in CALLER_METADATA}}
-    lines = pl.select(pl.lit(meta).fill_null("{}").str.replace_all("[\r\n]", " ").str.join("\n")).item()
     try:
-        decoded = pl.read_ndjson(lines.encode(), schema=schema)
+        decoded = _ndjson(meta, schema)
     except pl.exceptions.PolarsError:
         return None
     usage = decoded["usage_object"].struct

@@ -120,18 +120,20 @@ class _Fetched:
 
     def __init__(self) -> None:
         self.held: dict[str, bytes] = {}
+        self.size = 0
 
     def get(self, location: str, read: Callable[[str], bytes]) -> bytes:
         if location not in self.held:
             data = read(location)
             while self.held and (len(self.held) >= TOGETHER or len(data) > SMALL_FILE_BYTES
-                                 or sum(map(len, self.held.values())) + len(data) > TOGETHER * SMALL_FILE_BYTES):
-                self.held.pop(next(iter(self.held)))
+                                 or self.size + len(data) > TOGETHER * SMALL_FILE_BYTES):
+                self.drop(next(iter(self.held)))
             self.held[location] = data
+            self.size += len(data)
         return self.held[location]
 
     def drop(self, location: str) -> None:
-        self.held.pop(location, None)
+        self.size -= len(self.held.pop(location, b""))
 
 
 def file_units(config: AispendConfig, source: SourceConfig, spec: SourceSpec) -> list[Unit]:

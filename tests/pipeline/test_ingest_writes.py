@@ -14,7 +14,7 @@ import pytest
 import polars as pl
 
 from pipelines.config import SourceConfig
-from pipelines.ingest import _Batch, _write, _write_units
+from pipelines.ingest import _Batch, _write_units
 from pipelines.schemas import COST_LINES, USAGE_EVENTS, conform
 from pipelines.sources.units import Unit
 from warehouse.db import Warehouse
@@ -54,7 +54,7 @@ def file_unit(key: str) -> Unit:
 def write(db: Warehouse, source: SourceConfig, unit: Unit, frame: pl.DataFrame, checksum: str) -> tuple[str, list]:
     with db.connect() as con:
         recording = Recording(con)
-        status = _write(recording, source, unit, checksum, frame, None)
+        status = _write_units(recording, source, [(unit, checksum, frame)], None)[unit.key]
     return status, recording.deletes()
 
 
