@@ -232,12 +232,15 @@ def read_table(
     raise SourceError(path, f"unsupported file type for {what} (expected {kinds})")
 
 
-STREAMING_DECODE_TEXTS = 10_000
+# Texts decoded together: Polars' struct decode of one long series costs about twice as much a text as of short
+# ones, so a long series is decoded in pieces of this many, on every core (bench/README.md, "After: JSON
+# decoded in pieces").
+DECODE_PIECE = 512
 
 
 def decode_json(texts: pl.Series, dtype: pl.Struct, path: str, where) -> pl.Series:
-    """Decode every JSON object of `texts` at once with a struct schema; only when that fails, find the first
-    bad one by bisection and name its field. `where(index)` gives (label for the message, row number).
+    """Decode every JSON object of `texts` with a struct schema; only when that fails, find the first bad one
+    by bisection and name its field. `where(index)` gives (label for the message, row number).
 
     Readers of logs that hold prompts and code (Bedrock, coding agents) decode with a schema that lacks those
     fields, so the decoded frame never holds them. Polars' own message is never shown: it quotes the text.
@@ -247,12 +250,11 @@ def decode_json(texts: pl.Series, dtype: pl.Struct, path: str, where) -> pl.Seri
         label, pos = where(index)
         raise SourceError(path, f"{label} is not a JSON object", row=pos)
     try:
-        if texts.len() < STREAMING_DECODE_TEXTS:
+        if texts.len() <= DECODE_PIECE:
             return texts.str.json_decode(dtype)
-        # The streaming engine decodes in morsels on both cores: about 5% off reading Bedrock's hourly files, its
-        # repeated-key query running beside it (bench/README.md, "After: small files read together").
-        frame = texts.to_frame("t").lazy().select(pl.col("t").str.json_decode(dtype)).collect(engine="streaming")
-        return frame["t"].alias(texts.name)
+        frame = texts.to_frame("t")
+        pieces = [frame.slice(start, DECODE_PIECE).lazy() for start in range(0, frame.height, DECODE_PIECE)]
+        return pl.concat(pieces).select(pl.col("t").str.json_decode(dtype)).collect()["t"].alias(texts.name).rechunk()
     except pl.exceptions.PolarsError:
         pass
     lo, hi = 0, texts.len()
@@ -281,10 +283,7 @@ def _json_fails(texts: pl.Series, dtype: pl.DataType) -> bool:
 
 
 # Paths written into the text, not bound: a bound Python list costs DuckDB a dozen failed imports per query.
-_ANY_REPEAT = (
-    "SELECT 1 FROM texts WHERE EXISTS (SELECT 1 FROM (SELECT unnest(json_keys(t, [{paths}])) AS ks) "
-    "WHERE len(ks) <> len(list_distinct(ks))) LIMIT 1"
-)
+_KEY_LISTS = "SELECT json_keys(t, [{paths}]) AS ks FROM texts"
 _FIRST_REPEAT = (
     "WITH found AS (SELECT i, p, unnest(json_keys(t, p)) AS k FROM texts, (SELECT DISTINCT p FROM wanted)) "
     "SELECT i, p, k FROM found JOIN wanted USING (p, k) GROUP BY i, p, k HAVING count(*) > 1 "
@@ -317,8 +316,8 @@ def json_connection():
 
 
 @lru_cache(maxsize=64)
-def _any_repeat_sql(paths: tuple[str, ...]) -> str:
-    return _ANY_REPEAT.format(paths=", ".join("'" + p.replace("'", "''") + "'" for p in paths))
+def _key_lists_sql(paths: tuple[str, ...]) -> str:
+    return _KEY_LISTS.format(paths=", ".join("'" + p.replace("'", "''") + "'" for p in paths))
 
 
 def first_repeated_key(texts: pl.Series, objects: dict[str, Collection[str]]) -> tuple[int, str] | None:
@@ -326,15 +325,17 @@ def first_repeated_key(texts: pl.Series, objects: dict[str, Collection[str]]) ->
     reads there), and that key as `path.key`. A repeated key is decoded as one of its values, silently (Polars
     and DuckDB both take the first); DuckDB's `json_keys` still lists every occurrence, so it finds them.
 
-    One query first asks whether any object at those paths lists any key twice (the texts almost never do);
-    only then does the join name the first wanted key. Keys deeper down are not looked at: a Bedrock Converse
+    DuckDB first lists the keys of every object at those paths and Polars asks whether any list holds a key
+    twice (the texts almost never do; Polars' `n_unique` of short lists costs a fifth of DuckDB's
+    `list_distinct`); only then does the join name the first wanted key. Keys deeper down are not looked at: a Bedrock Converse
     record writes `"output":` again inside `outputBodyJson`, which is no repeat."""
     if texts.len() == 0:
         return None
     con = json_connection()
     con.register("texts", pl.DataFrame({"t": texts}).with_row_index("i"))
     try:
-        if con.execute(_any_repeat_sql(tuple(objects))).fetchone() is None:
+        lists = con.execute(_key_lists_sql(tuple(objects))).pl()["ks"]
+        if not lists.list.eval(pl.element().list.len() - pl.element().list.n_unique()).list.max().max():
             return None
         wanted = [(path, key) for path, keys in objects.items() for key in keys]
         con.register("wanted", pl.DataFrame(wanted, schema=["p", "k"], orient="row"))

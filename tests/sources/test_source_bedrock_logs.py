@@ -182,10 +182,11 @@ def _line(record: dict) -> str:
         (f"hello {MARKER}", r"line 2 is not a JSON object"),
     ],
 )
-def test_refused_records_name_line_and_field_never_the_body(second_line, expected):
-    body = (_line(RECORDS[0]) + "\n" + second_line + "\n").encode()
-    with pytest.raises(SourceError, match=expected) as info:
-        bedrock_logs.read("bad.jsonl", SOURCE, data=body)
+@pytest.mark.parametrize("before", [1, 1500])  # in a long file, past the first pieces decoded (DECODE_PIECE)
+def test_refused_records_name_line_and_field_never_the_body(second_line, expected, before):
+    lines = [_line(RECORDS[0])] * before + [second_line] + [_line(RECORDS[0])] * 300
+    with pytest.raises(SourceError, match=expected.replace("line 2", f"line {before + 1}")) as info:
+        bedrock_logs.read("bad.jsonl", SOURCE, data=("\n".join(lines) + "\n").encode())
     assert MARKER not in info.value.message
 
 
