@@ -191,9 +191,9 @@ def _refuse_repeated_keys(texts: pl.Series, record: pl.Struct, path: str, where,
 
 def _decoded_and_checked(texts: pl.Series, dtype: pl.Struct, record: pl.Struct, path: str, where,
                          unit: str) -> pl.Series:
-    """`decode_json` of the texts, with the repeated-key query (DuckDB) run beside it: each takes about half
-    of a file's time, and both let go of the GIL. A decode fault is reported before a repeated key, as when
-    they ran one after the other."""
+    """`decode_json` of the texts, with the repeated-key test (DuckDB's key lists) run beside it: together
+    they are most of a file's time, and both let go of the GIL. A decode fault is reported before a repeated
+    key, as when they ran one after the other."""
     repeats = on_the_side(_refuse_repeated_keys, texts, record, path, where, unit)
     try:
         decoded = decode_json(texts, dtype, path, where)

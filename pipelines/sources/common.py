@@ -325,10 +325,11 @@ def first_repeated_key(texts: pl.Series, objects: dict[str, Collection[str]]) ->
     reads there), and that key as `path.key`. A repeated key is decoded as one of its values, silently (Polars
     and DuckDB both take the first); DuckDB's `json_keys` still lists every occurrence, so it finds them.
 
-    DuckDB first lists the keys of every object at those paths and Polars asks whether any list holds a key
-    twice (the texts almost never do; Polars' `n_unique` of short lists costs a fifth of DuckDB's
-    `list_distinct`); only then does the join name the first wanted key. Keys deeper down are not looked at: a Bedrock Converse
-    record writes `"output":` again inside `outputBodyJson`, which is no repeat."""
+    DuckDB first lists the keys of every object at those paths, and Polars asks whether any list holds a key
+    twice (the texts almost never do; Polars' `n_unique` of short lists costs less than DuckDB's
+    `list_distinct`, bench/README.md, "After: JSON decoded in pieces"). Only then does the join name the first
+    wanted key. Keys deeper down are not looked at: a Bedrock Converse record writes `"output":` again inside
+    `outputBodyJson`, which is no repeat."""
     if texts.len() == 0:
         return None
     con = json_connection()
