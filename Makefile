@@ -28,10 +28,12 @@ $(UV): $(BIN)/python
 	@echo "==> installing uv into $(VENV)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
 
-# Installs the exact tree in requirements.lock (regenerate with `make lock`), then aispend itself.
+# Installs the exact tree in requirements.lock (regenerate with `make lock`), then aispend itself. Compiled to
+# bytecode once here: where PYTHONDONTWRITEBYTECODE is set (as on this project's machines) every process would
+# otherwise compile what it imports, 4.3 s instead of 2.0 s to import dagster and the definitions.
 $(VENV)/.installed: $(UV) requirements.lock pyproject.toml
 	@echo "==> installing pinned dependencies from requirements.lock (about a minute)"
-	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@mkdir -p $(DAGSTER_HOME) && [ -f $(DAGSTER_HOME)/dagster.yaml ] || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
 	@touch $@
