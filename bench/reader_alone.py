@@ -71,14 +71,14 @@ def best(repeat: int, work) -> tuple[float, object]:
     return seconds, result
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir", type=Path, help="a history of bench/end_to_end.py (its n<events> folder)")
     parser.add_argument("--source", choices=sorted(PATTERNS), default="bedrock")
     parser.add_argument("--files", type=int, default=96, help="the first N files of the source (default 96)")
     parser.add_argument("--cut", type=int, default=1, help="write each file again as this many (default 1: as is)")
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     root = args.dir.resolve()
     source = next(s for s in load_config(str(root / "aispend.yaml")).sources if s.name == args.source)

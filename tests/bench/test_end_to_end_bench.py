@@ -10,6 +10,7 @@ it runs `aispend run` three times and every floor, about 50 s; the product's own
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -148,3 +149,27 @@ def test_reuse_takes_only_files_no_later_scenario_changed(bench, tmp_path):
     assert end_to_end.reusable(tmp_path, EVENTS, DAYS, today + timedelta(days=1)) is None
     (tmp_path / "aispend-run-redelivery.log").write_text("")
     assert end_to_end.reusable(tmp_path, EVENTS, DAYS, today) is None
+
+
+@pytest.mark.slow
+def test_reader_alone_times_each_way_and_refuses_frames_that_differ(bench, capsys, monkeypatch):
+    """bench/reader_alone.py on the same history: each way of reading gives every record the floor read, and a
+    `read_many` whose frames differ from `read`'s fails the script (exit 1) rather than printing a figure."""
+    import reader_alone
+    from pipelines.sources import specs
+
+    _, _, root = bench
+    argv = [str(root), "--files", "4", "--cut", "3", "--repeat", "1"]
+    assert reader_alone.main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("bedrock: 12 files")
+    counts = [int(re.search(r"([\d,]+) rows", line)[1].replace(",", "")) for line in lines[1:]]
+    files = sorted((root.parent / "cut").rglob("*.json.gz"))
+    records = duckdb.sql(f"SELECT count(*) FROM read_json({[str(f) for f in files]}, format='newline_delimited')")
+    assert len(counts) == 3 and set(counts) == {records.fetchone()[0]} and counts[0] > 0
+
+    spec = specs()["bedrock_invocation_logs"]
+    dropping = dataclasses.replace(spec, read_many=lambda files, source: [f.head(f.height - 1)
+                                                                          for f in spec.read_many(files, source)])
+    monkeypatch.setitem(specs(), spec.kind, dropping)  # one record short in each file read together
+    assert reader_alone.main(argv) == 1
