@@ -108,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         def as_ingest():
             out = []
             for group in grouped:
-                out.extend(spec.read_many(group, source) if len(group) > 1 else [spec.read(*group[0], source)])
+                if len(group) > 1:
+                    out.extend(spec.read_many(group, source))
+                else:
+                    out.append(spec.read(group[0][0], source, data=group[0][1]))
             return out
 
         together, many = best(args.repeat, as_ingest)
