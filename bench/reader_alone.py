@@ -9,9 +9,9 @@ DIR is a history bench/end_to_end.py wrote (its `n<events>` folder: the files an
 each file again as K files of consecutive lines (into DIR/../cut, gzipped as the originals), since Bedrock writes
 a file every few minutes while the harness writes one an hour. In this process, the best of `--repeat` runs:
 - `read`, each file alone;
-- for a kind with `read_many`, the files as ingest groups them: runs of up to `units.TOGETHER` files of at most
-  `units.SMALL_FILE_BYTES` (their stored, gzipped size), in one call, the others alone; the frames must equal
-  `read`'s, file by file, or the script exits 1;
+- for a kind with `read_many`, the files as ingest groups them (`file_units` and `ingest._groups`: runs of up to
+  32 files of at most 1 MB as stored, in one call, the others alone); the frames must equal `read`'s, file by
+  file, or the script exits 1;
 - the floor bench/end_to_end.py sets beside the reader (bench/e2e_floors.py): DuckDB reading the same files into a
   table of the same columns in a scratch file, committed.
 The files are read from disk once before timing; the readers get their bytes, as ingest hands them over.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -32,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from e2e_floors import read_floors  # noqa: E402
 from pipelines.config import load_config  # noqa: E402
-from pipelines.sources import specs, units  # noqa: E402
+from pipelines.ingest import _groups  # noqa: E402
+from pipelines.sources import specs  # noqa: E402
+from pipelines.sources.units import file_units  # noqa: E402
 
 PATTERNS = {"bedrock": "bedrock/AWSLogs/**/*.json.gz", "litellm": "litellm/*.csv", "otel": "otel/*.jsonl.gz"}
 
@@ -50,16 +53,12 @@ def cut(files: list[Path], root: Path, parts: int) -> list[Path]:
     return out
 
 
-def groups(files: list[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
-    """As ingest groups them (pipelines/ingest.py, `_groups`): consecutive small files, up to TOGETHER."""
-    out: list[list[tuple[str, bytes]]] = []
-    for item in files:
-        small = len(item[1]) <= units.SMALL_FILE_BYTES
-        if small and out and len(out[-1]) < units.TOGETHER and len(out[-1][0][1]) <= units.SMALL_FILE_BYTES:
-            out[-1].append(item)
-        else:
-            out.append([item])
-    return out
+def ingest_groups(config, source, spec, paths: list[str]) -> list[list[str]]:
+    """The files as ingest groups them: `file_units` decides which may be read together (by stored size) and
+    `ingest._groups` makes the runs, so this measures what a run does."""
+    wanted = {str(Path(p).resolve()) for p in paths}
+    chosen = [u for u in file_units(config, source, spec) if str(Path(u.location).resolve()) in wanted]
+    return [[str(Path(u.location).resolve()) for u in group] for group in _groups(chosen)]
 
 
 def best(repeat: int, work) -> tuple[float, object]:
@@ -81,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     root = args.dir.resolve()
-    source = next(s for s in load_config(str(root / "aispend.yaml")).sources if s.name == args.source)
+    config = load_config(str(root / "aispend.yaml"))
+    source = next(s for s in config.sources if s.name == args.source)
     spec = specs()[source.kind]
     paths = sorted(root.glob(PATTERNS[args.source]))[: args.files]
     if not paths:
@@ -90,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.cut > 1:
         if not paths[0].name.endswith(".gz") or args.source == "litellm":
             parser.error("--cut cuts gzipped JSON lines (bedrock, otel)")
+        shutil.rmtree(root.parent / "cut", ignore_errors=True)
         paths = cut(paths, root, args.cut)
-    files = [(str(p), p.read_bytes()) for p in paths]
+        source = source.model_copy(update={"path": str(root.parent / "cut" / source.path)})
+    files = [(str(p.resolve()), p.read_bytes()) for p in paths]
     print(f"{args.source}: {len(files)} files, {sum(len(d) for _, d in files) / 1e6:.1f} MB as stored; "
           f"load average {os.getloadavg()[0]:.2f}")
 
@@ -103,7 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  DuckDB over the same files (the floor)  {floor:7.2f} s  {rows:>10,} rows")
     print(f"  read, each file alone                   {alone:7.2f} s  {records:>10,} rows  {alone / floor:5.1f}x")
     if spec.read_many is not None:
-        grouped = groups(files)
+        data = dict(files)
+        grouped = [[(path, data[path]) for path in group] for group in ingest_groups(config, source, spec, list(data))]
+        if sum(map(len, grouped)) != len(files):
+            print("ingest's listing of the source does not hold every file measured", file=sys.stderr)
+            return 2
 
         def as_ingest():
             out = []
@@ -115,11 +121,12 @@ def main(argv: list[str] | None = None) -> int:
             return out
 
         together, many = best(args.repeat, as_ingest)
-        for path_data, one, other in zip(files, frames, many):
+        alone_by_path = {path: frame for (path, _), frame in zip(files, frames)}
+        for (path, _), other in zip([item for group in grouped for item in group], many):
             try:
-                assert_frame_equal(one, other)
+                assert_frame_equal(alone_by_path[path], other)
             except AssertionError:
-                print(f"read_many and read differ on {path_data[0]}", file=sys.stderr)
+                print(f"read_many and read differ on {path}", file=sys.stderr)
                 return 1
         label = f"as ingest groups them ({len(grouped)} calls)"
         print(f"  {label:<38}  {together:7.2f} s  {records:>10,} rows  {together / floor:5.1f}x")
