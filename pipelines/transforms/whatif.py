@@ -410,28 +410,49 @@ def observed_runs(usage: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("request_count").filter(pl.col("cost_usd").is_null()).sum().alias("__unpriced"),
         pl.col("cost_usd").sum().alias("__cost"),
     )
-    dominant = per_model.sort(
-        ["__n", "__first", "provider", "model"], descending=[True, False, False, False], nulls_last=True
-    ).unique(subset=["task", "run_key"], keep="first", maintain_order=True)
-    totals = per_model.group_by("task", "run_key").agg(
-        pl.col("__unpriced", "__cost").sum(), pl.col("__first").min().dt.date().alias("day")
+    # The pair order as the tie-break wants it (provider, then model, nulls last), as a small integer.
+    pairs = (
+        per_model.select("provider", "model").unique()
+        .sort(["provider", "model"], nulls_last=True)
+        .with_row_index("__pair")
+    )
+    totals = (
+        per_model.join(pairs, on=["provider", "model"], how="left", nulls_equal=True)
+        .with_columns(_dominance().alias("__rank"))
+        .group_by("task", "run_key")
+        .agg(
+            pl.col("provider", "model").get(pl.col("__rank").arg_min()),
+            pl.col("__unpriced", "__cost").sum(),
+            pl.col("__first").min().dt.date().alias("day"),
+        )
     )
     outcomes = (
         keyed.filter(pl.col("outcome").is_not_null())
         .group_by("task", "run_key")
         .agg(pl.col("outcome").get(pl.col("event_time").arg_max()))
     )
-    run_rows = (
-        dominant.select("task", "run_key", "provider", "model")
-        .join(totals, on=["task", "run_key"], how="left", nulls_equal=True)
-        .join(outcomes, on=["task", "run_key"], how="left", nulls_equal=True)
-    )
+    run_rows = totals.join(outcomes, on=["task", "run_key"], how="left", nulls_equal=True)
     return run_rows.group_by(*CURRENT, "day").agg(
         pl.len().cast(pl.Int64).alias("runs"),
         (pl.col("outcome") == "success").sum().cast(pl.Int64).alias("successes"),
         pl.col("__unpriced").sum().alias("unpriced_requests"),
         pl.col("__cost").sum().alias("cost_usd"),
     )
+
+
+def _dominance() -> pl.Expr:
+    """One exact integer per (run, model) row that orders the rows as the dominant-model rule does: most
+    requests first, then the earliest first use, then the (provider, model) pair's place in `__pair`.
+
+    The rule's pick is then an `arg_min` in one group-by per run. Sorting all (run, model) rows by those keys
+    and keeping each run's first row gave the same pick but gathered every row's strings, and was most of a
+    chunk's `whatif_runs_daily` build (bench/README.md). Parts: the requests as 2**46 - n (more sorts first)
+    from bit 80; the first use in microseconds after the frame's earliest (52 bits: 142 years; none sorts last)
+    from bit 28; the pair below (268 million pairs).
+    """
+    requests = (2**46 - pl.col("__n")).cast(pl.Int128) * 2**80
+    since = (pl.col("__first") - pl.col("__first").min()).dt.total_microseconds().fill_null(2**52 - 1)
+    return requests + since.cast(pl.Int128) * 2**28 + pl.col("__pair").cast(pl.Int128)
 
 
 def observed_rates(run_rows: pl.LazyFrame) -> pl.LazyFrame:

@@ -212,3 +212,49 @@ def pytest_approx(value: float):
     import pytest
 
     return pytest.approx(value, rel=1e-9)
+
+
+def test_a_run_counts_for_the_model_that_served_most_of_its_requests_ties_to_the_first_used():
+    """observed_runs credits each run to one model: most requests (request_count, not rows), then the one used
+    first, then provider and model in order; the run's day is its first request's, its cost the whole run's."""
+    from pipelines.transforms.whatif import observed_runs
+
+    usage = _usage([
+        # r1: small serves 2 requests, big 1 (used first) -> small; starts Oct 1 09:00; $0.1 + 0.2 + 0.3
+        dict(event_time=_t(1, 9), task="t", model="big", run_id="r1", cost_usd=0.1),
+        dict(event_time=_t(1, 10), task="t", model="small", run_id="r1", cost_usd=0.2),
+        dict(event_time=_t(1, 11), task="t", model="small", run_id="r1", cost_usd=0.3, outcome="success"),
+        # r2: one request each -> the one used first, small (10:01); $0.4 + 0.5
+        dict(event_time=datetime(2026, 10, 1, 10, 5), task="t", model="big", run_id="r2", cost_usd=0.4),
+        dict(event_time=datetime(2026, 10, 1, 10, 1), task="t", model="small", run_id="r2", cost_usd=0.5),
+        # r3: one each at the same time -> provider order: anthropic before openai; haiku unpriced
+        dict(event_time=_t(1, 12), task="t", model="big", run_id="r3", cost_usd=0.6, outcome="failure"),
+        dict(event_time=_t(1, 12), task="t", provider="anthropic", model="haiku", run_id="r3", cost_usd=None),
+        # r4: one row of 3 requests on big (Oct 1 23:50) beats 2 rows on small after midnight -> big, day Oct 1
+        dict(event_time=datetime(2026, 10, 1, 23, 50), task="t", model="big", run_id="r4", request_count=3,
+             cost_usd=0.7),
+        dict(event_time=datetime(2026, 10, 2, 0, 10), task="t", model="small", run_id="r4", cost_usd=0.8),
+        dict(event_time=datetime(2026, 10, 2, 0, 20), task="t", model="small", run_id="r4", cost_usd=0.9,
+             outcome="success"),
+        # r5: on Oct 2, 2 rows on big against one row of 5 requests on small -> small
+        dict(event_time=_t(2, 9), task="t", model="big", run_id="r5", cost_usd=1.0),
+        dict(event_time=_t(2, 10), task="t", model="big", run_id="r5", cost_usd=1.1),
+        dict(event_time=_t(2, 11), task="t", model="small", run_id="r5", request_count=5, cost_usd=1.2),
+    ])
+    out = observed_runs(usage).sort("provider", "model", "day").collect()
+    expected = pl.DataFrame(
+        [
+            # r3: 1 unpriced request (haiku), cost 0.6, outcome failure
+            ("t", "anthropic", "haiku", date(2026, 10, 1), 1, 0, 1, 0.6),
+            # r4
+            ("t", "openai", "big", date(2026, 10, 1), 1, 1, 0, 0.7 + 0.8 + 0.9),
+            # r1 (success) and r2
+            ("t", "openai", "small", date(2026, 10, 1), 2, 1, 0, 0.1 + 0.2 + 0.3 + 0.4 + 0.5),
+            # r5
+            ("t", "openai", "small", date(2026, 10, 2), 1, 0, 0, 1.0 + 1.1 + 1.2),
+        ],
+        schema={"task": pl.String, "provider": pl.String, "model": pl.String, "day": pl.Date, "runs": pl.Int64,
+                "successes": pl.Int64, "unpriced_requests": pl.Int64, "cost_usd": pl.Float64},
+        orient="row",
+    )
+    assert_frame_equal(out, expected, check_exact=False, check_dtypes=False)
