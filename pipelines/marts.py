@@ -15,6 +15,7 @@ The graph (pipelines/graph.py) wires each mart to the assets it depends on, in o
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -315,15 +316,23 @@ def build_chunked(r: Reads, mart: Chunked, window: Window | None, progress: Call
     """Build a chunked mart over `window` (every day its inputs span when None).
 
     A first load builds each mart over the whole history, minutes at 100M events: `progress` hears every tenth
-    chunk, as a load reports every tenth unit, so a long build is never silent."""
+    chunk, as a load reports every tenth unit, so a long build is never silent. One thread makes the next chunk's
+    plan (its reads from DuckDB, all of them eager) while this one's is computed in Polars: the two engines
+    overlap on the two cores, and only that thread uses the connection until the build returns.
+    """
     target = window if window is not None else hull(*(span(r.con, *t) for t in (mart.spans or (mart.over,))))
     parts = day_chunks(r.con, target, *mart.over) if target else []
     step = max(1, len(parts) // 10)
     partials = []
-    for number, days in enumerate(parts, start=1):
-        partials.append(_partial(mart.chunk(r, days), days, mart.clip))
-        if progress is not None and len(parts) > 1 and (number % step == 0 or number == len(parts)):
-            progress(f"built through {days[1] - timedelta(days=1)} ({number}/{len(parts)} chunks)")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-reads") as reader:
+        planned = reader.submit(mart.chunk, r, parts[0]) if parts else None
+        for number, days in enumerate(parts, start=1):
+            plan = planned.result()
+            if number < len(parts):
+                planned = reader.submit(mart.chunk, r, parts[number])
+            partials.append(_partial(plan, days, mart.clip))
+            if progress is not None and len(parts) > 1 and (number % step == 0 or number == len(parts)):
+                progress(f"built through {days[1] - timedelta(days=1)} ({number}/{len(parts)} chunks)")
     return pl.concat(partials, how="vertical_relaxed") if partials else None
 
 
