@@ -129,8 +129,10 @@ EVENT_COLUMNS = {
     "reconciliation_logs_daily": ["event_time", "provider", "model", "request_count", "cost_usd", *_TOKENS],
     "whatif_mix_daily": ["event_time", "provider", "model", "task", "request_count", "cost_usd", *_TOKENS,
                          "cache_write_1h_tokens", "is_batch", "service_tier"],
-    "whatif_runs_daily": [*_RUNS, "provider", "model"],
-    "waste": [*_RUNS, "provider", "model", *_TOKENS, "cache_write_1h_tokens", "is_batch", "service_tier"],
+    "whatif_runs_daily": ["event_time", "task", "run_id", "request_id", "outcome", "request_count", "cost_usd",
+                          "provider", "model"],
+    "waste": ["event_time", "task", "team", "run_id", "request_id", "status", "request_count", "cost_usd", "provider",
+              "model", *_TOKENS, "cache_write_1h_tokens", "is_batch", "service_tier"],
 }
 EVENT_COLUMNS["work_item_links"] = ["event_time", "work_item_id", "task", "request_count", "cost_usd"]
 
