@@ -4,7 +4,8 @@ Two shapes cover every mart:
 - `Whole`: a small rollup read and rebuilt whole (task_roi from task_daily, budgets from allocated cost);
 - `Chunked`: a mart by day over events or bill lines, read a chunk of whole days at a time (pipelines/reads.py),
   rebuilt only over the days a run owes. A chunk of a mart that counts runs also reads its runs' events a day
-  either side (`runs_in`) so a run crossing midnight is whole and counted once, on its first day. A mart whose
+  either side (`runs_in`) so a run crossing midnight is whole and counted once, on its first day; one that counts
+  re-attempts, the runs that failed the day before (`retries_in`). A mart whose
   rows span days (what-if, reconciliation) is a `Whole` over per-day sums kept as such a mart, so no rollup reads
   the events.
 `build(con, config, name, window)` runs one, writes it in one transaction (only the window's days when the mart
@@ -25,7 +26,7 @@ import polars as pl
 from pipelines.config import AispendConfig
 from pipelines.finance.marts import changes_after_close_mart, chargeback_mart, month_to_date_mart
 from pipelines.reads import (
-    ai_cost_lines, day_chunks, fx_table, hull, in_days, kept, rows_in, runs_in, span, whole,
+    ai_cost_lines, day_chunks, fx_table, hull, in_days, kept, retries_in, rows_in, runs_in, span, whole,
 )
 from pipelines.sources.units import Window
 from pipelines.transforms.allocate import allocated_cost_from, weights_from_daily
@@ -79,6 +80,11 @@ class Reads:
         """As `events`, with the events of the window's runs a day either side (pipelines/reads.py, `runs_in`):
         what a mart that counts runs reads."""
         return self.fx.usage_checked(runs_in(self.con, window, EVENT_COLUMNS[mart]))
+
+    def retry_events(self, mart: str, window: Window) -> pl.LazyFrame:
+        """As `events`, with the events of runs that failed the day before (pipelines/reads.py, `retries_in`):
+        what a mart that counts re-attempts reads."""
+        return self.fx.usage_checked(retries_in(self.con, window, EVENT_COLUMNS[mart]))
 
     def rows(self, table: str, column: str, window: Window) -> pl.LazyFrame:
         return rows_in(self.con, table, column, window)
@@ -169,7 +175,7 @@ def _whatif(r: Reads) -> pl.LazyFrame:
 
 
 def _waste_chunk(r: Reads, days: Window) -> pl.LazyFrame:
-    return waste(r.run_events("waste", days), r.ai_lines(days), _small(r, "tasks"), _small(r, "prices"),
+    return waste(r.retry_events("waste", days), r.ai_lines(days), _small(r, "tasks"), _small(r, "prices"),
                  r.config.prices.discounts, fx=r.fx)
 
 

@@ -98,6 +98,20 @@ def runs_in(con: duckdb.DuckDBPyConnection, window: Window, columns: Sequence[st
     return query(con, sql("read_run_window", columns=list(columns)), bounds).lazy()
 
 
+def retries_in(con: duckdb.DuckDBPyConnection, window: Window, columns: Sequence[str]) -> pl.LazyFrame:
+    """Usage events in the window, and from the RUN_MARGIN before it only those of runs (task, run_id) that
+    failed there: what a chunk of a mart that counts re-attempts reads (warehouse/sql/read_retry_window.sql).
+
+    For the window's days it counts what `runs_in` would: a re-attempt is counted on its own day and follows
+    what it re-attempts, so the day after adds nothing and the day before only failures and what followed them.
+    It reads the run ids of one margin day for a few failed runs, where `runs_in` matches two days of events
+    against every run of the chunk; rows it gives for the margin day are not a count of that day.
+    """
+    start, end = window
+    return query(con, sql("read_retry_window", columns=list(columns)),
+                 [start, end, start - RUN_MARGIN, start, start - RUN_MARGIN, start]).lazy()
+
+
 def day_chunks(
     con: duckdb.DuckDBPyConnection, window: Window, table: str = "usage_events", column: str = "event_time",
     max_rows: int | None = None,

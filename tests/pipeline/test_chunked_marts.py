@@ -211,3 +211,53 @@ def test_a_build_over_many_chunks_reports_every_tenth_and_the_last(warehouse):
     quiet: list[str] = []
     marts.build(con, config, "usage_daily", (date(2026, 11, 12), date(2026, 11, 13)), log=quiet.append)
     assert quiet == []
+
+
+def test_a_chunk_counts_the_same_re_attempts_from_its_failed_runs_of_the_day_before(tmp_path):
+    """waste reads a chunk's events and, from the day before, only the runs that failed there (`retries_in`):
+    each day's re-attempts are those `runs_in`'s wider read gives, and the ones worked out by hand below."""
+
+    def at(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 11, day, hour, minute)
+
+    rows = [
+        # (time, task, run_id, status)
+        (at(10, 23), "a", "r1", "error"), (at(11, 1), "a", "r1", "ok"),      # re-attempt on the 11th
+        (at(10, 20), "b", "r2", "error"), (at(10, 21), "b", "r2", "ok"),     # re-attempt on the 10th ...
+        (at(11, 2), "b", "r2", "ok"),                                          # ... then an ordinary next step
+        (at(10, 22), "c", "r3", "ok"), (at(11, 3), "c", "r3", "ok"),         # no failure the day before
+        (at(11, 4), "c", "r3", "error"), (at(11, 5), "c", "r3", "ok"),       # re-attempt on the 11th
+        (at(10, 23, 30), "d", "s", "error"), (at(11, 0, 30), "e", "s", "ok"),  # another task's run "s"
+        (at(11, 23, 50), "f", "r5", "error"), (at(12, 0, 10), "f", "r5", "ok"),  # re-attempt on the 12th
+        (at(11, 6), "g", None, "error"), (at(11, 7), "g", None, "ok"),       # no run: never a re-attempt
+        (at(9, 12), "h", "r6", "error"), (at(11, 8), "h", "r6", "ok"),       # two days apart: cut at the margin
+    ]
+    events = conform(pl.DataFrame(
+        {"event_time": [r[0] for r in rows], "task": [r[1] for r in rows], "run_id": [r[2] for r in rows],
+         "request_id": [f"q{i}" for i in range(len(rows))], "status": [r[3] for r in rows], "provider": "openai",
+         "model": "m", "team": "t", "request_count": 1, "input_tokens": 10, "output_tokens": 1,
+         "cache_read_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0, "is_batch": False,
+         "cost_usd": 0.5, "x_source": "test", "x_source_file": "f"}
+    ), USAGE_EVENTS)
+    con = connect_writer(tmp_path / "w.duckdb")
+    columns = marts.EVENT_COLUMNS["waste"]
+    no_lines = pl.LazyFrame(schema=query(con, "SELECT * FROM cost_lines LIMIT 0").schema)
+    no_prices = pl.LazyFrame(schema=query(con, "SELECT * FROM prices LIMIT 0").schema)
+    no_tasks = pl.LazyFrame(schema=query(con, "SELECT * FROM tasks LIMIT 0").schema)
+
+    def retries_of(frame: pl.LazyFrame, day: date) -> list[tuple]:
+        counted = waste(frame, no_lines, no_tasks, no_prices).filter(
+            (pl.col("category") == "retries") & (pl.col("day") == day)).collect()
+        return sorted(zip(counted["day"], counted["task"], counted["requests"]))
+
+    try:
+        replace_rows(con, "usage_events", events, where={"x_source_file": "f"})
+        got, wider = [], []
+        for day in (date(2026, 11, d) for d in range(9, 13)):
+            window = (day, day + timedelta(days=1))
+            got += retries_of(reads.retries_in(con, window, columns), day)
+            wider += retries_of(reads.runs_in(con, window, columns), day)
+    finally:
+        con.close()
+    assert got == wider == [(date(2026, 11, 10), "b", 1), (date(2026, 11, 11), "a", 1),
+                            (date(2026, 11, 11), "c", 1), (date(2026, 11, 12), "f", 1)]
