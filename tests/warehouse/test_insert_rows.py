@@ -1,0 +1,28 @@
+"""insert_rows stores a frame's rows as they are, however many chunks the frame is in (a batch of many small
+units is one chunk per unit; such a frame is copied into one chunk first)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from warehouse.db import SMALL_CHUNK_ROWS, connect_writer, insert_rows
+
+
+@pytest.mark.parametrize("rows_per_chunk", [7, SMALL_CHUNK_ROWS - 1, SMALL_CHUNK_ROWS, 3 * SMALL_CHUNK_ROWS])
+def test_rows_in_any_number_of_chunks_are_stored_as_they_are(tmp_path, rows_per_chunk):
+    n = 4 * SMALL_CHUNK_ROWS + 3
+    whole = pl.DataFrame({"currency": [f"C{i % 97}" for i in range(n)],
+                          "day": pl.date_range(pl.date(2000, 1, 1), pl.date(2000, 1, 1), eager=True).gather([0] * n),
+                          "rate": [i / 7 for i in range(n)], "reporting_currency": "USD", "source": "test"})
+    chunks = pl.concat([whole.slice(i, rows_per_chunk) for i in range(0, n, rows_per_chunk)], rechunk=False)
+    assert chunks.n_chunks() == -(-n // rows_per_chunk)
+    con = connect_writer(tmp_path / "w.duckdb")
+    try:
+        con.execute("DELETE FROM fx_rates")
+        assert insert_rows(con, "fx_rates", chunks) == n
+        stored = con.execute("SELECT currency, day, rate, reporting_currency, source FROM fx_rates").pl()
+    finally:
+        con.close()
+    assert_frame_equal(stored.sort("rate"), whole.sort("rate"), check_dtypes=False)
