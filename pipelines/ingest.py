@@ -35,7 +35,7 @@ from pipelines.sources.bounds import first_bad_value, refuse_bad_values
 from pipelines.sources.units import TOGETHER, Unit, Window, in_window
 from pipelines.storage import TransientError
 from warehouse.db import (
-    Warehouse, as_warehouse, count_rows, insert_rows, query, rekey_rows, replace_unit_rows, sql, transaction,
+    Warehouse, as_warehouse, compacted, count_rows, insert_rows, query, rekey_rows, replace_unit_rows, sql, transaction,
 )
 
 Log = Callable[[str], None]
@@ -335,13 +335,14 @@ class _Batch:
 
     def take(self, pricer: Pricer | None) -> list[tuple[Unit, str | None, pl.DataFrame]]:
         """The waiting units, priced together (one pricing pass per batch, not per file: it has a fixed cost of
-        about 12 ms, bench/README.md "End to end"); `price_usage` keeps row order, so each unit gets its slice.
+        about 12 ms, bench/README.md "End to end") and in one chunk when they are many small ones
+        (`warehouse.db.compacted`); `price_usage` keeps row order, so each unit gets its slice.
         Bad input was refused unit by unit before (reader, bounds); pricing what passed can only fail on a bug,
         and then the step fails with nothing of the batch written, to be read again by the next run."""
         units, self.units, self.rows = self.units, [], 0
         if pricer is None or not units:
             return units
-        priced = pricer(pl.concat([frame for _, _, frame in units], how="vertical_relaxed"))
+        priced = pricer(compacted(pl.concat([frame for _, _, frame in units], how="vertical_relaxed")))
         offsets = [0]
         for _, _, frame in units:
             offsets.append(offsets[-1] + frame.height)

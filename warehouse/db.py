@@ -302,8 +302,18 @@ def _replace(con, table, frame, where, between) -> int:
     return insert_rows(con, table, frame)
 
 
-# Below this many rows a chunk on average, a frame is copied into one chunk before DuckDB reads it (`insert_rows`).
+# Below this many rows a chunk on average, a frame is copied into one chunk before it is worked on (`compacted`).
 SMALL_CHUNK_ROWS = 5_000
+
+
+def compacted(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` in one chunk when it is in many small ones (a batch of many small units: a Bedrock file is a few
+    hundred rows), else as it is. Both DuckDB and Polars pay per chunk: 1M rows in 2,084 chunks were inserted in
+    3.9-4.1 s so and in 2.3 s made one chunk, and normalized and priced in 0.99 s against 0.17 s, the copy
+    included; chunks of 5,000 rows and more gain nothing from the copy (bench/README.md)."""
+    if frame.n_chunks() > 1 and frame.height < SMALL_CHUNK_ROWS * frame.n_chunks():
+        return frame.rechunk()
+    return frame
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
@@ -311,14 +321,11 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame)
     rows the caller knows are new (units never loaded, pipelines/ingest.py) or a table that only grows
     (alerts_sent, close_log).
 
-    A frame of many small chunks (a batch of many small units, one Arrow record batch each, which DuckDB pays
-    for one by one) is made one chunk first: 1M rows in 2,084 chunks inserted in 3.9-4.1 s so and in 2.3 s made
-    one chunk, the copy included; chunks of 5,000 rows and more gain nothing from the copy (bench/README.md).
+    A frame of many small chunks (a batch of many small units) is made one chunk first (`compacted`): DuckDB
+    reads each chunk as an Arrow record batch and pays for each.
     """
     if frame.height:
-        if frame.n_chunks() > 1 and frame.height < SMALL_CHUNK_ROWS * frame.n_chunks():
-            frame = frame.rechunk()
-        con.register("_aispend_incoming", frame.to_arrow())
+        con.register("_aispend_incoming", compacted(frame).to_arrow())
         names = ", ".join(_ident(c) for c in frame.columns)
         con.execute(f"INSERT INTO {_ident(table)} ({names}) SELECT {names} FROM _aispend_incoming")
         con.unregister("_aispend_incoming")

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from warehouse.db import SMALL_CHUNK_ROWS, connect_writer, insert_rows
+from warehouse.db import SMALL_CHUNK_ROWS, compacted, connect_writer, insert_rows
 
 
 @pytest.mark.parametrize("rows_per_chunk", [7, SMALL_CHUNK_ROWS - 1, SMALL_CHUNK_ROWS, 3 * SMALL_CHUNK_ROWS])
@@ -26,3 +26,12 @@ def test_rows_in_any_number_of_chunks_are_stored_as_they_are(tmp_path, rows_per_
     finally:
         con.close()
     assert_frame_equal(stored.sort("rate"), whole.sort("rate"), check_dtypes=False)
+
+
+def test_only_a_frame_of_small_chunks_is_copied_into_one():
+    frame = pl.DataFrame({"a": list(range(4 * SMALL_CHUNK_ROWS))})
+    small = pl.concat([frame.slice(i, 100) for i in range(0, frame.height, 100)], rechunk=False)
+    large = pl.concat([frame.slice(i, SMALL_CHUNK_ROWS) for i in range(0, frame.height, SMALL_CHUNK_ROWS)],
+                      rechunk=False)
+    assert compacted(small).n_chunks() == 1 and compacted(large).n_chunks() == 4
+    assert_frame_equal(compacted(small), frame) and compacted(frame) is frame
