@@ -303,14 +303,15 @@ def _replace(con, table, frame, where, between) -> int:
 
 
 # Below this many rows a chunk on average, a frame is copied into one chunk before it is worked on (`compacted`).
-SMALL_CHUNK_ROWS = 5_000
+SMALL_CHUNK_ROWS = 50_000
 
 
 def compacted(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` in one chunk when it is in many small ones (a batch of many small units: a Bedrock file is a few
     hundred rows), else as it is. Both DuckDB and Polars pay per chunk: 1M rows in 2,084 chunks were inserted in
     3.9-4.1 s so and in 2.3 s made one chunk, and normalized and priced in 0.99 s against 0.17 s, the copy
-    included; chunks of 5,000 rows and more gain nothing from the copy (bench/README.md)."""
+    included; in chunks of 10,000 rows still 0.37 s against 0.21 s, in chunks of 50,000 the same (bench/README.md).
+    """
     if frame.n_chunks() > 1 and frame.height < SMALL_CHUNK_ROWS * frame.n_chunks():
         return frame.rechunk()
     return frame
