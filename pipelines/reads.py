@@ -28,7 +28,7 @@ UNREAD_COLUMNS = {
 ALL_DAYS: Window = (date(1, 1, 1), date(9999, 12, 31))
 
 # Marts built from events read them a chunk of whole days at a time, adding days to a chunk until it holds
-# MAX_CHUNK_EVENTS: a rebuild holds a few million events whatever the history or the daily volume (a day with
+# MAX_CHUNK_EVENTS: a rebuild holds about two chunks whatever the history or the daily volume (a day with
 # more is a chunk of its own). A first run and a range backfill are chunked the same way. A build reads the next
 # chunk while it computes this one (pipelines/marts.py), so two are held: 1M each holds less than one chunk of 2M
 # read in turn did (the heaviest mart at 833k events a day: 1.74 GB against 1.81 GB) and takes less time (8.5 s
