@@ -30,9 +30,9 @@ ALL_DAYS: Window = (date(1, 1, 1), date(9999, 12, 31))
 # Marts built from events read them a chunk of whole days at a time, adding days to a chunk until it holds
 # MAX_CHUNK_EVENTS: a rebuild holds about two chunks whatever the history or the daily volume (a day with
 # more is a chunk of its own). A first run and a range backfill are chunked the same way. A build reads the next
-# chunk while it computes this one (pipelines/marts.py), so two are held: 1M each holds less than one chunk of 2M
-# read in turn did (the heaviest mart at 833k events a day: 1.74 GB against 1.81 GB) and takes less time (8.5 s
-# against 9.8 s), bench/README.md.
+# chunk while it computes this one (pipelines/marts.py), so two are held: 1M each holds no more than one chunk of
+# 2M read in turn did (at 833k events a day every mart by day peaked lower; the heaviest, waste, 1.78 GiB against
+# 1.80), and reading ahead takes 10-20% less time (bench/README.md).
 MAX_CHUNK_EVENTS = 1_000_000
 
 # A run counts on the day of its first request; a chunk reads the events of its own runs this much either side
