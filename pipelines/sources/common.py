@@ -238,6 +238,16 @@ def read_table(
 DECODE_PIECE = 512
 
 
+def json_decoded(texts: pl.Series, dtype: pl.Struct) -> pl.Series:
+    """`texts.str.json_decode(dtype)`, a long series in pieces of DECODE_PIECE on every core (the same result);
+    Polars' error when a text does not decode."""
+    if texts.len() <= DECODE_PIECE:
+        return texts.str.json_decode(dtype)
+    frame = texts.to_frame("t")
+    pieces = [frame.slice(start, DECODE_PIECE).lazy() for start in range(0, frame.height, DECODE_PIECE)]
+    return pl.concat(pieces).select(pl.col("t").str.json_decode(dtype)).collect()["t"].alias(texts.name).rechunk()
+
+
 def decode_json(texts: pl.Series, dtype: pl.Struct, path: str, where) -> pl.Series:
     """Decode every JSON object of `texts` with a struct schema; only when that fails, find the first bad one
     by bisection and name its field. `where(index)` gives (label for the message, row number).
@@ -250,11 +260,7 @@ def decode_json(texts: pl.Series, dtype: pl.Struct, path: str, where) -> pl.Seri
         label, pos = where(index)
         raise SourceError(path, f"{label} is not a JSON object", row=pos)
     try:
-        if texts.len() <= DECODE_PIECE:
-            return texts.str.json_decode(dtype)
-        frame = texts.to_frame("t")
-        pieces = [frame.slice(start, DECODE_PIECE).lazy() for start in range(0, frame.height, DECODE_PIECE)]
-        return pl.concat(pieces).select(pl.col("t").str.json_decode(dtype)).collect()["t"].alias(texts.name).rechunk()
+        return json_decoded(texts, dtype)
     except pl.exceptions.PolarsError:
         pass
     lo, hi = 0, texts.len()

@@ -224,7 +224,7 @@ USAGE = {"completion_tokens": 40, "prompt_tokens": 1200, "cache_read_input_token
          "completion_tokens_details": {"reasoning_tokens": 7}}
 METADATA_SHAPES = {
     "plain": {"usage_object": USAGE, "status": "success", "user_api_key_team_alias": "support",
-              "spend_logs_metadata": {"task": "triage", "run_id": 12, "outcome": {"ok": [1, "x"]}}},
+              "spend_logs_metadata": {"task": "triage", "run_id": 12, "outcome": "success"}},
     "null metadata": None,
     "no usage": {"requester_metadata": {"task": "from-requester", "project": "p"}},
     "usage object is null": {"usage_object": None, "spend_logs_metadata": {"team": "ops"}},
@@ -232,6 +232,7 @@ METADATA_SHAPES = {
     "usage double-encoded": {"usage_object": json.dumps(USAGE)},
     "caller metadata a list": {"spend_logs_metadata": ["task", "x"]},
     "a value Polars writes back wrong": {"spend_logs_metadata": {"task": {"path": "C:\\temp"}}},
+    "an object where text is wanted": {"spend_logs_metadata": {"task": "x", "outcome": {"ok": [1, "x"]}}},
 }
 
 
@@ -249,3 +250,30 @@ def test_metadata_read_in_one_pass_equals_level_by_level(shape, monkeypatch):
     monkeypatch.setattr(litellm, "_metadata_at_once", lambda *args: None)
     assert_frame_equal(at_once, litellm._decode_metadata(meta, options))
     assert at_once["caller_0_task"][0] == "triage" and at_once["usage_reasoning"][0] == "7"
+
+
+def test_plain_metadata_is_read_in_one_pass_in_pieces_and_equals_level_by_level(monkeypatch):
+    """Rows whose values where text is wanted are text or numbers take the one-pass decode, read in pieces of
+    `common.DECODE_PIECE` (1,100 rows: three pieces), and give what decoding level by level gives. A value that is
+    an object where text is wanted (the "plain" shape above has one) leaves the file to the level-by-level
+    decode."""
+    from polars.testing import assert_frame_equal
+
+    from pipelines.sources.common import DECODE_PIECE
+
+    rows = [{"usage_object": dict(USAGE, completion_tokens_details={"reasoning_tokens": i}), "status": "success",
+             "user_api_key_team_alias": f"team-{i % 3}",
+             "spend_logs_metadata": {"task": f"t{i % 5}", "run_id": i, "outcome": "success"}}
+            for i in range(2 * DECODE_PIECE + 76)]
+    meta = pl.Series([_metadata(r) for r in rows])
+    options = litellm.LitellmOptions().model_dump()
+    keys = list(dict.fromkeys(options[k] for k in ("task_key", "run_id_key", "outcome_key", "team_key",
+                                                   "project_key", "work_item_key")))
+    at_once = litellm._metadata_at_once(meta, keys)
+    assert at_once is not None
+    assert at_once["usage_reasoning"].to_list() == [str(i) for i in range(len(rows))]
+    assert at_once["caller_0_run_id"][1099] == "1099" and at_once["caller_0_task"][1099] == "t4"
+    odd = METADATA_SHAPES["an object where text is wanted"]
+    assert litellm._metadata_at_once(pl.Series([_metadata(odd)]), keys) is None
+    monkeypatch.setattr(litellm, "_metadata_at_once", lambda *args: None)
+    assert_frame_equal(at_once, litellm._decode_metadata(meta, options))
