@@ -255,8 +255,7 @@ def test_metadata_read_in_one_pass_equals_level_by_level(shape, monkeypatch):
 def test_plain_metadata_is_read_in_one_pass_in_pieces_and_equals_level_by_level(monkeypatch):
     """Rows whose values where text is wanted are text or numbers take the one-pass decode, read in pieces of
     `common.DECODE_PIECE` (1,100 rows: three pieces), and give what decoding level by level gives. A value that is
-    an object where text is wanted (the "plain" shape above has one) leaves the file to the level-by-level
-    decode."""
+    an object where text is wanted (the shape of that name above) leaves the file to the level-by-level decode."""
     from polars.testing import assert_frame_equal
 
     from pipelines.sources.common import DECODE_PIECE
