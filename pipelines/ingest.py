@@ -304,8 +304,8 @@ def _write_units(con, source: SourceConfig, units: list[tuple[Unit, str | None, 
 def _insert_records(con: duckdb.DuckDBPyConnection, table: str, records: list[dict]) -> None:
     """A batch's bookkeeping rows (ingest_log, changed_days) as one frame in one INSERT, typed by the table's
     schema. DuckDB's `executemany` runs its statement once a row: 2.1 s for the 2,880 ingest_log rows of the
-    10M benchmark's hourly Bedrock files, against 0.01 s as one frame (bench/README.md, "After: bookkeeping
-    rows in one INSERT")."""
+    10M benchmark's hourly Bedrock files, against 0.01 s as one frame (bench/README.md, "After: inserts cut
+    on row groups; bookkeeping rows in one INSERT")."""
     if records:
         schema = table_schema(table)
         insert_rows(con, table, pl.DataFrame(records, schema={name: schema[name] for name in records[0]}))

@@ -326,11 +326,11 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame)
     rows the caller knows are new (units never loaded, pipelines/ingest.py) or a table that only grows
     (alerts_sent, close_log).
 
-    DuckDB reads each Arrow record batch as one piece of work and writes each into row groups of its own, so the
-    rows go in as one chunk cut into batches of exactly a row group (`ROW_GROUP_ROWS`): batches on its row
-    groups' edges are written on both cores and need no merging. 1M priced events went in in 0.92 s so, against
-    1.8-1.9 s as one batch or in batches of 83,000 rows (a day file's) or 100,000, and 1.2-1.7 s in batches of
-    61,440 (bench/README.md, "After: inserts cut on row groups"); the copy into one chunk is part of those 0.92 s.
+    DuckDB takes each Arrow record batch as one piece of work, so the rows go in as one chunk cut into batches of
+    exactly one of its row groups (`ROW_GROUP_ROWS`): 1M priced events went in in 0.91-0.97 s so, on both cores,
+    against 1.7-1.95 s as one batch or in batches of 83,000 rows (a day file's) or 100,000, and 1.2-1.7 s in
+    batches of half a row group; a frame in 83,000-row chunks, the copy into one chunk included, in 0.95-1.06 s
+    (bench/README.md, "After: inserts cut on row groups; bookkeeping rows in one INSERT").
     """
     if frame.height:
         rows = frame.rechunk().to_arrow()
