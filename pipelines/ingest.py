@@ -35,9 +35,9 @@ from pipelines.sources.bounds import first_bad_value, refuse_bad_values
 from pipelines.sources.units import TOGETHER, Unit, Window, in_window
 from pipelines.storage import TransientError
 from warehouse.db import (
-    Warehouse, as_warehouse, compacted, count_rows, insert_rows, query, rekey_rows, replace_unit_rows, sql, transaction,
+    Warehouse, as_warehouse, compacted, count_rows, insert_records, insert_rows, query, rekey_rows, replace_unit_rows, sql,
+    transaction,
 )
-from warehouse.schema import table_schema
 
 Log = Callable[[str], None]
 Pricer = Callable[[pl.DataFrame], pl.DataFrame]
@@ -67,23 +67,18 @@ def file_checksum(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def record(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    source: str,
-    kind: str,
-    location: str,
-    checksum: str | None,
-    status: str,
-    rows: int | None = None,
-    error: str | None = None,
-    price_version: str | None = None,
-    file_version: str | None = None,
-) -> None:
-    con.execute(
-        sql("insert_ingest_log"),
-        [source, kind, location, checksum, price_version, rows, status, error, _now(), file_version],
-    )
+def _log_entry(*, source: str, kind: str, location: str, checksum: str | None, status: str, rows: int | None = None,
+               error: str | None = None, price_version: str | None = None, file_version: str | None = None,
+               loaded_at: datetime | None = None) -> dict:
+    """One ingest_log row, by column name: what `record` writes alone and a batch writes together."""
+    return {"source": source, "kind": kind, "location": location, "checksum": checksum,
+            "price_version": price_version, "rows": rows, "status": status, "error": error,
+            "loaded_at": loaded_at or _now(), "file_version": file_version}
+
+
+def record(con: duckdb.DuckDBPyConnection, **entry) -> None:
+    """Log one unit's outcome (the keywords of `_log_entry`)."""
+    insert_records(con, "ingest_log", [_log_entry(**entry)])
 
 
 def last_ingest(con: duckdb.DuckDBPyConnection, source: str, location: str) -> dict | None:
@@ -291,24 +286,14 @@ def _write_units(con, source: SourceConfig, units: list[tuple[Unit, str | None, 
                     days.append({"table_name": source.table, "first_day": first, "last_day": last,
                                  "source": source.name, "location": unit.key, "recorded_at": now})
             statuses[unit.key] = "replaced" if unit.key in before else "loaded"
-            log.append({"source": source.name, "kind": source.kind, "location": unit.key, "checksum": checksum,
-                        "price_version": price_version, "rows": frame.height, "status": statuses[unit.key],
-                        "error": None, "loaded_at": now, "file_version": unit.version})
+            log.append(_log_entry(source=source.name, kind=source.kind, location=unit.key, checksum=checksum,
+                                  price_version=price_version, rows=frame.height, status=statuses[unit.key],
+                                  loaded_at=now, file_version=unit.version))
         if fresh:
             insert_rows(con, source.table, pl.concat(fresh, how="vertical_relaxed"))
-        _insert_records(con, "changed_days", days)
-        _insert_records(con, "ingest_log", log)
+        insert_records(con, "changed_days", days)
+        insert_records(con, "ingest_log", log)
     return statuses
-
-
-def _insert_records(con: duckdb.DuckDBPyConnection, table: str, records: list[dict]) -> None:
-    """A batch's bookkeeping rows (ingest_log, changed_days) as one frame in one INSERT, typed by the table's
-    schema. DuckDB's `executemany` runs its statement once a row: 2.1 s for the 2,880 ingest_log rows of the
-    10M benchmark's hourly Bedrock files, against 0.01 s as one frame (bench/README.md, "After: inserts cut
-    on row groups; bookkeeping rows in one INSERT")."""
-    if records:
-        schema = table_schema(table)
-        insert_rows(con, table, pl.DataFrame(records, schema={name: schema[name] for name in records[0]}))
 
 
 def _owns_only_its_key(source: SourceConfig, unit: Unit) -> bool:

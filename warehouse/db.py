@@ -25,6 +25,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from warehouse.schema import table_schema
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQL_DIR = Path(__file__).parent / "sql"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -340,6 +342,17 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame)
         con.execute(f"INSERT INTO {_ident(table)} ({names}) SELECT {names} FROM _aispend_incoming")
         con.unregister("_aispend_incoming")
     return frame.height
+
+
+def insert_records(con: duckdb.DuckDBPyConnection, table: str, records: list[dict]) -> int:
+    """Rows given as dicts by column name (bookkeeping: ingest_log, changed_days), typed by the table's schema, in
+    one INSERT. DuckDB's `executemany` runs its statement once a row: 2.1 s for the 2,880 ingest_log rows of the
+    10M benchmark's hourly Bedrock files, against 0.01 s as one frame (bench/README.md, "After: inserts cut on
+    row groups; bookkeeping rows in one INSERT")."""
+    if not records:
+        return 0
+    schema = table_schema(table)
+    return insert_rows(con, table, pl.DataFrame(records, schema={name: schema[name] for name in records[0]}))
 
 
 def replace_unit_rows(
