@@ -19,7 +19,9 @@ so partitions running in other processes can write in between.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -166,9 +168,9 @@ def _fingerprinted(db: Warehouse, source: SourceConfig, unit: Unit, price_versio
 
 def _loaded(db: Warehouse, source: SourceConfig, unit: Unit, checked: _ToLoad, load: Callable[[], pl.DataFrame], *,
             batch: "_Batch", scrub: Scrub | None, copies: dict[str, str], in_bounds: bool) -> FileResult:
-    """Read (`load`) and check one unit that needs reading, with no connection held, and hand it to `batch`, which
-    prices and writes it; `in_bounds` when its rows were checked against the table's bounds already, with others
-    read together."""
+    """Check one unit that was read (`load` gives its frame, or raises what reading it raised) and hand it to
+    `batch`, which prices and writes it; `in_bounds` when its rows were checked against the table's bounds
+    already, with others read together."""
     checksum = checked.checksum
     try:
         frame = load()
@@ -191,30 +193,75 @@ def _loaded(db: Warehouse, source: SourceConfig, unit: Unit, checked: _ToLoad, l
     return FileResult(source.name, unit.key, "pending", frame.height, partition=unit.partition)
 
 
-def _ingest_group(db: Warehouse, source: SourceConfig, units: list[Unit], state: dict[str, dict], *,
-                  price_version: str | None, moved: dict[str, str], batch: "_Batch", scrub: Scrub | None,
-                  copies: dict[str, str]) -> list[FileResult]:
-    """A unit alone, or units that share `load_together` (`_groups`), each fingerprinted, checked and handed to
-    `batch` as its own unit; those of a group that need reading are read in one call. A Bedrock delivery is
-    thousands of files of a few hundred records, and reading each alone cost about 13 ms of fixed work per file
-    (bench/README.md). When the call raises, each is read alone, so a fault is named and quarantined file by
-    file exactly as before; every later check is the unit's own."""
-    checked = [_fingerprinted(db, source, u, price_version, state.get(u.key), moved, scrub) for u in units]
-    wanted = [u for u, c in zip(units, checked) if isinstance(c, _ToLoad)]
-    frames: dict[str, pl.DataFrame] = {}
-    in_bounds = False
+@dataclass(frozen=True)
+class _Read:
+    """What reading a group's units gave: per unit key its frame, or the exception its read raised (raised again
+    where that unit is checked); `in_bounds` when the frames were checked against the table's bounds together."""
+
+    outcomes: dict[str, pl.DataFrame | Exception]
+    in_bounds: bool = False
+
+    @property
+    def height(self) -> int:  # the rows read, for the opt-in timings (pipelines/timings.py)
+        return sum(f.height for f in self.outcomes.values() if isinstance(f, pl.DataFrame))
+
+
+def _read(table: str, wanted: list[Unit]) -> _Read:
+    """Read the units of a group that need reading: on a worker thread, with no connection, nothing written.
+
+    Those of a group are read in one call: a Bedrock delivery is thousands of files of a few hundred records,
+    and reading each alone cost about 13 ms of fixed work per file (bench/README.md). When the call raises, each
+    is read alone, so a fault is named and quarantined file by file exactly as before; every later check is the
+    unit's own."""
     if len(wanted) > 1:
         try:
-            frames = {u.key: frame for u, frame in zip(wanted, units[0].load_together(wanted), strict=True)}
+            frames = {u.key: frame for u, frame in zip(wanted, wanted[0].load_together(wanted), strict=True)}
             # One bounds check for them all (about 1 ms a call, as much as reading a small file); when it finds
             # a value out of bounds, each unit is checked alone, which names the file and row.
-            in_bounds = first_bad_value(pl.concat(list(frames.values()), how="vertical_relaxed"), source.table) is None
+            return _Read(frames, first_bad_value(pl.concat(list(frames.values()), how="vertical_relaxed"), table)
+                         is None)
         except Exception:  # noqa: BLE001 - each is read alone below, and that names the fault
-            frames, in_bounds = {}, False
+            pass
+    outcomes: dict[str, pl.DataFrame | Exception] = {}
+    for unit in wanted:
+        try:
+            outcomes[unit.key] = unit.load()
+        except Exception as exc:  # noqa: BLE001 - raised again in `_loaded`, which quarantines or reports it
+            outcomes[unit.key] = exc
+    return _Read(outcomes)
+
+
+def _outcome(value: pl.DataFrame | Exception) -> pl.DataFrame:
+    if isinstance(value, Exception):
+        raise value
+    return value
+
+
+@dataclass
+class _Ahead:
+    """A group fingerprinted, with its read running on a worker thread."""
+
+    units: list[Unit]
+    checked: list[FileResult | _ToLoad]
+    read: Future
+
+
+def _start_group(db: Warehouse, source: SourceConfig, units: list[Unit], state: dict[str, dict], pool: Executor, *,
+                 price_version: str | None, moved: dict[str, str], scrub: Scrub | None) -> _Ahead:
+    """A unit alone, or units that share `load_together` (`_groups`): each fingerprinted here, and those that
+    need reading handed to `pool` to read."""
+    checked = [_fingerprinted(db, source, u, price_version, state.get(u.key), moved, scrub) for u in units]
+    wanted = [u for u, c in zip(units, checked) if isinstance(c, _ToLoad)]
+    return _Ahead(units, checked, pool.submit(_read, source.table, wanted))
+
+
+def _finish_group(db: Warehouse, source: SourceConfig, group: _Ahead, read: _Read, *, batch: "_Batch",
+                  scrub: Scrub | None, copies: dict[str, str]) -> list[FileResult]:
+    """Each unit of a group read: checked and handed to `batch`, or its result (skipped, quarantined, failed)."""
     return [c if isinstance(c, FileResult) else
-            _loaded(db, source, u, c, (lambda f=frames[u.key]: f) if u.key in frames else u.load, batch=batch,
-                    scrub=scrub, copies=copies, in_bounds=in_bounds and u.key in frames)
-            for u, c in zip(units, checked)]
+            _loaded(db, source, u, c, lambda v=read.outcomes[u.key]: _outcome(v), batch=batch, scrub=scrub,
+                    copies=copies, in_bounds=read.in_bounds)
+            for u, c in zip(group.units, group.checked)]
 
 
 def _groups(units: list[Unit]) -> list[list[Unit]]:
@@ -311,6 +358,13 @@ def _days(frame: pl.DataFrame, column: str) -> tuple[date | None, date | None]:
     return lo, hi
 
 
+# Units are read on worker threads, up to READ_AHEAD groups ahead of the one being checked and written. One
+# reader keeps about 1.6 of the two cores busy (its decoding runs on both, its gunzip and line split on one), and
+# writing a batch leaves the reading idle: with two reads at a time and reading on while a batch is written,
+# a 10M-event first load read its files faster (bench/README.md). Each unit is still checked, written or
+# quarantined in order on the calling thread; a worker only reads (no connection, nothing written).
+READ_AHEAD = 2
+
 # Parsed units wait in memory up to this many rows before one connection writes them in one transaction:
 # opening and closing the file per unit (a checkpoint each time) tripled the demo's load time, and writing 2.1M
 # rows of 2,000 units took 11.7 s in batches of 200k rows, 10.5 s of 500k, 9.6-10.0 s of 1M (bench/README.md).
@@ -394,7 +448,8 @@ def ingest_source(
     moved = moved_candidates(state, {u.key for u in planned})
     copies = copies_of(state, {u.key for u in planned})
     batch = _Batch(db, source, price_version)
-    selected, pricer, write = timings.ingest_parts(source.name, selected, pricer, batch.write)  # opt-in
+    selected, pricer, write, wait = timings.ingest_parts(source.name, selected, pricer, batch.write,
+                                                         lambda ahead: ahead.read.result())  # opt-in
     results: list[FileResult] = []
 
     def flush() -> None:
@@ -404,11 +459,11 @@ def ingest_source(
                 results[i] = FileResult(r.source, r.location, statuses[r.location], r.rows, r.error, r.partition)
 
     step = max(1, len(selected) // 10)
-    for group in _groups(selected):
-        done = _ingest_group(db, source, group, state, price_version=price_version, moved=moved, batch=batch,
-                             scrub=scrub, copies=copies)
+
+    def finish(group: _Ahead) -> None:
+        done = _finish_group(db, source, group, wait(group), batch=batch, scrub=scrub, copies=copies)
         results.extend(done)
-        for unit, result in zip(group, done):
+        for unit, result in zip(group.units, done):
             if result.status == "quarantined":
                 log(f"QUARANTINED {result.error}")
             elif result.status == "failed":
@@ -420,6 +475,19 @@ def ingest_source(
         for number in range(len(results) - len(done) + 1, len(results) + 1):
             if number % step == 0 or number == len(selected):
                 log(f"{source.name}: {number}/{len(selected)} ({_summary(results)})")
+
+    pool = ThreadPoolExecutor(max_workers=READ_AHEAD, thread_name_prefix=f"read-{source.name}")
+    try:
+        ahead: deque[_Ahead] = deque()
+        for group in _groups(selected):
+            ahead.append(_start_group(db, source, group, state, pool, price_version=price_version, moved=moved,
+                                      scrub=scrub))
+            if len(ahead) > READ_AHEAD:
+                finish(ahead.popleft())
+        while ahead:
+            finish(ahead.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return results
 
 

@@ -2,8 +2,8 @@
 
 With `AISPEND_TIMINGS=1` in the environment, each step of a run logs one line when it ends:
 `aispend-timing {"step": ..., "seconds": ..., "parts": {...}, "rows": {...}}`, where `parts` are the seconds
-spent in each named part of the step (a load: per source, fingerprinting (fetch + checksum), parsing (the reader,
-normalization included), pricing and writing; any step: publishing its snapshots) and `rows` the rows each
+spent in each named part of the step (a load: per source, fingerprinting (fetch + checksum), parsing (waiting for
+the reader, normalization included: `ingest_parts`), pricing and writing; any step: publishing its snapshots) and `rows` the rows each
 source's reader returned. Without the variable nothing is measured or logged and the wrapped functions are called
 as they are. Steps run one at a time in a process (Dagster's in-process executor, `plan.run_in_process`), so the
 step being timed is simply the innermost open one.
@@ -77,13 +77,16 @@ def timed(part: str, fn: F, rows_of: str | None = None) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def ingest_parts(source: str, units: list, pricer, flush):
-    """A source's units, pricer and batch flush, each counting to `<source>/<part>` (unchanged when off)."""
+def ingest_parts(source: str, units: list, pricer, flush, wait):
+    """A source's units, pricer, batch flush and wait for a read, each counting to `<source>/<part>` (unchanged
+    when off).
+
+    Units are read on worker threads while the calling thread checks and writes the ones before
+    (pipelines/ingest.py), so `parse` counts the time the calling thread waits for a read, not the reading
+    threads' own time: the parts of a load then add up to its wall time, and reading that overlaps a write is
+    counted once, in the write."""
     if not enabled():
-        return units, pricer, flush
-    together = {id(u.load_together): timed(f"{source}/parse", u.load_together, rows_of=source)
-                for u in units if u.load_together is not None}
-    units = [dataclasses.replace(u, fingerprint=timed(f"{source}/fingerprint", u.fingerprint),
-                                 load=timed(f"{source}/parse", u.load, rows_of=source),
-                                 load_together=together.get(id(u.load_together))) for u in units]
-    return units, (timed(f"{source}/price", pricer) if pricer else None), timed(f"{source}/write", flush)
+        return units, pricer, flush, wait
+    units = [dataclasses.replace(u, fingerprint=timed(f"{source}/fingerprint", u.fingerprint)) for u in units]
+    return (units, (timed(f"{source}/price", pricer) if pricer else None), timed(f"{source}/write", flush),
+            timed(f"{source}/parse", wait, rows_of=source))

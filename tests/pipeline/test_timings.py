@@ -50,5 +50,5 @@ def test_without_the_variable_nothing_is_logged_or_wrapped(config, monkeypatch):
     run_step("prices", config, log=messages.append)
     run_step("usage_events", config, log=messages.append)
     assert timing_lines(messages) == []
-    units, pricer, flush = [object()], print, len
-    assert timings.ingest_parts("csv", units, pricer, flush) == (units, pricer, flush)
+    units, pricer, flush, wait = [object()], print, len, repr
+    assert timings.ingest_parts("csv", units, pricer, flush, wait) == (units, pricer, flush, wait)
