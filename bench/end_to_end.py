@@ -15,8 +15,9 @@ catalog) under `--dir`, then times the product's own command, `aispend run --con
 - `redelivery`: AWS re-delivers the last billing month (a new manifest, some lines changed, a refund).
 Per stage it prints wall seconds, events per second and peak RSS. Stages are the CLI's own progress lines
 ("running <steps> [window]" ... "done in X s"; the time before a "running" line is planning). Inside a stage each
-step's timing line splits it: per source fetch + checksum + parse (the reader, normalization included), pricing
-and writing; per step publishing its snapshots; what is left of the stage is Dagster's run and the asset checks.
+step's timing line splits it: per source fetch + checksum + parse (the time the load waited for its reader,
+normalization included: files are read on worker threads while earlier ones are written, so reading that
+overlaps a write counts once, in the write), pricing and writing; per step publishing its snapshots; what is left of the stage is Dagster's run and the asset checks.
 Peak RSS is the most the child's process tree held (VmRSS, sampled every 0.2 s) while a part ran; parts without a
 time window of their own (price, write, publish) show "-". Beside the parts, the floors (bench/e2e_floors.py) and
 the ratio to them. Then the warehouse's totals per source and day are checked against plain DuckDB over the

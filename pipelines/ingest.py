@@ -33,8 +33,9 @@ from pipelines import timings
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
 from pipelines.schemas import TIME_COLUMNS
-from pipelines.sources.bounds import first_bad_value, refuse_bad_values
-from pipelines.sources.units import TOGETHER, Unit, Window, in_window
+from pipelines.read_ahead import READ_BYTES_AT_ONCE, Budget, Read, outcome, read_within
+from pipelines.sources.bounds import refuse_bad_values
+from pipelines.sources.units import READ_AHEAD, TOGETHER, Unit, Window, in_window
 from pipelines.storage import TransientError
 from warehouse.db import (
     Warehouse, as_warehouse, compacted, count_rows, insert_records, insert_rows, query, rekey_rows, replace_unit_rows, sql,
@@ -193,50 +194,6 @@ def _loaded(db: Warehouse, source: SourceConfig, unit: Unit, checked: _ToLoad, l
     return FileResult(source.name, unit.key, "pending", frame.height, partition=unit.partition)
 
 
-@dataclass(frozen=True)
-class _Read:
-    """What reading a group's units gave: per unit key its frame, or the exception its read raised (raised again
-    where that unit is checked); `in_bounds` when the frames were checked against the table's bounds together."""
-
-    outcomes: dict[str, pl.DataFrame | Exception]
-    in_bounds: bool = False
-
-    @property
-    def height(self) -> int:  # the rows read, for the opt-in timings (pipelines/timings.py)
-        return sum(f.height for f in self.outcomes.values() if isinstance(f, pl.DataFrame))
-
-
-def _read(table: str, wanted: list[Unit]) -> _Read:
-    """Read the units of a group that need reading: on a worker thread, with no connection, nothing written.
-
-    Those of a group are read in one call: a Bedrock delivery is thousands of files of a few hundred records,
-    and reading each alone cost about 13 ms of fixed work per file (bench/README.md). When the call raises, each
-    is read alone, so a fault is named and quarantined file by file exactly as before; every later check is the
-    unit's own."""
-    if len(wanted) > 1:
-        try:
-            frames = {u.key: frame for u, frame in zip(wanted, wanted[0].load_together(wanted), strict=True)}
-            # One bounds check for them all (about 1 ms a call, as much as reading a small file); when it finds
-            # a value out of bounds, each unit is checked alone, which names the file and row.
-            return _Read(frames, first_bad_value(pl.concat(list(frames.values()), how="vertical_relaxed"), table)
-                         is None)
-        except Exception:  # noqa: BLE001 - each is read alone below, and that names the fault
-            pass
-    outcomes: dict[str, pl.DataFrame | Exception] = {}
-    for unit in wanted:
-        try:
-            outcomes[unit.key] = unit.load()
-        except Exception as exc:  # noqa: BLE001 - raised again in `_loaded`, which quarantines or reports it
-            outcomes[unit.key] = exc
-    return _Read(outcomes)
-
-
-def _outcome(value: pl.DataFrame | Exception) -> pl.DataFrame:
-    if isinstance(value, Exception):
-        raise value
-    return value
-
-
 @dataclass
 class _Ahead:
     """A group fingerprinted, with its read running on a worker thread."""
@@ -246,20 +203,20 @@ class _Ahead:
     read: Future
 
 
-def _start_group(db: Warehouse, source: SourceConfig, units: list[Unit], state: dict[str, dict], pool: Executor, *,
-                 price_version: str | None, moved: dict[str, str], scrub: Scrub | None) -> _Ahead:
+def _start_group(db: Warehouse, source: SourceConfig, units: list[Unit], state: dict[str, dict], pool: Executor,
+                 budget: Budget, *, price_version: str | None, moved: dict[str, str], scrub: Scrub | None) -> _Ahead:
     """A unit alone, or units that share `load_together` (`_groups`): each fingerprinted here, and those that
-    need reading handed to `pool` to read."""
+    need reading handed to `pool` to read, within `budget`."""
     checked = [_fingerprinted(db, source, u, price_version, state.get(u.key), moved, scrub) for u in units]
     wanted = [u for u, c in zip(units, checked) if isinstance(c, _ToLoad)]
-    return _Ahead(units, checked, pool.submit(_read, source.table, wanted))
+    return _Ahead(units, checked, pool.submit(read_within, budget, budget.ticket(), source.table, wanted))
 
 
-def _finish_group(db: Warehouse, source: SourceConfig, group: _Ahead, read: _Read, *, batch: "_Batch",
+def _finish_group(db: Warehouse, source: SourceConfig, group: _Ahead, read: Read, *, batch: "_Batch",
                   scrub: Scrub | None, copies: dict[str, str]) -> list[FileResult]:
     """Each unit of a group read: checked and handed to `batch`, or its result (skipped, quarantined, failed)."""
     return [c if isinstance(c, FileResult) else
-            _loaded(db, source, u, c, lambda v=read.outcomes[u.key]: _outcome(v), batch=batch, scrub=scrub,
+            _loaded(db, source, u, c, lambda v=read.outcomes[u.key]: outcome(v), batch=batch, scrub=scrub,
                     copies=copies, in_bounds=read.in_bounds)
             for u, c in zip(group.units, group.checked)]
 
@@ -358,12 +315,6 @@ def _days(frame: pl.DataFrame, column: str) -> tuple[date | None, date | None]:
     return lo, hi
 
 
-# Units are read on worker threads, up to READ_AHEAD groups ahead of the one being checked and written. One
-# reader keeps about 1.6 of the two cores busy (its decoding runs on both, its gunzip and line split on one), and
-# writing a batch leaves the reading idle: with two reads at a time and reading on while a batch is written,
-# a 10M-event first load read its files faster (bench/README.md). Each unit is still checked, written or
-# quarantined in order on the calling thread; a worker only reads (no connection, nothing written).
-READ_AHEAD = 2
 
 # Parsed units wait in memory up to this many rows before one connection writes them in one transaction:
 # opening and closing the file per unit (a checkpoint each time) tripled the demo's load time, and writing 2.1M
@@ -477,11 +428,12 @@ def ingest_source(
                 log(f"{source.name}: {number}/{len(selected)} ({_summary(results)})")
 
     pool = ThreadPoolExecutor(max_workers=READ_AHEAD, thread_name_prefix=f"read-{source.name}")
+    budget = Budget(READ_BYTES_AT_ONCE)
     try:
         ahead: deque[_Ahead] = deque()
         for group in _groups(selected):
-            ahead.append(_start_group(db, source, group, state, pool, price_version=price_version, moved=moved,
-                                      scrub=scrub))
+            ahead.append(_start_group(db, source, group, state, pool, budget, price_version=price_version,
+                                      moved=moved, scrub=scrub))
             if len(ahead) > READ_AHEAD:
                 finish(ahead.popleft())
         while ahead:

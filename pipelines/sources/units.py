@@ -10,6 +10,7 @@ run reads only the units of its window (docs/architecture.md, "Units and partiti
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -49,6 +50,9 @@ class Unit:
     # Units sharing this function may be loaded together, in one call, each getting the frame its `load` would
     # give; it raises when it cannot, and each is then loaded alone (pipelines/ingest.py).
     load_together: Callable[[list["Unit"]], list[pl.DataFrame]] | None = None
+    # The stored bytes, when the listing says (files); ingest reads two units at once only while their stored
+    # bytes stay under `ingest.READ_BYTES_AT_ONCE`.
+    size: int | None = None
 
 
 def path_partition(key: str, shapes: tuple[PathDate, ...] = PATH_DATES) -> str | None:
@@ -112,27 +116,45 @@ def relative_key(location: str, root: str) -> str:
 # "Units and partitions").
 SMALL_FILE_BYTES = 1 << 20
 TOGETHER = 32
+# Ingest reads units on worker threads up to this many groups ahead of the one it checks and writes
+# (pipelines/ingest.py): the units of READ_AHEAD + 1 groups can be fingerprinted and not yet loaded.
+READ_AHEAD = 2
+_HELD_GROUPS = READ_AHEAD + 2
 
 
 class _Fetched:
-    """The bytes of the files fingerprinted and not yet loaded: up to `TOGETHER` small files (so a group is read
-    once), else the one file. Planning fingerprints every unit and loads none: it holds at most this much."""
+    """The bytes of the files fingerprinted and not yet loaded, so each is read once: fingerprints are taken on
+    the calling thread and loads run on ingest's worker threads, up to READ_AHEAD groups behind.
+
+    It holds the newest files of _HELD_GROUPS groups: up to that many groups of `TOGETHER` small files, and at
+    least the newest _HELD_GROUPS files whatever their size (a big file is a group of its own). Planning
+    fingerprints units and loads none: it holds at most this much. A file dropped before its load is read again.
+    """
 
     def __init__(self) -> None:
         self.held: dict[str, bytes] = {}
         self.size = 0
+        self.lock = threading.Lock()
 
     def get(self, location: str, read: Callable[[str], bytes]) -> bytes:
-        if location not in self.held:
-            data = read(location)
-            while self.held and (len(self.held) >= TOGETHER or len(data) > SMALL_FILE_BYTES
-                                 or self.size + len(data) > TOGETHER * SMALL_FILE_BYTES):
-                self.drop(next(iter(self.held)))
+        with self.lock:
+            data = self.held.get(location)
+        if data is not None:
+            return data
+        data = read(location)
+        with self.lock:
             self.held[location] = data
             self.size += len(data)
-        return self.held[location]
+            while len(self.held) > _HELD_GROUPS and (len(self.held) > _HELD_GROUPS * TOGETHER
+                                                     or self.size > _HELD_GROUPS * TOGETHER * SMALL_FILE_BYTES):
+                self._drop(next(iter(self.held)))
+        return data
 
     def drop(self, location: str) -> None:
+        with self.lock:
+            self._drop(location)
+
+    def _drop(self, location: str) -> None:
         self.size -= len(self.held.pop(location, b""))
 
 
@@ -175,5 +197,5 @@ def file_units(config: AispendConfig, source: SourceConfig, spec: SourceSpec) ->
         version = None if obj.mtime_ns is None else f"{obj.size}:{obj.mtime_ns}"
         together = load_together if spec.read_many is not None and obj.size <= SMALL_FILE_BYTES else None
         units.append(Unit(key, obj.location, load, fingerprint, owns, path_partition(key, spec.path_dates), version,
-                          together))
+                          together, obj.size))
     return units

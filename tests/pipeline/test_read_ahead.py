@@ -8,10 +8,12 @@ Fake units count what happened before each read; the expected figures are counte
 from __future__ import annotations
 
 import threading
+import time
 
 from pipelines import ingest
 from pipelines.config import SourceConfig
 from pipelines.errors import SourceError
+from pipelines.read_ahead import READ_BYTES_AT_ONCE
 from pipelines.sources.units import Unit
 from warehouse.db import Warehouse
 
@@ -52,3 +54,28 @@ def test_reads_run_ahead_on_worker_threads_and_results_stay_in_order(tmp_path):
         logged = con.execute("SELECT location, status FROM ingest_log ORDER BY location").fetchall()
     assert rows == 2 * (UNITS - 1)  # the refused unit's two rows never entered
     assert logged == [(f"day{k}.csv", "quarantined" if k == BAD else "loaded") for k in range(UNITS)]
+
+
+def test_units_bigger_than_the_byte_budget_are_read_one_at_a_time(tmp_path):
+    """Two big files decoded at once is what takes a load's memory past its bound (pipelines/read_ahead.py)."""
+    db = Warehouse(tmp_path / "wh.duckdb")
+    source = SourceConfig(name="logs", kind="usage_csv", path="x")
+    lock, active, most = threading.Lock(), [0], [0]
+
+    def load(k: int):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.05)  # long enough for a second worker to start one if it were allowed
+        with lock:
+            active[0] -= 1
+        return events(f"day{k}.csv", [k + 1])
+
+    def unit(k: int, size: int) -> Unit:
+        key = f"day{k}.csv"
+        return Unit(key, key, lambda: load(k), lambda: None, {"x_source": "logs", "x_source_file": key}, None,
+                    size=size)
+
+    big = READ_BYTES_AT_ONCE // 2 + 1  # two of these pass the budget
+    results = ingest.ingest_source(db, source, lambda: [unit(k, big) for k in range(6)])
+    assert [r.status for r in results] == ["loaded"] * 6 and most[0] == 1

@@ -41,6 +41,7 @@ def test_fingerprints_hold_the_last_small_files_and_the_unit_loaded_next_is_read
     config, source = _three_days(tmp_path)
     reads = _counting(monkeypatch)
     monkeypatch.setattr(units, "TOGETHER", 2)
+    monkeypatch.setattr(units, "_HELD_GROUPS", 1)  # one group of two small files
     planned = units.file_units(config, source, spec("usage_csv"))
     assert [u.key for u in planned] == ["2026-11-01.csv", "2026-11-02.csv", "2026-11-03.csv"]
     fingerprints = [u.fingerprint() for u in planned]
@@ -53,12 +54,16 @@ def test_fingerprints_hold_the_last_small_files_and_the_unit_loaded_next_is_read
     assert planned[0].fingerprint() == fingerprints[0]
 
 
-def test_a_file_above_the_small_size_is_held_alone(tmp_path, monkeypatch):
+def test_big_files_are_held_one_a_group_for_the_groups_read_ahead(tmp_path, monkeypatch):
+    """Loads run on ingest's worker threads up to READ_AHEAD groups behind the fingerprints: the newest
+    _HELD_GROUPS files are held whatever their size, and older big ones let go."""
     config, source = _three_days(tmp_path)
     reads = _counting(monkeypatch)
     monkeypatch.setattr(units, "SMALL_FILE_BYTES", 10)  # every file here is "big"
+    monkeypatch.setattr(units, "TOGETHER", 1)
+    monkeypatch.setattr(units, "_HELD_GROUPS", 2)
     planned = units.file_units(config, source, spec("usage_csv"))
     [u.fingerprint() for u in planned]
-    assert planned[-1].load().height == 1 and len(reads) == 3
-    assert planned[1].load().height == 1 and len(reads) == 4  # let go when the next file was read
+    assert planned[-1].load().height == 1 and planned[1].load().height == 1 and len(reads) == 3
+    assert planned[0].load().height == 1 and len(reads) == 4  # let go when the third file was read
     assert all(u.load_together is None for u in planned)  # a kind that reads one file at a time
