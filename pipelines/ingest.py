@@ -1,5 +1,6 @@
 """Loading sources into the warehouse: unit by unit, each all or nothing, recorded in ingest_log. Small files of
-a kind that can are read together (`_ingest_group`); each is still checked, written or quarantined alone.
+a kind that can are read together (`_start_group`), and units are read on worker threads ahead of the one being
+written (pipelines/read_ahead.py); each is still checked, written or quarantined alone, in order, here.
 
 A unit (pipelines/sources/units.py) is the unit of idempotence and of quarantine. Re-reading an unchanged unit
 (same checksum, and for usage the same price table) is skipped (`is_current`, the one skip rule); a changed unit
@@ -313,7 +314,6 @@ def _days(frame: pl.DataFrame, column: str) -> tuple[date | None, date | None]:
         return None, None
     lo, hi = frame.select(pl.col(column).min().dt.date().alias("lo"), pl.col(column).max().dt.date().alias("hi")).row(0)
     return lo, hi
-
 
 
 # Parsed units wait in memory up to this many rows before one connection writes them in one transaction:
