@@ -19,10 +19,10 @@ from pipelines.sources.units import Unit
 # Units are read on worker threads, up to `units.READ_AHEAD` groups ahead of the one being checked and written.
 # One reader keeps about 1.6 of the two cores busy (its decoding runs on both, its gunzip and line split on one),
 # and writing a batch left reading idle: with two reads at a time and reading on while a batch is written, the
-# usage stage of a 10M-event first load took 10% less (bench/README.md). Two units are read at once only while their stored bytes
-# stay under READ_BYTES_AT_ONCE; a bigger one is read alone: a day's OTel file at 100M events (46 MB gzipped,
-# 500k spans) peaks at 2.8 GB read alone and 4.1 GB two at a time. Each unit is still checked, written or
-# quarantined in order on the calling thread; a worker only reads (no connection, nothing written).
+# usage stage of a 10M-event first load took 15% less (bench/README.md). Two units are read at once only while
+# their stored bytes stay under READ_BYTES_AT_ONCE; a bigger one is read alone: a day's OTel file at 100M events
+# (46 MB gzipped, 500k spans) peaks at 2.8 GB read alone and 4.1 GB two at a time. Each unit is still checked,
+# written or quarantined in order on the calling thread; a worker only reads (no connection, nothing written).
 READ_BYTES_AT_ONCE = 32 << 20
 
 

@@ -3,10 +3,10 @@
 With `AISPEND_TIMINGS=1` in the environment, each step of a run logs one line when it ends:
 `aispend-timing {"step": ..., "seconds": ..., "parts": {...}, "rows": {...}}`, where `parts` are the seconds
 spent in each named part of the step (a load: per source, fingerprinting (fetch + checksum), parsing (waiting for
-the reader, normalization included: `ingest_parts`), pricing and writing; any step: publishing its snapshots) and `rows` the rows each
-source's reader returned. Without the variable nothing is measured or logged and the wrapped functions are called
-as they are. Steps run one at a time in a process (Dagster's in-process executor, `plan.run_in_process`), so the
-step being timed is simply the innermost open one.
+the reader, normalization included: `ingest_parts`), pricing and writing; any step: publishing its snapshots)
+and `rows` the rows each source's reader returned. Without the variable nothing is measured or logged and the
+wrapped functions are called as they are. Steps run one at a time in a process (Dagster's in-process executor,
+`plan.run_in_process`), so the step being timed is simply the innermost open one.
 """
 
 from __future__ import annotations

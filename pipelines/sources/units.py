@@ -51,7 +51,7 @@ class Unit:
     # give; it raises when it cannot, and each is then loaded alone (pipelines/ingest.py).
     load_together: Callable[[list["Unit"]], list[pl.DataFrame]] | None = None
     # The stored bytes, when the listing says (files); ingest reads two units at once only while their stored
-    # bytes stay under `ingest.READ_BYTES_AT_ONCE`.
+    # bytes stay under `read_ahead.READ_BYTES_AT_ONCE`.
     size: int | None = None
 
 
