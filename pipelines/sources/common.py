@@ -161,7 +161,7 @@ _SCAN_BYTES = 16 << 20
 
 def text_lines(path: str, raw: bytes) -> pl.Series:
     """The bytes' lines as one string column, each with its line break (a UTF-8 BOM dropped); invalid UTF-8 is
-    refused as `utf8` refuses it. There are as many lines as `utf8(path, raw).split("\n")` gives.
+    refused as `utf8` refuses it. There are as many lines as the decoded text split at each newline gives.
 
     The lines are cut where the newlines are, in the bytes as read: no Python text of the whole file and no
     list of its lines (each a copy of the text). A 49 MB day of OTel spans took 14-24 ms so, against 70-88 ms
