@@ -143,6 +143,8 @@ class _Fetched:
             return data
         data = read(location)
         with self.lock:
+            if location in self.held:  # another thread read it meanwhile: keep one copy, counted once
+                return self.held[location]
             self.held[location] = data
             self.size += len(data)
             while len(self.held) > _HELD_GROUPS and (len(self.held) > _HELD_GROUPS * TOGETHER

@@ -67,3 +67,15 @@ def test_big_files_are_held_one_a_group_for_the_groups_read_ahead(tmp_path, monk
     assert planned[-1].load().height == 1 and planned[1].load().height == 1 and len(reads) == 3
     assert planned[0].load().height == 1 and len(reads) == 4  # let go when the third file was read
     assert all(u.load_together is None for u in planned)  # a kind that reads one file at a time
+
+
+def test_a_file_read_by_two_threads_at_once_is_held_and_counted_once():
+    fetched = units._Fetched()
+
+    def read(location: str) -> bytes:
+        if not fetched.held:  # another thread fetches the same file while this read runs
+            fetched.get(location, lambda _: b"abc")
+        return b"abc"
+
+    assert fetched.get("day.jsonl", read) == b"abc"
+    assert list(fetched.held) == ["day.jsonl"] and fetched.size == 3
