@@ -173,3 +173,25 @@ def test_reader_alone_times_each_way_and_refuses_frames_that_differ(bench, capsy
                                                                           for f in spec.read_many(files, source)])
     monkeypatch.setitem(specs(), spec.kind, dropping)  # one record short in each file read together
     assert reader_alone.main(argv) == 1
+
+
+@pytest.mark.slow
+def test_store_settings_times_each_setting_beside_the_parquet_floor(bench, capsys, monkeypatch):
+    """bench/store_settings.py on the same history's warehouse: every setting stores every row, beside the floor
+    bench/end_to_end.py prints for "store"; a setting that loses rows fails the script (exit 1), not a figure."""
+    import store_settings
+
+    _, _, root = bench
+    warehouse = root / "warehouse" / "aispend.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (events,) = con.execute("SELECT count(*) FROM usage_events").fetchone()
+    assert store_settings.main([str(warehouse), "--only", "default,commits", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{events:,} usage events") and "Polars Parquet per day" in out
+    assert out.count("default ") == 2 and out.count("commits of 1M rows") == 2
+    assert not list(warehouse.parent.glob("store-settings-*"))  # the scratch files are gone
+
+    stored = store_settings.store
+    monkeypatch.setattr(store_settings, "store", lambda *a: (*stored(*a)[:3], stored(*a)[3] - 1))  # one row short
+    assert store_settings.main([str(warehouse), "--only", "default", "--repeat", "1"]) == 1
+    assert f"stored {events - 1:,} rows of {events:,}: no figure for it" in capsys.readouterr().out
