@@ -30,24 +30,28 @@ ROW_GROUP_ROWS = 122_880  # DuckDB's rows per row group; the pipeline hands batc
 
 @dataclass(frozen=True)
 class Setting:
+    key: str  # what --only names it by
     name: str
     config: dict = field(default_factory=dict)  # given to duckdb.connect: settings fixed when a file is created
     statements: tuple[str, ...] = ()
     commit_rows: int | None = None  # None: one CREATE TABLE AS; else an INSERT and COMMIT per this many rows
 
 
+ONE_GB = ("SET memory_limit = '1GB'",)  # the writer's cap (warehouse/db.py)
+LATEST = {"storage_compatibility_version": "latest"}
 SETTINGS = [
-    Setting("default"),
-    Setting("memory_limit 1GB (the writer's)", statements=("SET memory_limit = '1GB'",)),
-    Setting("commits of 1M rows, 1GB (the pipeline's batches)", statements=("SET memory_limit = '1GB'",),
+    Setting("default", "default"),
+    Setting("memory", "memory_limit 1GB (the writer's)", statements=ONE_GB),
+    Setting("commits", "commits of 1M rows, 1GB (the pipeline's batches)", statements=ONE_GB, commit_rows=1_000_000),
+    Setting("commits-4m", "commits of 4M rows, 1GB", statements=ONE_GB, commit_rows=4_000_000),
+    Setting("v1.2", "storage version v1.2.0", config={"storage_compatibility_version": "v1.2.0"}),
+    Setting("latest", "storage version latest", config=LATEST),
+    Setting("latest-commits", "storage version latest, commits of 1M rows, 1GB", config=LATEST, statements=ONE_GB,
             commit_rows=1_000_000),
-    Setting("commits of 4M rows, 1GB", statements=("SET memory_limit = '1GB'",), commit_rows=4_000_000),
-    Setting("storage version v1.2.0", config={"storage_compatibility_version": "v1.2.0"}),
-    Setting("storage version latest", config={"storage_compatibility_version": "latest"}),
-    Setting("no FSST", statements=("SET disabled_compression_methods = 'fsst'",)),
-    Setting("no chimp, patas, RLE, FSST", statements=("SET disabled_compression_methods = 'chimp,patas,rle,fsst'",)),
+    Setting("no-fsst", "no FSST", statements=("SET disabled_compression_methods = 'fsst'",)),
+    Setting("no-fsst-rle", "no chimp, patas, RLE, FSST",
+            statements=("SET disabled_compression_methods = 'chimp,patas,rle,fsst'",)),
 ]
-KEYS = {"default": 0, "commits": 2, "latest": 5, "fsst": 6}
 
 
 def store(rows: pa.Table, setting: Setting, scratch: Path) -> tuple[float, float, int, int]:
@@ -84,10 +88,11 @@ def store(rows: pa.Table, setting: Setting, scratch: Path) -> tuple[float, float
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("warehouse", type=Path)
-    parser.add_argument("--only", help=f"comma-separated names among {', '.join(KEYS)}")
+    parser.add_argument("--only", help=f"comma-separated, among {', '.join(s.key for s in SETTINGS)}")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
-    chosen = [SETTINGS[KEYS[k.strip()]] for k in args.only.split(",")] if args.only else SETTINGS
+    by_key = {s.key: s for s in SETTINGS}
+    chosen = [by_key[k.strip()] for k in args.only.split(",")] if args.only else SETTINGS
     with duckdb.connect(str(args.warehouse), read_only=True) as con:
         rows = con.execute("SELECT * FROM usage_events").to_arrow_table()
         days = [d for (d,) in con.execute("SELECT DISTINCT CAST(event_time AS DATE) FROM usage_events ORDER BY 1")
