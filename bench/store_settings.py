@@ -24,8 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from e2e_floors import store_floors
-
-ROW_GROUP_ROWS = 122_880  # DuckDB's rows per row group; the pipeline hands batches of it (warehouse/db.py)
+from warehouse.db import ROW_GROUP_ROWS  # the pipeline hands DuckDB batches of one row group
 
 
 @dataclass(frozen=True)
