@@ -200,3 +200,32 @@ def test_store_settings_times_each_setting_beside_the_parquet_floor(bench, capsy
     monkeypatch.setattr(store_settings, "store", one_row_short)
     assert store_settings.main([str(warehouse), "--only", "default", "--repeat", "1"]) == 1
     assert f"stored {events - 1:,} rows of {events:,}: no figure for it" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_layout_reads_times_every_mart_from_both_layouts_and_refuses_other_rows(bench, capsys, monkeypatch):
+    """bench/layout_reads.py on the same history's warehouse: every mart that reads events is timed from the table
+    and from Parquet per day, and the scratch folder is removed; a layout that reads other rows fails (exit 1)."""
+    import layout_reads
+
+    _, _, root = bench
+    warehouse = root / "warehouse" / "aispend.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (events,) = con.execute("SELECT count(*) FROM usage_events").fetchone()
+    assert layout_reads.main([str(warehouse), "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{events:,} usage events")
+    for mart in layout_reads.EVENT_COLUMNS:
+        assert len(re.findall(rf"^  {mart} +table .* Parquet per day ", out, flags=re.M)) == 2  # the turn, the best
+    assert "every mart" in out and not list(warehouse.parent.glob("layout-reads-*"))
+
+    read = layout_reads.read_chunks
+
+    def parquet_one_row_short(con, table, columns, chunks):
+        seconds, rows, cost = read(con, table, columns, chunks)
+        return seconds, rows - (table == layout_reads.VIEW), cost
+
+    monkeypatch.setattr(layout_reads, "read_chunks", parquet_one_row_short)
+    assert layout_reads.main([str(warehouse), "--repeat", "1"]) == 1
+    assert "no figure for it" in capsys.readouterr().out
+    assert not list(warehouse.parent.glob("layout-reads-*"))
