@@ -275,13 +275,25 @@ def check_disk(base: Path, events: int, days: int, force: bool) -> float:
 def reusable(root: Path, events: int, days: int, today: date) -> Written | None:
     """The files an earlier run generated, if they are exactly what this one would generate: the same events
     and days, ending the day before yesterday, and no later scenario (a new day, a re-delivery) ran on them."""
+    return None if not_reusable(root, events, days, today) else Written.load(root)
+
+
+def not_reusable(root: Path, events: int, days: int, today: date) -> str | None:
+    """Why the files in `root` are not what this run would generate (None: they are), said on --reuse so a run
+    that generates anew for 5 to 15 minutes says why."""
     try:
         written = Written.load(root)
     except (OSError, ValueError, KeyError):
-        return None
-    fresh = not any((root / f"aispend-run-{s}.log").exists() for s in SCENARIOS[1:])
-    same = written.events == events and len(written.days) == days and written.days[-1] == today - timedelta(days=2)
-    return written if fresh and same else None
+        return f"no files a --keep run left in {root}"
+    changed = [s for s in SCENARIOS[1:] if (root / f"aispend-run-{s}.log").exists()]
+    wanted_end = today - timedelta(days=2)
+    if changed:
+        return f"the {', '.join(changed)} scenario changed those files"
+    if written.events != events or len(written.days) != days:
+        return f"they hold {written.events:,} events over {len(written.days)} days"
+    if written.days[-1] != wanted_end:
+        return f"they end {written.days[-1]}, and the history now ends the day before yesterday, {wanted_end}"
+    return None
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -317,6 +329,8 @@ def main(argv: list[str] | None = None) -> dict:
             else:
                 (root / made).unlink(missing_ok=True)
     else:
+        if args.reuse:
+            print(f"not reusing: {not_reusable(root, events, args.days, today)}", flush=True)
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
         check_disk(base, events, args.days, args.force)

@@ -145,10 +145,17 @@ def test_reuse_takes_only_files_no_later_scenario_changed(bench, tmp_path):
                     per_day={"a": EVENTS // 2, "b": EVENTS // 2})
     fresh.save(tmp_path)
     assert end_to_end.reusable(tmp_path, EVENTS, DAYS, today) is not None
+    assert end_to_end.not_reusable(tmp_path, EVENTS, DAYS, today) is None
     assert end_to_end.reusable(tmp_path, EVENTS * 2, DAYS, today) is None
+    assert end_to_end.not_reusable(tmp_path, EVENTS * 2, DAYS, today) == f"they hold {EVENTS:,} events over {DAYS} days"
     assert end_to_end.reusable(tmp_path, EVENTS, DAYS, today + timedelta(days=1)) is None
+    assert end_to_end.not_reusable(tmp_path, EVENTS, DAYS, today + timedelta(days=1)) == (
+        f"they end {today - timedelta(days=2)}, and the history now ends the day before yesterday, "
+        f"{today - timedelta(days=1)}")
     (tmp_path / "aispend-run-redelivery.log").write_text("")
     assert end_to_end.reusable(tmp_path, EVENTS, DAYS, today) is None
+    assert end_to_end.not_reusable(tmp_path, EVENTS, DAYS, today) == "the redelivery scenario changed those files"
+    assert end_to_end.not_reusable(tmp_path / "none", EVENTS, DAYS, today).startswith("no files a --keep run left")
 
 
 @pytest.mark.slow
