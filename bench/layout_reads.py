@@ -32,6 +32,7 @@ from pipelines.reads import day_chunks
 from warehouse.db import query, sql
 
 VIEW = "usage_events_parquet"
+SPAN = "SELECT min(event_time)::DATE, max(event_time)::DATE, count(*) FROM usage_events"
 
 
 def write_days(con: duckdb.DuckDBPyConnection, folder: Path) -> float:
@@ -76,13 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(dir=args.warehouse.parent, prefix="layout-reads-"))
     try:
         with duckdb.connect(str(args.warehouse), read_only=True) as con:
+            first, last, events = con.execute(SPAN).fetchone()
+            if not events:
+                print(f"{args.warehouse} holds no usage events: nothing to read")
+                return 1
             written = write_days(con, folder)
             files = str(folder / "*.parquet").replace("'", "''")  # a view takes no parameters; our own folder
             con.execute(f"CREATE TEMP VIEW {VIEW} AS SELECT * FROM read_parquet('{files}')")
-            first, last = con.execute("SELECT min(event_time)::DATE, max(event_time)::DATE FROM usage_events")\
-                .fetchone()
             chunks = day_chunks(con, (first, last + timedelta(days=1)))
-            (events,) = con.execute("SELECT count(*) FROM usage_events").fetchone()
             print(f"{events:,} usage events from {args.warehouse}, {len(chunks)} chunks a full rebuild reads; "
                   f"Polars wrote them as Parquet per day in {written:.1f} s", flush=True)
             best: dict[tuple[str, str], float] = {}

@@ -210,7 +210,8 @@ def test_store_settings_times_each_setting_beside_the_parquet_floor(bench, capsy
 
 
 @pytest.mark.slow
-def test_layout_reads_times_every_mart_from_both_layouts_and_refuses_other_rows(bench, capsys, monkeypatch):
+def test_layout_reads_times_every_mart_from_both_layouts_and_refuses_other_rows(bench, capsys, monkeypatch,
+                                                                               tmp_path):
     """bench/layout_reads.py on the same history's warehouse: every mart that reads events is timed from the table
     and from Parquet per day, and the scratch folder is removed; a layout that reads other rows fails (exit 1)."""
     import layout_reads
@@ -236,3 +237,10 @@ def test_layout_reads_times_every_mart_from_both_layouts_and_refuses_other_rows(
     assert layout_reads.main([str(warehouse), "--repeat", "1"]) == 1
     assert "no figure for it" in capsys.readouterr().out
     assert not list(warehouse.parent.glob("layout-reads-*"))
+
+    empty = tmp_path / "empty.duckdb"
+    with duckdb.connect(str(empty)) as con:
+        con.execute(f"ATTACH '{warehouse}' AS full_history (READ_ONLY)")  # ATTACH takes no parameters
+        con.execute("CREATE TABLE usage_events AS SELECT * FROM full_history.usage_events LIMIT 0")
+    assert layout_reads.main([str(empty), "--repeat", "1"]) == 1
+    assert "holds no usage events" in capsys.readouterr().out and not list(tmp_path.glob("layout-reads-*"))
