@@ -27,26 +27,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from e2e_floors import parquet_per_day
 from pipelines.marts import EVENT_COLUMNS
 from pipelines.reads import day_chunks
 from warehouse.db import query, sql
 
 VIEW = "usage_events_parquet"
 SPAN = "SELECT min(event_time)::DATE, max(event_time)::DATE, count(*) FROM usage_events"
-
-
-def write_days(con: duckdb.DuckDBPyConnection, folder: Path) -> float:
-    """Seconds for Polars to write usage_events as one Parquet file per UTC day (the reads from the table untimed)."""
-    days = [d for (d,) in con.execute("SELECT DISTINCT CAST(event_time AS DATE) FROM usage_events ORDER BY 1")
-            .fetchall()]
-    seconds = 0.0
-    for day in days:
-        frame = query(con, "SELECT * FROM usage_events WHERE event_time >= ? AND event_time < ?",
-                      [day, day + timedelta(days=1)])
-        started = time.perf_counter()
-        frame.write_parquet(folder / f"{day.isoformat()}.parquet")
-        seconds += time.perf_counter() - started
-    return seconds
+DAYS = "SELECT DISTINCT CAST(event_time AS DATE) FROM usage_events ORDER BY 1"
 
 
 def read_chunks(con: duckdb.DuckDBPyConnection, table: str, columns: list[str],
@@ -81,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             if not events:
                 print(f"{args.warehouse} holds no usage events: nothing to read")
                 return 1
-            written = write_days(con, folder)
+            days = [d for (d,) in con.execute(DAYS).fetchall()]
+            written, _ = parquet_per_day(con, days, folder)
             files = str(folder / "*.parquet").replace("'", "''")  # a view takes no parameters; our own folder
             con.execute(f"CREATE TEMP VIEW {VIEW} AS SELECT * FROM read_parquet('{files}')")
             chunks = day_chunks(con, (first, last + timedelta(days=1)))
