@@ -7,6 +7,7 @@ Code's project folders are undated units, which every partition run reads whole.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -194,10 +195,11 @@ def test_monthly_cost_partition(demo, tmp_path):
     assert months == [(date(2026, 11, 1),)]
 
 
-def test_cli_backfill_then_full_run_then_rerun(demo, tmp_path):
+def test_cli_backfill_then_full_run_then_rerun(demo, tmp_path, monkeypatch):
     """--from/--to loads exactly those days; a run without dates adds the rest; a re-run changes nothing;
-    the totals equal a single whole run into another warehouse and plain SQL over the files."""
-    from pipelines.cli_run import materialize_pipeline
+    the totals equal a single whole run into another warehouse and plain SQL over the files. Dagster records one
+    planned event per asset of a run over many days, not one per day, and the switch for that ends with the run."""
+    from pipelines.cli_run import ONE_PLANNED_EVENT_PER_ASSET, materialize_pipeline
 
     root = fresh_copy(demo, tmp_path)
     config = root / "aispend.yaml"
@@ -230,9 +232,22 @@ def test_cli_backfill_then_full_run_then_rerun(demo, tmp_path):
     assert after_full["spend_daily"] == after_full["billed"]
     assert after_full["app_task_daily"] == spans and after_full["task_daily"][1] == after_full["usage"][0]
 
+    planned: list[tuple[str, str | None]] = []  # (asset, day) of each planned event the whole run recorded
+    report = dg.DagsterInstance.report_dagster_event
+
+    def counted(self, event, *args, **kwargs):
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED:
+            data = event.event_specific_data
+            planned.append((data.asset_key.to_user_string(), data.partition))
+        return report(self, event, *args, **kwargs)
+
+    monkeypatch.setattr(dg.DagsterInstance, "report_dagster_event", counted)
     whole = fresh_copy(demo, tmp_path / "whole")
     assert materialize_pipeline(whole / "aispend.yaml", log=lambda m: None).success
     assert totals(whole) == after_full
+    assert ("usage_daily", None) in planned and len(planned) == len(set(planned))
+    assert not any(day for _, day in planned)
+    assert not set(ONE_PLANNED_EVENT_PER_ASSET) & set(os.environ)
 
 
 def test_transient_failure_is_not_quarantined_and_others_load(tmp_path):
