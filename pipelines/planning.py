@@ -10,7 +10,7 @@ as the rows they describe, so a run killed anywhere leaves the next one a comple
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 
@@ -18,6 +18,8 @@ from pipelines.config import AispendConfig
 from pipelines.errors import SourceError
 from pipelines.ingest import checksum_of, ingest_state, is_current
 from pipelines.loads import preparation_for
+from pipelines.reads import hull, span
+from pipelines.schemas import TIME_COLUMNS
 from pipelines.sources import plan_units, spec
 from pipelines.sources.units import Window, partition_period
 from warehouse.db import Warehouse, as_warehouse, sql
@@ -79,18 +81,51 @@ def pending_units(db: Warehouse | duckdb.DuckDBPyConnection, config: AispendConf
     return out
 
 
+# Tables whose changes are recorded over every day of the partitions: new rates (on a first load, every day's;
+# pipelines/fx.py) and a new task catalog (pipelines/loads.py). Such a change can alter a mart's rows only on days
+# its other tables hold rows on, so those are all it owes. Without this, a first `aispend local` rebuilt its marts
+# over the 701 days since its start_date for logs of a few days, most of the run in Dagster's bookkeeping of
+# empty days (bench/README.md, "Dagster's own bookkeeping").
+EVERY_DAY = ("fx_rates", "tasks")
+
+
 def stale_days(con: duckdb.DuckDBPyConnection, mart: str, tables: list[str]) -> Window | None:
     """The days `mart` has to rebuild: every change to `tables` recorded since its last build."""
-    first, last, _ = con.execute(sql("stale_days"), [mart, tables]).fetchone()
-    if first is None:
+    owed = _owed(con, mart, tables)
+    if not owed:
         return None
-    return first, date.fromordinal(last.toordinal() + 1)
+    return min(first for _, first, _ in owed), max(last for _, _, last in owed) + timedelta(days=1)
 
 
 def mark_built(con: duckdb.DuckDBPyConnection, mart: str, tables: list[str], window: Window, bounds: Window) -> None:
-    """Record that `mart` rebuilt `window` (in the caller's transaction, with the mart's rows): the changes it
-    covered, and those outside the partitions (`bounds`, which no run rebuilds), are no longer owed."""
-    con.execute(sql("mark_built"), [mart, tables, window[0], window[1], bounds[0], bounds[1]])
+    """Record that `mart` rebuilt `window` (in the caller's transaction, with the mart's rows): it has caught up with
+    every change up to the first one that window did not cover. A change outside the partitions (`bounds`) counts
+    as covered: no run ever rebuilds it."""
+    last_day = bounds[1] - timedelta(days=1)
+    missed = [change for change, first, last in _owed(con, mart, tables)
+              if max(first, bounds[0]) <= min(last, last_day)
+              and not (max(first, bounds[0]) >= window[0] and min(last, last_day) < window[1])]
+    con.execute(sql("mark_built"), [mart, min(missed) - 1 if missed else None])
+
+
+def _owed(con: duckdb.DuckDBPyConnection, mart: str, tables: list[str]) -> list[tuple[int, date, date]]:
+    """(id, first day, last day) of each change `mart` has not rebuilt (owed_changes.sql), the days inclusive;
+    a change that owes no day is left out."""
+    rows = con.execute(sql("owed_changes"), [mart, tables, *_reach(con, tables)]).fetchall()
+    return [(change, first, last) for change, first, last in rows if first <= last]
+
+
+def _reach(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list:
+    """The EVERY_DAY tables and the first and last day the other `tables` hold rows on, read from the rows
+    themselves (so rows loaded before changed_days existed count too); a first day after the last when they hold
+    none. A table without a day column leaves those changes over every day."""
+    others = [t for t in tables if t not in EVERY_DAY]
+    if any(t not in TIME_COLUMNS for t in others):
+        return [list(EVERY_DAY), date.min, date.max]
+    rows = hull(*(span(con, t, TIME_COLUMNS[t]) for t in others))
+    if rows is None:
+        return [list(EVERY_DAY), date.max, date.min]
+    return [list(EVERY_DAY), rows[0], rows[1] - timedelta(days=1)]
 
 
 def utc_today() -> date:

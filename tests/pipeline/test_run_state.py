@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -17,6 +17,7 @@ from pipelines.config import load_config
 from pipelines.demo.generate import generate_demo
 from pipelines import marts
 from pipelines.execute import run_step
+from pipelines.graph import loaded_tables
 from pipelines.plan import Planner, run_in_process, stages
 from pipelines.planning import stale_days
 from warehouse.db import connect_writer
@@ -83,6 +84,36 @@ def test_loads_without_their_marts_are_rebuilt_by_the_next_run(demo, tmp_path, u
     con = duckdb.connect(str(config.warehouse_path))
     assert stale_days(con, "usage_daily", ["usage_events"]) is None
     assert stale_days(con, "task_daily", ["cost_lines", "usage_events"]) is None
+    con.close()
+
+
+def test_new_rates_and_catalog_owe_only_the_days_that_hold_rows(demo, tmp_path, uninterrupted):
+    """The rates and the task catalog are recorded as changed on every day of the partitions; a mart owes only the
+    days its other tables hold rows on (none before they hold any), and a run that rebuilt those owes nothing."""
+    config = fresh(demo, tmp_path)
+    for step in ("fx_rates", "tasks"):
+        run_step(step, config)
+    con = duckdb.connect(str(config.warehouse_path))
+    recorded = con.sql("SELECT min(first_day) FROM changed_days WHERE table_name IN ('fx_rates', 'tasks')").fetchone()
+    assert recorded[0] == config.start_date
+    assert stale_days(con, "waste", loaded_tables("waste")) is None
+    con.close()
+
+    for step in ("prices", "cost_lines", "usage_events"):
+        run_step(step, config)
+    con = duckdb.connect(str(config.warehouse_path))
+    lo, hi = con.sql("SELECT min(day), max(day) FROM (SELECT CAST(event_time AS DATE) AS day FROM usage_events "
+                     "UNION ALL SELECT CAST(ChargePeriodStart AS DATE) FROM cost_lines)").fetchone()
+    assert recorded[0] < lo                                  # the rates reach further back than the rows
+    assert stale_days(con, "waste", loaded_tables("waste")) == (lo, hi + timedelta(days=1))
+    assert stale_days(con, "usage_daily", loaded_tables("usage_daily"))[0] >= lo
+    con.close()
+
+    run_in_process(config)
+    assert totals(config) == uninterrupted
+    con = duckdb.connect(str(config.warehouse_path))
+    for mart in ("waste", "usage_daily", "task_daily", "whatif_runs_daily"):
+        assert stale_days(con, mart, loaded_tables(mart)) is None, mart
     con.close()
 
 
