@@ -18,6 +18,7 @@ from dashboard.data.evidence import evidence, items_ai
 from dashboard.data.finance import reporting_currency
 from dashboard.data.snapshots import cached, read, snapshot_stamp
 from pipelines.transforms.roi import task_roi
+from warehouse import schema
 
 
 def task_table(snapshot_dir: str | Path, period: Period, team: str | None = None) -> pl.DataFrame:
@@ -39,6 +40,7 @@ def task_table(snapshot_dir: str | Path, period: Period, team: str | None = None
         .filter((pl.col("runs") > 0) | (pl.col("allocated_cost_usd").fill_null(0) != 0))
         .sort("reported_net_savings_usd", "task", descending=[True, False], nulls_last=True)
         .with_columns(pl.lit(reporting_currency(snapshot_dir), pl.String).alias("currency"))
+        .select(schema.table_schema("task_roi").keys())  # in the mart's order (its migrations')
         .collect()
     ))
 

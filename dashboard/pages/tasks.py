@@ -32,10 +32,10 @@ TASKS_TABLE = tables.register(Table(
         Column("allocated_cost_usd", "AI cost (allocated)", figures.money),
         Column("allocated_cost_per_success_usd", "Cost / success", figures.money),
         Column("ai_cost_usd", "AI cost (logs, priced)", figures.money),
-        Column("human_cost_avoided_usd", "Human cost avoided", figures.money),
+        Column("reported_human_cost_avoided_usd", "Human cost avoided", figures.money),
         Column("review_cost_usd", "Review cost", figures.money),
         Column("reported_net_savings_usd", "Net savings", figures.money),
-        Column("allocated_roi", "ROI (estimate)", lambda v: figures.percent(v, 0)),
+        Column("reported_roi", "ROI", lambda v: figures.percent(v, 0)),
     ),
     row_class=lambda r: "loss" if _loses_money(r) else None,
 ))
@@ -86,12 +86,12 @@ def task_table(frame, filters: data.Filters, currency: str = data.DEFAULT_CURREN
     return tables.render(
         TASKS_TABLE, frame, None,
         "AI cost (allocated) is the invoice's AI cost shared to tasks by usage (the logs' priced cost where no "
-        "invoice is loaded); unpriced requests are left out, not counted as $0. Human cost avoided = successes × "
-        "human minutes × hourly rate; review cost = runs × review minutes × hourly rate; net savings = avoided − "
-        "allocated cost − review; ROI = net savings ÷ (allocated cost + review). Net savings is measured where work "
-        "records measure the task (the period's AI-assisted items × measured minutes saved × hourly rate − allocated "
-        "cost − review; see the Evidence page), else the catalog's estimate (marked). Break-even = the minutes a run "
-        "must save to pay for its AI cost and review. Click a task to drill in.",
+        "invoice is loaded); unpriced requests are left out, not counted as $0. Human cost avoided is measured where "
+        "work records measure the task (the period's AI-assisted items × measured minutes saved × hourly rate; see "
+        "the Evidence page; below zero where they took longer), else the catalog's estimate (successes × human "
+        "minutes × hourly rate; marked \"estimate\"). Review cost = runs × review minutes × hourly rate; net "
+        "savings = avoided − allocated cost − review; ROI = net savings ÷ (allocated cost + review). Break-even = "
+        "the minutes a run must save to pay for its AI cost and review. Click a task to drill in.",
         first_cell=lambda row: _task_link(row, filters),
         currency=currency,
     )

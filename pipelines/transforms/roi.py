@@ -151,12 +151,16 @@ _NO_EVIDENCE = {"task": pl.String, "verdict": pl.String, "minutes_basis": pl.Str
                 "minutes_saved": pl.Float64, "minutes_saved_low": pl.Float64, "minutes_saved_high": pl.Float64}
 
 
-def measured_net_savings(minutes: str) -> pl.Expr:
-    """AI-assisted items x measured minutes saved / 60 x hourly rate - allocated AI cost - review cost, on handling
-    minutes only: elapsed (turnaround) minutes are not people's time, so they give no money (docs/evidence.md)."""
+def measured_time_saved(minutes: str) -> pl.Expr:
+    """AI-assisted items x measured minutes saved / 60 x hourly rate, on handling minutes only: elapsed
+    (turnaround) minutes are not people's time, so they give no money (docs/evidence.md)."""
     saved = pl.col("items_ai") * pl.col(minutes) / 60.0 * pl.col("hourly_rate_usd")
-    net = saved - pl.col("allocated_cost_usd") - pl.col("review_cost_usd")
-    return pl.when(pl.col("minutes_basis") == "handling").then(net)
+    return pl.when(pl.col("minutes_basis") == "handling").then(saved)
+
+
+def measured_net_savings(minutes: str) -> pl.Expr:
+    """The measured people's time saved less the allocated AI cost and the review cost."""
+    return measured_time_saved(minutes) - pl.col("allocated_cost_usd") - pl.col("review_cost_usd")
 
 
 def roi_basis() -> pl.Expr:
@@ -170,6 +174,20 @@ def reported_net_savings_usd() -> pl.Expr:
     """The figure totals add up: measured where roi_basis says so, else the catalog's estimate (allocated)."""
     return (pl.when(pl.col("roi_basis") == MEASURED).then(pl.col("measured_net_savings_usd"))
             .otherwise(pl.col("allocated_net_savings_usd")).alias("reported_net_savings_usd"))
+
+
+def reported_human_cost_avoided_usd() -> pl.Expr:
+    """The people's time `reported_net_savings_usd` rests on: measured where roi_basis says so, else the catalog's
+    successes x minutes. A row's reported avoided cost less its allocated AI cost and review is its reported net
+    savings, so a table showing them side by side adds up on measured rows too."""
+    return (pl.when(pl.col("roi_basis") == MEASURED).then(measured_time_saved("measured_minutes_saved"))
+            .otherwise(pl.col("human_cost_avoided_usd")).alias("reported_human_cost_avoided_usd"))
+
+
+def reported_roi() -> pl.Expr:
+    """reported_net_savings_usd / (allocated cost + review): the catalog's allocated_roi unless measured."""
+    return _ratio("reported_net_savings_usd", pl.col("allocated_cost_usd") + pl.col("review_cost_usd")).alias(
+        "reported_roi")
 
 
 def _with_evidence(roi: pl.LazyFrame, evidence: pl.LazyFrame | None, items: pl.LazyFrame | None) -> pl.LazyFrame:
@@ -188,7 +206,8 @@ def _with_evidence(roi: pl.LazyFrame, evidence: pl.LazyFrame | None, items: pl.L
                       measured_net_savings("measured_minutes_saved_low").alias("measured_net_savings_low_usd"),
                       measured_net_savings("measured_minutes_saved_high").alias("measured_net_savings_high_usd"))
         .with_columns(roi_basis())
-        .with_columns(reported_net_savings_usd())
+        .with_columns(reported_net_savings_usd(), reported_human_cost_avoided_usd())
+        .with_columns(reported_roi())
     )
 
 
@@ -273,6 +292,8 @@ def task_roi(task_daily: pl.LazyFrame, tasks: pl.LazyFrame, evidence: pl.LazyFra
             *MEASURED_COLUMNS,
             "break_even_minutes",
             "reported_net_savings_usd",
+            "reported_human_cost_avoided_usd",
+            "reported_roi",
         )
         .sort("net_savings_usd", descending=True, nulls_last=True)
     )

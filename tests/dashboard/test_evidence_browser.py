@@ -120,6 +120,30 @@ def _measured_savings(snapshot: Path, start: date, end: date) -> float:
     )[0][0]
 
 
+def _amount(text: str) -> float | None:
+    """A shown amount ("-$26,549.01", "352%") as a number; None for "—"."""
+    text = text.strip().replace("$", "").replace(",", "").replace("%", "")
+    return None if text in ("", "—") else float(text)
+
+
+def _each_row_adds_up(page) -> None:
+    """Read as a finance lead reads the Tasks table: on every row, measured or estimated, human cost avoided less
+    allocated AI cost and review is the net savings shown, and ROI is that net over cost and review."""
+    headers = page.locator("#table-tasks thead th").all_inner_texts()
+    at = {name: headers.index(name) for name in
+          ("AI cost (allocated)", "Human cost avoided", "Review cost", "Net savings", "ROI")}
+    checked = set()
+    for row in page.locator("#table-tasks tbody tr").all():
+        cells = [_amount(text) for text in row.locator("td").all_inner_texts()[1:]]
+        cost, avoided, review, net, roi = (cells[at[name] - 1] for name in at)
+        if cost is None:
+            continue
+        assert avoided - cost - review == pytest.approx(net, abs=0.02)
+        assert roi == pytest.approx(100 * net / (cost + review), abs=0.51)
+        checked.add(row.get_attribute("data-key"))
+    assert {"sql_generation", "internal_chat"} <= checked
+
+
 def test_tasks_and_overview_say_what_is_measured(snapshot, base_url, browser, tmp_path):
     page, console = open_page(browser)
     page.goto(base_url + "/tasks")
@@ -128,6 +152,7 @@ def test_tasks_and_overview_say_what_is_measured(snapshot, base_url, browser, tm
     assert "measured" in sql_row.locator(".badge.basis").inner_text() and "loses money" in sql_row.inner_text()
     assert "break-even" in sql_row.inner_text()
     assert page.locator("#table-tasks tbody tr[data-key='internal_chat'] .badge.basis").inner_text() == "estimate"
+    _each_row_adds_up(page)
     page.screenshot(path=str(artifacts_dir(tmp_path) / "tasks-measured.png"), full_page=True)
 
     page.goto(base_url + "/?start=2026-10-17&end=2026-11-15")

@@ -276,12 +276,20 @@ def test_task_roi_says_what_it_rests_on():
     # 4 AI-assisted items x 4.5 min / 60 x $60 = $18, less $0.60 of AI cost and 1 run x 1 review minute ($1)
     assert got["review"]["measured_net_savings_usd"] == pytest.approx(16.4)
     assert got["review"]["reported_net_savings_usd"] == pytest.approx(16.4)
+    # the row adds up on the same basis: $18 of people's time measured, ROI 16.4 / (0.6 + 1), not the catalog's
+    assert got["review"]["reported_human_cost_avoided_usd"] == pytest.approx(18.0)
+    assert got["review"]["reported_roi"] == pytest.approx(16.4 / 1.6)
+    assert got["review"]["reported_roi"] != pytest.approx(got["review"]["allocated_roi"])
+    assert (got["few"]["reported_human_cost_avoided_usd"], got["few"]["reported_roi"]) == pytest.approx(
+        (got["few"]["human_cost_avoided_usd"], got["few"]["allocated_roi"]))
     # the estimate stands where nothing is measured: few's catalog net savings (10 min x $60/h - 0.3 - 1)
     assert got["few"]["reported_net_savings_usd"] == pytest.approx(got["few"]["allocated_net_savings_usd"])
     # a period with fewer items (2 AI-assisted): 2 x 4.5 min x $1/min - 0.6 - 1 = $7.40
     period = task_roi(task_daily(usage), CATALOG, evidence, pl.LazyFrame({"task": ["review"], "items_ai": [2]}))
-    assert period.filter(pl.col("task") == "review").collect()["measured_net_savings_usd"].item() == pytest.approx(
-        7.4)
+    in_period = period.filter(pl.col("task") == "review").collect()
+    assert in_period["measured_net_savings_usd"].item() == pytest.approx(7.4)
+    assert (in_period["reported_human_cost_avoided_usd"].item(), in_period["reported_roi"].item()) == pytest.approx(
+        (9.0, 7.4 / 1.6))
     assert (got["few"]["roi_basis"], got["few"]["verdict"]) == ("catalog_estimate", "insufficient_evidence")
     # break-even: $0.60 per run / $60 an hour = 0.6 min, plus 1 review minute = 1.6 minutes
     assert got["review"]["break_even_minutes"] == pytest.approx(1.6)
