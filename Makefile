@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: help setup demo local run dashboard dev test test-slow test-all browser bench bench-scale bench-dashboard bench-e2e clean
+.PHONY: help setup demo local run dashboard dev test test-slow test-all browser bench bench-scale bench-dashboard bench-e2e bench-agents clean
 
 help:
 	@echo "make demo       set up, generate demo data, run the pipeline, serve the dashboard on 127.0.0.1:8050"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench      pricing benchmark: 10M events, against genai-prices in a loop (about a minute)"
 	@echo "make bench-scale, make bench-dashboard   the scale (10M events) and dashboard latency benchmarks"
 	@echo "make bench-e2e  aispend run end to end on 10M events of real source files, against DuckDB/Polars floors"
+	@echo "make bench-agents  a heavy user's Claude Code logs (760 MB) read as aispend local reads them, against DuckDB"
 
 $(BIN)/python:
 	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"
@@ -81,6 +82,9 @@ bench-dashboard: setup browser
 
 bench-e2e: setup
 	$(BIN)/python bench/end_to_end.py --events 10M
+
+bench-agents: setup
+	$(BIN)/python bench/agent_logs.py
 
 clean:
 	rm -rf $(VENV) demo .dagster_home .pytest_cache

@@ -17,13 +17,14 @@ working directory, team and user from the options (`aispend local` sets `user_id
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import polars as pl
 from pydantic import Field
 
 from pipelines.errors import SourceError
 from pipelines.sources.bounds import TOKENS, WHEN, show
-from pipelines.sources.common import blank_to_null, decode_json, first_repeated_key, parse_utc, read_bytes, utf8
+from pipelines.sources.common import blank_to_null, decode_json, first_repeated_key, parse_utc, read_bytes, text_lines
 from pipelines.sources.spec import FileOptions
 
 S = pl.String
@@ -39,25 +40,39 @@ class AgentLogOptions(FileOptions):
     user_id: str | None = Field(default=None, description="who ran the agent (e.g. the machine's login name)")
 
 
-def json_lines(files: list[tuple[str, bytes | None]]) -> pl.DataFrame:
-    """Every non-blank line of the files as text: `__file` (index), `__path`, `line` (1-based), `text`. Every
-    line is checked to be a JSON object, all files at once; an unfinished last line is dropped."""
-    frames = [_file_lines(i, path, data) for i, (path, data) in enumerate(files)]
-    lines = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=_LINES)
-    decode(lines, pl.Struct({"type": S}))  # every line a JSON object; the first bad one is named
-    return lines
+def usage_lines(files: Iterable[tuple[str, bytes | None]], carries: str, dtype: pl.Struct) -> pl.DataFrame:
+    """The lines of the files that can carry usage, decoded with `dtype`: `__file` (index), `__path`, `line`
+    (1-based) and `dtype`'s fields. Every line of every file is checked to be a JSON object (the first bad one is
+    named); an unfinished last line is dropped.
+
+    One file at a time, and `files` is taken as it is iterated: a project folder of a heavy user's sessions is
+    hundreds of MB of conversation, and only the few fields of its usage lines are held past their own file
+    (bench/README.md, "Coding agents' logs: one file at a time").
+    """
+    frames = [_usage_lines(_file_lines(i, path, data), carries, dtype) for i, (path, data) in enumerate(files)]
+    return pl.concat(frames, how="vertical") if frames else _usage_lines(pl.DataFrame(schema=_LINES), carries, dtype)
 
 
 _LINES = {"__file": pl.Int64, "__path": S, "line": pl.Int64, "text": S}
 
 
+def _usage_lines(lines: pl.DataFrame, carries: str, dtype: pl.Struct) -> pl.DataFrame:
+    # Every line a JSON object. A key written twice matters only on the lines read, which `decode` checks: a line
+    # that never says "type": "assistant" (or Codex's types) cannot become one whichever "type" counted.
+    _json_objects(lines, pl.Struct({"type": S}))
+    # A cheap superset of the lines that can carry usage (the decoded `type` then decides), so the many
+    # conversation lines are never decoded field by field.
+    carried = lines.filter(pl.col("text").str.contains(carries))
+    return carried.select("__file", "__path", "line").with_columns(decode(carried, dtype).alias("d")).unnest("d")
+
+
 def _file_lines(index: int, path: str, data: bytes | None) -> pl.DataFrame:
-    text = utf8(path, read_bytes(path, data))  # invalid UTF-8 is named by its line
-    rows = text.split("\n")
-    if not text.endswith("\n") and rows and _unfinished(rows[-1]):
-        rows[-1] = ""  # being written: read whole on the next run, when the file has changed
+    raw = read_bytes(path, data)
+    text = text_lines(path, raw)  # invalid UTF-8 is named by its line
+    if text.len() and not raw.endswith(b"\n") and _unfinished(text[-1]):
+        text = text.head(-1)  # being written: read whole on the next run, when the file has changed
     return (
-        pl.LazyFrame({"text": rows}, schema={"text": S})
+        pl.DataFrame({"text": text}).lazy()
         .with_row_index("line", offset=1)
         .select(pl.lit(index, pl.Int64).alias("__file"), pl.lit(path, S).alias("__path"),
                 pl.col("line").cast(pl.Int64), pl.col("text").str.strip_chars())
@@ -77,6 +92,17 @@ def _unfinished(last: str) -> bool:
 def decode(lines: pl.DataFrame, dtype: pl.Struct) -> pl.Series:
     """`lines["text"]` decoded with `dtype`; a line that does not fit, or that writes a field `dtype` reads twice
     in one object (which value counts is never guessed), is named by its file and line number, never quoted."""
+    decoded = _json_objects(lines, dtype)
+    found = first_repeated_key(lines["text"], _objects(dtype, "$"))
+    if found is not None:
+        index, key = found
+        raise SourceError(lines["__path"][index], "appears twice in one object (which value counts is not guessed)",
+                          row=int(lines["line"][index]), column=key, unit="line")
+    return decoded
+
+
+def _json_objects(lines: pl.DataFrame, dtype: pl.Struct) -> pl.Series:
+    """`lines["text"]` decoded with `dtype`; the first line that is no JSON object, or does not fit, is named."""
     hit: list[int] = []
 
     def where(index: int) -> tuple[str, int]:
@@ -84,15 +110,9 @@ def decode(lines: pl.DataFrame, dtype: pl.Struct) -> pl.Series:
         return "the line", int(lines["line"][index])
 
     try:
-        decoded = decode_json(lines["text"], dtype, "", where)
+        return decode_json(lines["text"], dtype, "", where)
     except SourceError as exc:
         raise SourceError(lines["__path"][hit[-1]], exc.reason, row=exc.row, column=exc.column, unit="line") from None
-    found = first_repeated_key(lines["text"], _objects(dtype, "$"))
-    if found is not None:
-        index, key = found
-        raise SourceError(lines["__path"][index], "appears twice in one object (which value counts is not guessed)",
-                          row=int(lines["line"][index]), column=key, unit="line")
-    return decoded
 
 
 def _objects(dtype: pl.Struct, path: str) -> dict[str, list[str]]:
@@ -102,12 +122,6 @@ def _objects(dtype: pl.Struct, path: str) -> dict[str, list[str]]:
         if isinstance(f.dtype, pl.Struct):
             out.update(_objects(f.dtype, f"{path}.{f.name}"))
     return out
-
-
-def carrying(lines: pl.DataFrame, pattern: str) -> pl.DataFrame:
-    """The lines whose text matches `pattern` (a cheap superset of the lines that can carry usage; the decoded
-    `type` then decides), so the many conversation lines are never decoded field by field."""
-    return lines.filter(pl.col("text").str.contains(pattern))
 
 
 Check = tuple[pl.Expr, str, str] | tuple[pl.Expr, str, str, pl.Expr]

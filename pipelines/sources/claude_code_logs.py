@@ -21,6 +21,7 @@ Timestamps are UTC. The session id is the run (`run_id`); the project is the las
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 import polars as pl
@@ -32,14 +33,12 @@ from pipelines.sources.agent_logs import (
     AgentLogOptions,
     S,
     attribution,
-    carrying,
     count_checks,
-    decode,
-    json_lines,
     project_from_cwd,
     refuse,
     time_checks,
     tokens,
+    usage_lines,
 )
 from pipelines.sources.common import blank_to_null, parse_utc
 from pipelines.sources.spec import SourceSpec
@@ -90,11 +89,9 @@ def _message(field: str) -> pl.Expr:
     return pl.col("message").struct.field(field)
 
 
-def responses(files: list[tuple[str, bytes | None]]) -> pl.DataFrame:
+def responses(files: Iterable[tuple[str, bytes | None]]) -> pl.DataFrame:
     """The assistant lines of the files that report usage, decoded and checked, with `__file` and `line`."""
-    lines = carrying(json_lines(files), _ASSISTANT)
-    decoded = lines.select("__file", "__path", "line").with_columns(decode(lines, LINE).alias("d")).unnest("d")
-    found = decoded.filter(
+    found = usage_lines(files, _ASSISTANT, LINE).filter(
         (pl.col("type") == "assistant") & _message("usage").is_not_null()
         & (_message("model").fill_null("") != SYNTHETIC)
     )
@@ -102,10 +99,11 @@ def responses(files: list[tuple[str, bytes | None]]) -> pl.DataFrame:
     return found
 
 
-def read_project(files: list[tuple[str, bytes | None]], source: SourceConfig) -> pl.DataFrame:
-    """usage_events of one project: every (location, bytes) of its sessions and sub-agents, each API response
-    once. Files are taken in path order, a session's own file before its sub-agents' (`x.jsonl` < `x/...`)."""
-    found = responses(sorted(files, key=lambda f: f[0]))
+def read_project(files: Iterable[tuple[str, bytes | None]], source: SourceConfig) -> pl.DataFrame:
+    """usage_events of one project: every (location, bytes) of its sessions and sub-agents in path order (a
+    session's own file before its sub-agents', `x.jsonl` < `x/...`), each API response once. `files` is read as
+    it is iterated, one file held at a time."""
+    found = responses(files)
     return conform(one_per_response(found).with_columns(_event_columns(source.options)).with_columns(
         pl.lit(source.name).alias("x_source")), USAGE_EVENTS)
 
@@ -166,6 +164,10 @@ def _event_columns(options: AgentLogOptions) -> list[pl.Expr]:
     ]
 
 
+def _location(obj: StoredObject) -> str:
+    return obj.location
+
+
 def project_key(key: str, root: str) -> str:
     """The project folder a file belongs to, relative to the source's root: `<project>/<session>.jsonl` and
     `<project>/<session>/subagents/<agent>.jsonl` both belong to `<project>`. When the root is itself one
@@ -198,7 +200,7 @@ def plan(config: AispendConfig, source: SourceConfig) -> list[Unit]:
             return digest.hexdigest()
 
         def load(objects: list[StoredObject] = objects, key: str = key) -> pl.DataFrame:
-            files = [(obj.location, storage.read(obj.location)) for obj in objects]
+            files = ((obj.location, storage.read(obj.location)) for obj in sorted(objects, key=_location))
             return read_project(files, source).with_columns(pl.lit(key, S).alias("x_source_file"))
 
         location = f"{root}/{key}" if key != PurePosixPath(root).name else root

@@ -29,14 +29,12 @@ from pipelines.sources.agent_logs import (
     AgentLogOptions,
     S,
     attribution,
-    carrying,
     count_checks,
     count,
-    decode,
-    json_lines,
     project_from_cwd,
     refuse,
     time_checks,
+    usage_lines,
 )
 from pipelines.sources.common import blank_to_null, parse_utc
 from pipelines.sources.spec import ISO_DAY, SLASHED_DAY, SourceSpec
@@ -71,8 +69,7 @@ def _usage(which: str, field: str) -> pl.Expr:
 
 
 def read(path: str, source: SourceConfig, data: bytes | None = None) -> pl.DataFrame:
-    lines = carrying(json_lines([(path, data)]), _CARRIES)
-    decoded = lines.select("__path", "line").with_columns(decode(lines, LINE).alias("d")).unnest("d")
+    decoded = usage_lines([(path, data)], _CARRIES, LINE).drop("__file")
     found = with_context(decoded.lazy(), path).filter(
         (pl.col("type") == "event_msg") & (_payload("type") == "token_count") & _payload("info").is_not_null()
     ).collect()

@@ -83,13 +83,15 @@ def parse_utc(col: pl.Expr) -> pl.Expr:
     taken as UTC, which is what FOCUS prescribes.
 
     Text already in the parsed shape (`2024-09-01 00:00:00.5+02:00`), or in it but for Postgres' short offset
-    (`+00`, given its `:00`), skips the normalizing: every rewrite below leaves those texts as they are (or adds
-    that `:00`), and the seven regex passes cost five times the parse on a day of spend logs. Polars evaluates
+    (`+00`, given its `:00`), ISO's `Z` or no offset, skips the normalizing: the rewrites below make those texts
+    what the cheaper branches make them, and their seven regex passes cost ten times the parse. Polars evaluates
     `otherwise` only on the rows the conditions leave."""
     text = col.str.strip_chars()
     ready = (
         pl.when(text.str.contains(_PARSED_SHAPE)).then(text)
         .when(text.str.contains(_SHORT_OFFSET_SHAPE)).then(text + ":00")
+        .when(text.str.contains(_ISO_Z_SHAPE)).then(text.str.replace("T", " ", literal=True).str.head(-1) + "+00:00")
+        .when(text.str.contains(_NAIVE_SHAPE)).then(text + "+00:00")
         .otherwise(_normalized(text))
     )
     return (
@@ -102,6 +104,10 @@ def parse_utc(col: pl.Expr) -> pl.Expr:
 _STAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d\d"
 _PARSED_SHAPE = _STAMP + r":\d\d$"
 _SHORT_OFFSET_SHAPE = _STAMP + "$"
+# The two shapes most logs write, made parsed by a cut and an append instead of the rewrites: ISO in UTC with `Z`
+# (JSON logs, APIs) and no offset at all (CSV exports). The rewrites took 4 us a text, the cut 0.3 us.
+_ISO_Z_SHAPE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$"
+_NAIVE_SHAPE = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?$"
 
 
 def _normalized(text: pl.Expr) -> pl.Expr:

@@ -43,6 +43,8 @@ EXPECTED = [
     ("req_01B1", OPUS, S_B, "shop", datetime(2026, 10, 5, 23, 59, 30), 100, 2000, None, 5000, 800),
     ("req_01C1", SONNET, S_C, "notes", datetime(2026, 10, 6, 0, 0, 10), 5, 0, 0, 0, 15),
 ]
+EXPECTED_COLUMNS = ["request_id", "raw_model", "run_id", "project", "event_time", "input_tokens",
+                    "cache_write_tokens", "cache_write_1h_tokens", "cache_read_tokens", "output_tokens"]
 # Hand sums: input 12+2500+40+8+100+5; writes 30000+4000+1200+2000; 1h 30000; reads 4000+30000+5000;
 # output 57+300+90+410+800+15.
 TOTALS = {"input_tokens": 2665, "cache_write_tokens": 37200, "cache_write_1h_tokens": 30000,
@@ -72,9 +74,7 @@ def test_kind_plans_one_unit_per_project_folder(tmp_path):
 def test_each_api_response_once_with_hand_counted_tokens(tmp_path):
     events = _events(_config(tmp_path, user_id="dev", team="founders"))
     assert dict(events.schema) == USAGE_EVENTS
-    got = events.select("request_id", "raw_model", "run_id", "project", "event_time", "input_tokens",
-                        "cache_write_tokens", "cache_write_1h_tokens", "cache_read_tokens", "output_tokens").rows()
-    assert got == EXPECTED
+    assert events.select(*EXPECTED_COLUMNS).rows() == EXPECTED
     assert events.select(*TOTALS).sum().row(0, named=True) == TOTALS
     assert set(events["provider"]) == {"anthropic"} and set(events["task"]) == {"coding_agent"}
     assert set(events["user_id"]) == {"dev"} and set(events["team"]) == {"founders"}
@@ -157,6 +157,23 @@ def test_an_unfinished_last_line_is_left_for_the_next_run(tmp_path):
     session.write_text(text + text.splitlines()[-1].replace("msg_01C1", "msg_01C2")[:120])  # being written
     events = _events(_config(tmp_path, root))
     assert events.filter(pl.col("project") == "notes")["request_id"].to_list() == ["req_01C1"]
+
+
+def test_windows_line_ends_and_a_bom_read_as_the_same_events(tmp_path):
+    """A session saved with CRLF line ends and a UTF-8 BOM holds the same responses; invalid UTF-8 is named by
+    its line, never quoted."""
+    root = tmp_path / "projects"
+    shutil.copytree(FIXTURE, root)
+    session = root / SHOP / f"{S_B}.jsonl"
+    lines = session.read_text().splitlines()
+    session.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+    assert _events(_config(tmp_path, root)).select(*EXPECTED_COLUMNS).rows() == EXPECTED
+    session.write_bytes("\n".join(lines).encode() + b'\n{"type": "user", "message": "caf\xe9"}\n')  # Latin-1
+    config = _config(tmp_path, root)
+    con, loaded = load_usage(config)
+    (shop,) = [r for r in loaded if r.location == SHOP]
+    assert shop.status == "quarantined" and shop.error.startswith(f"{session}, line {len(lines) + 1}: not UTF-8 text")
+    con.close()
 
 
 def test_bedrock_and_vertex_model_ids_and_a_single_project_folder(tmp_path):
