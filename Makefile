@@ -19,7 +19,7 @@ help:
 	@echo "make bench      pricing benchmark: 10M events, against genai-prices in a loop (about a minute)"
 	@echo "make bench-scale, make bench-dashboard   the scale (10M events) and dashboard latency benchmarks"
 	@echo "make bench-e2e  aispend run end to end on 10M events of real source files, against DuckDB/Polars floors"
-	@echo "make bench-agents  a heavy user's Claude Code logs (760 MB) read as aispend local reads them, against DuckDB"
+	@echo "make bench-agents  a heavy user's Claude Code (760 MB) and Codex (1,500 sessions) logs, against DuckDB"
 
 $(BIN)/python:
 	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"

@@ -45,14 +45,29 @@ def usage_lines(files: Iterable[tuple[str, bytes | None]], carries: str, dtype: 
     (1-based) and `dtype`'s fields. Every line of every file is checked to be a JSON object (the first bad one is
     named); an unfinished last line is dropped.
 
-    One file at a time, and `files` is taken as it is iterated: a project folder of a heavy user's sessions is
-    hundreds of MB of conversation, and only the few fields of its usage lines are held past their own file
-    (bench/README.md, "Coding agents' logs: one file at a time").
+    `files` is taken as it is iterated, and checked in batches of about BATCH_BYTES: a project folder of a heavy
+    user's sessions is hundreds of MB of conversation, and only the few fields of its usage lines are held past
+    their batch (bench/README.md, "Coding agents' logs: one file at a time").
     """
-    frames = [_usage_lines(_file_lines(i, path, data), carries, dtype) for i, (path, data) in enumerate(files)]
-    return pl.concat(frames, how="vertical") if frames else _usage_lines(pl.DataFrame(schema=_LINES), carries, dtype)
+    frames: list[pl.DataFrame] = []
+    held: list[pl.DataFrame] = []
+    size = 0
+    for index, (path, data) in enumerate(files):
+        lines, read = _file_lines(index, path, data)
+        held.append(lines)
+        size += read
+        if size >= BATCH_BYTES:
+            frames.append(_usage_lines(pl.concat(held, how="vertical"), carries, dtype))
+            held, size = [], 0
+    if held or not frames:
+        frames.append(_usage_lines(pl.concat(held, how="vertical") if held else pl.DataFrame(schema=_LINES),
+                                   carries, dtype))
+    return pl.concat(frames, how="vertical")
 
 
+# Files are checked and decoded together up to about this much text: a file's fixed cost (a decode, a repeated-key
+# query, a pass of checks) is paid once for many small session files, and a big one is still held alone.
+BATCH_BYTES = 16 << 20
 _LINES = {"__file": pl.Int64, "__path": S, "line": pl.Int64, "text": S}
 
 
@@ -66,7 +81,8 @@ def _usage_lines(lines: pl.DataFrame, carries: str, dtype: pl.Struct) -> pl.Data
     return carried.select("__file", "__path", "line").with_columns(decode(carried, dtype).alias("d")).unnest("d")
 
 
-def _file_lines(index: int, path: str, data: bytes | None) -> pl.DataFrame:
+def _file_lines(index: int, path: str, data: bytes | None) -> tuple[pl.DataFrame, int]:
+    """The file's non-blank lines, trimmed, and how many bytes it held."""
     raw = read_bytes(path, data)
     text = text_lines(path, raw)  # invalid UTF-8 is named by its line
     if text.len() and not raw.endswith(b"\n") and _unfinished(text[-1]):
@@ -78,7 +94,7 @@ def _file_lines(index: int, path: str, data: bytes | None) -> pl.DataFrame:
                 pl.col("line").cast(pl.Int64), pl.col("text").str.strip_chars())
         .filter(pl.col("text") != "")
         .collect()
-    )
+    ), len(raw)
 
 
 def _unfinished(last: str) -> bool:

@@ -102,7 +102,7 @@ def responses(files: Iterable[tuple[str, bytes | None]]) -> pl.DataFrame:
 def read_project(files: Iterable[tuple[str, bytes | None]], source: SourceConfig) -> pl.DataFrame:
     """usage_events of one project: every (location, bytes) of its sessions and sub-agents in path order (a
     session's own file before its sub-agents', `x.jsonl` < `x/...`), each API response once. `files` is read as
-    it is iterated, one file held at a time."""
+    it is iterated, a batch of them held at a time (`agent_logs.usage_lines`)."""
     found = responses(files)
     return conform(one_per_response(found).with_columns(_event_columns(source.options)).with_columns(
         pl.lit(source.name).alias("x_source")), USAGE_EVENTS)

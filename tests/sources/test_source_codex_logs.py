@@ -134,3 +134,31 @@ def test_refused_input_names_line_and_field_never_the_text(tmp_path):
     with pytest.raises(SourceError) as err:
         _read(bad)
     assert err.value.message == f"{bad}, line 3: the line is not valid JSON" and MARKER not in err.value.message
+
+
+def test_files_read_together_equal_each_read_alone(tmp_path):
+    """Small session files are read together (`read_many`); each file's frame equals `read`'s, and nothing of one
+    file reaches the next: not its session, cwd or model (a file without session_meta or turn_context follows
+    one that has them), nor its cumulative totals (FILE_2's older CLI reports totals only, after FILE_1's)."""
+    bare = tmp_path / f"rollout-2026-10-07T00-00-00-{U2}.jsonl"
+    bare.write_text("\n".join(line for line in (FIXTURE / FILE_2).read_text().splitlines()
+                              if '"token_count"' in line) + "\n")
+    empty = tmp_path / "rollout-2026-10-07T01-00-00-x.jsonl"
+    empty.write_text((FIXTURE / FILE_1).read_text().splitlines()[0] + "\n")  # session_meta only: no call
+    paths = [FIXTURE / FILE_1, bare, empty, FIXTURE / FILE_2, FIXTURE / FILE_1]
+    together = codex_logs.read_many([(str(p), p.read_bytes()) for p in paths], SOURCE)
+    alone = [_read(p) for p in paths]
+    assert [f.height for f in alone] == [3, 3, 0, 3, 3]
+    assert alone[1].select("run_id", "project", "raw_model").unique().rows() == [(U2, None, None)]
+    for got, want in zip(together, alone, strict=True):
+        assert got.equals(want)
+
+
+def test_a_fault_in_files_read_together_raises(tmp_path):
+    """Any fault raises from `read_many` (ingest then reads each file alone, which names it)."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text((FIXTURE / FILE_2).read_text().replace('"output_tokens":700', '"output_tokens":-7'))
+    files = [(str(p), p.read_bytes()) for p in (FIXTURE / FILE_1, bad)]
+    with pytest.raises(SourceError) as err:
+        codex_logs.read_many(files, SOURCE)
+    assert err.value.message.startswith(f"{bad}, line 6")
