@@ -42,7 +42,7 @@ from pipelines.schemas import UNATTRIBUTED, USAGE_EVENTS, conform
 from pipelines.sources.spec import FileOptions, SourceSpec, Watch
 from pipelines.sources.bounds import TABLES, TOKENS, refuse_bad_values
 from pipelines.sources.common import (
-    array_items, blank_to_null, decode_json, first_repeated_key, on_the_side, parse_utc, read_bytes, utf8,
+    array_items, blank_to_null, decode_json, first_repeated_key, on_the_side, parse_utc, per_file, read_bytes, utf8,
 )
 
 PROVIDER = "aws"
@@ -152,12 +152,7 @@ def read_many(files: list[tuple[str, bytes]], source: SourceConfig) -> list[pl.D
     paths = pl.Series([path for path, _ in files], dtype=pl.String)
     events = conform(records.with_columns(*columns, pl.lit(source.name).alias("x_source"),
                                           paths.gather(lines["file"]).alias("x_source_file")), USAGE_EVENTS)
-    counts = dict(lines.group_by("file").len().iter_rows())
-    out, start = [], 0
-    for index in range(len(files)):
-        out.append(events.slice(start, counts.get(index, 0)))
-        start += counts.get(index, 0)
-    return out
+    return per_file(events, lines["file"], len(files))
 
 
 @lru_cache(maxsize=16)

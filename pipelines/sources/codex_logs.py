@@ -36,7 +36,7 @@ from pipelines.sources.agent_logs import (
     time_checks,
     usage_lines,
 )
-from pipelines.sources.common import blank_to_null, parse_utc
+from pipelines.sources.common import blank_to_null, parse_utc, per_file
 from pipelines.sources.spec import ISO_DAY, SLASHED_DAY, SourceSpec
 
 USAGE_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
@@ -90,13 +90,7 @@ def _read(files: list[tuple[str, bytes | None]], source: SourceConfig) -> list[p
     refuse(found, [*time_checks(pl.col("timestamp")), *count_checks(counts)])
     events = calls(found.lazy()).with_columns(_event_columns(source.options)).with_columns(
         pl.lit(source.name).alias("x_source"), pl.col("__path").alias("x_source_file")).collect()
-    conformed = conform(events, USAGE_EVENTS)
-    rows = dict(events.group_by("__file").len().iter_rows())
-    out, start = [], 0
-    for index in range(len(files)):  # rows stay in file order, each file's together
-        out.append(conformed.slice(start, rows.get(index, 0)))
-        start += rows.get(index, 0)
-    return out
+    return per_file(conform(events, USAGE_EVENTS), events["__file"], len(files))
 
 
 def with_context(decoded: pl.LazyFrame, paths: list[str]) -> pl.LazyFrame:

@@ -165,6 +165,17 @@ def utf8(path: str, raw: bytes) -> str:
 _SCAN_BYTES = 16 << 20
 
 
+def per_file(frame: pl.DataFrame, file: pl.Series, files: int) -> list[pl.DataFrame]:
+    """`frame` cut into one frame per file read together (`read_many`): `file` is each row's file index, 0 to
+    `files` - 1, with the rows in file order; a file without rows gets an empty frame."""
+    rows = dict(file.value_counts().iter_rows())
+    out, start = [], 0
+    for index in range(files):
+        out.append(frame.slice(start, rows.get(index, 0)))
+        start += rows.get(index, 0)
+    return out
+
+
 def text_lines(path: str, raw: bytes) -> pl.Series:
     """The bytes' lines as one string column, each with its line break (a UTF-8 BOM dropped); invalid UTF-8 is
     refused as `utf8` refuses it. There are as many lines as the decoded text split at each newline gives.
