@@ -1,8 +1,9 @@
 """`aispend run` and `aispend demo`'s pipeline: the run plan (pipelines/plan.py) through Dagster, stage by stage.
 
-A Dagster run covers one partitioning, so a whole run is one Dagster run per stage of the plan, each over the
-days the plan works out just before it (a partitioned run covers its whole range at once, with the range tags
-a single-run backfill uses, so the warehouse is opened per unit, not per day). With --from/--to it backfills
+A whole run is one Dagster run per stage of the plan, each over the days the plan works out just before it, all
+at once (so the warehouse is opened per unit, not per day). The assets are built unpartitioned for it, each run
+naming its days in tags (pipelines/defs/assets.py): its Dagster instance lives in memory and ends with the
+process, so a materialization per asset and day would be bookkeeping no one reads. With --from/--to it backfills
 exactly that range (days for usage, the months touching it for billing) and whatever is still owed.
 Dagster is imported only here, after the config has been checked: the import takes 10-25 s.
 """
@@ -13,8 +14,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -27,13 +27,6 @@ from pipelines.crashpoint import reached
 warnings.filterwarnings("ignore", message=r".*is currently in beta", category=Warning)
 
 Say = Callable[[str], None]
-
-# A partitioned stage runs over all its days as one Dagster run, and Dagster first records one "planned" event per
-# asset and day: 1,240 for the demo's eight marts by day over 155 days, a third of what Dagster spends on that stage
-# (bench/README.md, "Dagster's own bookkeeping"). Those events only let a kept instance's UI mark each day failed
-# when a run fails. `aispend run`'s instance lives in memory and ends with the process, so it takes Dagster's own
-# switch for single-run backfills: one planned event per asset, naming its days.
-ONE_PLANNED_EVENT_PER_ASSET = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1"}
 
 
 def say(message: str) -> None:
@@ -71,53 +64,43 @@ def materialize_pipeline(
 
     from pipelines.defs.assets import build_assets
     from pipelines.defs.checks import ASSET_CHECKS
-    from pipelines.defs.partitions import range_tags
+    from pipelines.defs.partitions import window_tags
     from pipelines.defs.resources import AispendResource
     from pipelines.graph import DAY
     from pipelines.plan import Planner, month_start, stages
 
     config_path = str(Path(config_path).resolve())
     config = load_config(config_path)
-    assets = build_assets(config.start_date)
+    # Unpartitioned, each run naming its days in tags: per asset one materialization, not one per day, which
+    # nothing reads in an instance that ends with the process (pipelines/defs/assets.py).
+    assets = build_assets(config.start_date, partitioned=False)
     resources = {"aispend": AispendResource(config_path=config_path)}
     backfill = (start, end + timedelta(days=1)) if start is not None and end is not None else None
     planner = Planner(config, log, backfill, today)
     out = PipelineResult()
-    with _environment(ONE_PLANNED_EVENT_PER_ASSET):
+    # One in-memory instance for every stage: each `materialize` would otherwise set up its own (half a second
+    # each here, and a run has six to eight stages); nothing outlives the process either way.
+    with dg.DagsterInstance.ephemeral() as instance:
         for stage in stages():
             began = time.monotonic()
             window = planner.window(stage)
             if stage.grain is not None and window is None:
                 continue
-            keys, tags, label = None, {}, ""
+            tags, label = {}, ""
             if window is not None:
                 key = (lambda d: d.isoformat()) if stage.grain == DAY else (lambda d: month_start(d).isoformat())
                 first_key, last_key = key(window[0]), key(window[1] - timedelta(days=1))
-                keys, tags = (first_key, {}) if first_key == last_key else (None, range_tags(first_key, last_key))
+                tags = window_tags(window)
                 label = f" [{first_key}]" if first_key == last_key else f" [{first_key} .. {last_key}]"
             reached(f"before:{stage.steps[0]}")
             log(f"running {', '.join(stage.steps)}{label}")
             out.runs.append(dg.materialize(
-                [*assets, *ASSET_CHECKS], selection=list(stage.steps), resources=resources, partition_key=keys,
-                tags=tags, run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}}, raise_on_error=False,
+                [*assets, *ASSET_CHECKS], selection=list(stage.steps), resources=resources, tags=tags,
+                instance=instance, run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                raise_on_error=False,
             ))
             log(f"  {'done' if out.runs[-1].success else 'FAILED'} in {time.monotonic() - began:.1f} s")
     return out
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """These environment variables for the block, then as they were (tests run many pipelines in one process)."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def run_pipeline(config_path: str | Path, start: date | None = None, end: date | None = None) -> int:

@@ -2,7 +2,10 @@
 
 `build_assets(start)` makes them for partitions starting at `start` (the config's start_date): steps by UTC day or
 by billing month are partitioned so, and a range backfill is one run over the whole range; the rest are
-unpartitioned and rebuilt whole. Loads retry transient failures (storage or network) with exponential backoff;
+unpartitioned and rebuilt whole. `build_assets(start, partitioned=False)` makes them all unpartitioned, each run
+naming its days in tags (`partitions.window_tags`): that is how `aispend run` runs them, in a Dagster instance that
+lives in memory, where a materialization per asset and day (5,000 for eight marts over two years) would be
+bookkeeping no one reads (docs/architecture.md, "The run plan"). Loads retry transient failures (storage or network) with exponential backoff;
 bad input is never retried: it is quarantined and fails the `no_quarantined_input` check (pipelines/defs/checks.py).
 """
 
@@ -22,8 +25,8 @@ RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL, j
 BUILDS = {"count": 0}
 
 
-def _dep(step: Step, name: str) -> dg.AssetDep:
-    if name in step.around:
+def _dep(step: Step, name: str, partitioned: bool) -> dg.AssetDep:
+    if partitioned and name in step.around:
         # The step's rows of a day need the dependency's rows a day either side (runs across midnight).
         return dg.AssetDep(name, partition_mapping=dg.TimeWindowPartitionMapping(
             start_offset=-1, end_offset=1, allow_nonexistent_upstream_partitions=True))
@@ -34,7 +37,7 @@ def asset_for(step: Step, partitions_def: dg.PartitionsDefinition | None) -> dg.
     @dg.asset(
         name=step.name,
         group_name=step.group,
-        deps=[_dep(step, d) for d in step.deps],
+        deps=[_dep(step, d, partitions_def is not None) for d in step.deps],
         description=step.description,
         partitions_def=partitions_def,
         backfill_policy=partitions.SINGLE_RUN if partitions_def else None,
@@ -43,7 +46,8 @@ def asset_for(step: Step, partitions_def: dg.PartitionsDefinition | None) -> dg.
     )
     def _asset(context: dg.AssetExecutionContext, aispend: AispendResource) -> dg.MaterializeResult:
         config = aispend.config()
-        window = partitions.window(context) if partitions_def else None
+        window = (partitions.window(context) if partitions_def else
+                  partitions.tagged_window(context) if step.grain is not None else None)
         try:
             result = run_step(step.name, config, window, context.log.info, wait_s=aispend.lock_wait_s)
         except StepFailure as exc:
@@ -59,8 +63,9 @@ def asset_for(step: Step, partitions_def: dg.PartitionsDefinition | None) -> dg.
     return _asset
 
 
-def build_assets(start: date = partitions.DEFAULT_START) -> list[dg.AssetsDefinition]:
-    """Every asset, with daily and monthly partitions starting at `start`."""
+def build_assets(start: date = partitions.DEFAULT_START, *, partitioned: bool = True) -> list[dg.AssetsDefinition]:
+    """Every asset, with daily and monthly partitions starting at `start` (none with `partitioned=False`)."""
     BUILDS["count"] += 1
-    by_grain = {DAY: partitions.daily(start), MONTH: partitions.monthly(start), None: None}
+    by_grain = {DAY: partitions.daily(start), MONTH: partitions.monthly(start), None: None} if partitioned else {
+        DAY: None, MONTH: None, None: None}
     return [asset_for(step, by_grain[step.grain]) for step in GRAPH]

@@ -20,6 +20,9 @@ DEFAULT_START = date(2024, 1, 1)
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+# `aispend run`'s own runs name their days in these tags instead (`window_tags`, pipelines/defs/assets.py).
+WINDOW_START_TAG = "aispend/window_start"
+WINDOW_END_TAG = "aispend/window_end"
 
 
 def daily(start: date = DEFAULT_START) -> dg.DailyPartitionsDefinition:
@@ -43,3 +46,16 @@ def window(context: dg.AssetExecutionContext) -> Window:
 def range_tags(first_key: str, last_key: str) -> dict[str, str]:
     """Tags that make one run cover a range of partitions (what a single-run backfill launches)."""
     return {RANGE_START_TAG: first_key, RANGE_END_TAG: last_key}
+
+
+def window_tags(days: Window) -> dict[str, str]:
+    """Tags naming a run's days [start, end) for assets built without partitions (`tagged_window` reads them)."""
+    return {WINDOW_START_TAG: days[0].isoformat(), WINDOW_END_TAG: days[1].isoformat()}
+
+
+def tagged_window(context: dg.AssetExecutionContext) -> Window | None:
+    """The days `window_tags` named for this run; None when it named none (the step runs whole)."""
+    tags = context.run.tags
+    if WINDOW_START_TAG not in tags or WINDOW_END_TAG not in tags:
+        return None
+    return date.fromisoformat(tags[WINDOW_START_TAG]), date.fromisoformat(tags[WINDOW_END_TAG])

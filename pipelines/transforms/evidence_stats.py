@@ -23,7 +23,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from pipelines.transforms.evidence import HANDLING, LINKED_RUN, TASK_GRAIN, by_grain, measured
 from pipelines.transforms.usage import priced_sum
@@ -44,6 +43,8 @@ def mean_difference_interval(first: Sequence[float], second: Sequence[float],
     first, second = np.asarray(first, float), np.asarray(second, float)
     if len(first) < 2 or len(second) < 2 or (np.ptp(first) == 0 and np.ptp(second) == 0):
         return None, None  # with no spread scipy returns a zero-width interval: certainty a sample cannot give
+    from scipy import stats  # here, not at the top: importing scipy.stats is 2 s of every command's start-up
+
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         interval = stats.ttest_ind(first, second, equal_var=False).confidence_interval(confidence)

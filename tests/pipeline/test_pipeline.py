@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def materialize(config: Path):
-    """Every asset through the real Dagster definitions, partition by partition, as `aispend run` does."""
+    """Every asset through the real Dagster definitions, stage by stage, as `aispend run` does."""
     return materialize_pipeline(config, log=lambda message: None)
 
 
