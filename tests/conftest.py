@@ -1,4 +1,5 @@
-"""Shared fixtures. Tests write only under tmp_path and never reach past 127.0.0.1."""
+"""Shared fixtures, and how `make test` spreads the modules over its workers. Tests write only under tmp_path and
+never reach past 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -35,3 +36,48 @@ def evidence_demo(tmp_path_factory):
     results = run_in_process(config)
     assert not [r for r in results if r.status == "quarantined"]
     return config
+
+
+# `make test` runs the suite on two workers (pytest-xdist), a module at a time on one worker, so a module's fixtures
+# are built once. Modules start in this order, the longest first (seconds as measured on the CI machine, 2 cores):
+# started last, a module of two minutes leaves one worker running alone at the end. The rest follow in the order
+# pytest collects them. A module missing here only starts later; a stale figure only costs minutes.
+LONGEST_FIRST = [
+    "tests/faults/test_run_faults.py",  # 196 s
+    "tests/pipeline/test_run_state.py",  # 146
+    "tests/pipeline/test_end_to_end.py",  # 129
+    "tests/pipeline/test_partitions.py",  # 118
+    "tests/pipeline/test_demo_evidence.py",  # 64, with test_evidence_browser.py (one session fixture): 116
+    "tests/dashboard/test_evidence_browser.py",
+    "tests/faults/test_samples.py",  # 104
+    "tests/dashboard/test_dashboard_browser.py",  # 83
+    "tests/pipeline/test_dagster_dev.py",  # 82
+    "tests/pipeline/test_pipeline.py",  # 76
+    "tests/pipeline/test_parallel_partitions.py",  # 72
+    "tests/dashboard/test_people_browser.py",  # 71
+    "tests/faults/test_crash.py",  # 67
+    "tests/pipeline/test_currency.py",  # 56
+    "tests/pipeline/test_local.py",  # 49
+    "tests/finance/test_chargeback_export_report.py",  # 41
+]
+# Modules that share a session fixture run on one worker, so it is built once.
+TOGETHER = {"tests/dashboard/test_evidence_browser.py": "tests/pipeline/test_demo_evidence.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {module: i for i, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: the rest as collected
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Whole modules to a worker, in the order above (xdist's own `loadscope` would sort them by test count)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return TOGETHER.get(module, module)
+
+    config.option.loadscopereorder = False
+    return ByModule(config, log)
