@@ -143,6 +143,7 @@ def _rekey(db: Warehouse, source: SourceConfig, old: str, new: str) -> None:
 @dataclass(frozen=True)
 class _ToLoad:
     checksum: str | None
+    never_logged: bool = False  # no ingest_log entry under this unit's key (`_refuse_empty_delivery`)
 
 
 def _fingerprinted(db: Warehouse, source: SourceConfig, unit: Unit, price_version: str | None, last: dict | None,
@@ -165,7 +166,7 @@ def _fingerprinted(db: Warehouse, source: SourceConfig, unit: Unit, price_versio
 
     if is_current(last, checksum, price_version):
         return FileResult(source.name, unit.key, "unchanged", 0, partition=unit.partition)
-    return _ToLoad(checksum)
+    return _ToLoad(checksum, never_logged=last is None)
 
 
 def _loaded(db: Warehouse, source: SourceConfig, unit: Unit, checked: _ToLoad, load: Callable[[], pl.DataFrame], *,
@@ -179,7 +180,7 @@ def _loaded(db: Warehouse, source: SourceConfig, unit: Unit, checked: _ToLoad, l
         if not in_bounds:
             refuse_bad_values(frame, source.table, unit.location)
         if not frame.height:
-            _refuse_empty_delivery(db, source, unit)
+            _refuse_empty_delivery(db, source, unit, checked.never_logged)
         elif checksum is not None:
             _refuse_copy(copies, checksum, unit)
     except TransientError as exc:
@@ -249,10 +250,16 @@ def _refuse_copy(copies: dict[str, str], checksum: str, unit: Unit) -> None:
                           "loaded: a copy, refused so nothing is counted twice (remove one of the two)")
 
 
-def _refuse_empty_delivery(db: Warehouse, source: SourceConfig, unit: Unit) -> None:
+def _refuse_empty_delivery(db: Warehouse, source: SourceConfig, unit: Unit, never_logged: bool) -> None:
     """A unit that holds rows, delivered again with none (a header-only CUR re-delivery, a truncated export), is
-    refused unless the source allows it: replacing would wipe a billing period with exit code 0."""
+    refused unless the source allows it: replacing would wipe a billing period with exit code 0.
+
+    A unit never logged under its key, whose rows are those of its key alone (a file, an API day), holds none: its
+    rows and its ingest_log entry are only ever written together. It is not asked: opening the warehouse for each
+    empty file was a third of a small first run's connections."""
     if source.options.allow_empty:
+        return
+    if never_logged and unit.owns == {"x_source": source.name, "x_source_file": unit.key}:
         return
     with db.connect() as con:
         held = count_rows(con, source.table, unit.owns)

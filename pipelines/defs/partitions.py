@@ -5,6 +5,8 @@ what gets re-read; cloud bills are restated per billing period, so a month is wh
 step past now (`end_offset=1`) so today and this month exist as partitions while they fill up.
 A backfill of a range runs as ONE run (`BackfillPolicy.single_run()`): the asset reads
 `context.partition_time_window`, the whole range, instead of one run per day each opening the warehouse.
+`aispend run` builds the same assets without partitions and names a run's days in its tags instead
+(`window_tags`, pipelines/defs/assets.py): the same days, without a materialization recorded per day.
 """
 
 from __future__ import annotations

@@ -200,6 +200,23 @@ def test_an_empty_redelivery_of_a_loaded_unit_is_refused_and_its_rows_stay(tmp_p
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_an_empty_first_delivery_loads_and_counts_held_rows_only_where_other_units_may_own_them(tmp_path, kind,
+                                                                                                 monkeypatch):
+    """A file never logged holds no rows (its rows and its ingest_log entry are written together), so an empty one
+    loads without asking the warehouse; a CUR delivery owns its billing period, which an earlier delivery under
+    another key may have filled, so it is still asked."""
+    import pipelines.ingest as ingest
+
+    fixture, folder, config = setup(tmp_path, kind)
+    counted = []
+    monkeypatch.setattr(ingest, "count_rows", lambda *a: counted.append(a) or 0)
+    fixture.write(folder, BAD_DAY, raw=fixture.nothing())
+    assert {s for s, _ in load(config, fixture.table).values()} == {"loaded"}
+    assert held(config, fixture)[0] == 0
+    assert len(counted) == (1 if kind == "aws_cur" else 0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_an_empty_redelivery_replaces_when_the_source_allows_it(tmp_path, kind):
     fixture, folder, config = setup(tmp_path, kind, allow_empty=True)
     fixture.write(folder, BAD_DAY)
