@@ -62,9 +62,11 @@ dev: setup
 	$(BIN)/aispend demo --no-serve
 	AISPEND_CONFIG=$(CURDIR)/demo/aispend.yaml $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
-# Two workers, a whole module each at a time, the longest first (tests/conftest.py): on two cores the suite took
-# 18.5 min this way against 30 min in one process. TEST_WORKERS=0 runs it in one process.
-TEST_WORKERS ?= 2
+# Workers (pytest-xdist), each taking a whole module at a time, the longest first (tests/conftest.py). On the CI
+# machine's two cores the suite took 30 min in one process, 16.4 with two workers and 15.4 with three: a worker
+# spends part of its time waiting on a subprocess, a server or the browser, and a third keeps both cores busy.
+# TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 3
 test: setup browser
 	$(BIN)/python -m pytest -m "not slow" -q -n $(TEST_WORKERS)
 
