@@ -38,10 +38,11 @@ def evidence_demo(tmp_path_factory):
     return config
 
 
-# `make test` runs the suite on two workers (pytest-xdist), a module at a time on one worker, so a module's fixtures
-# are built once. Modules start in this order, the longest first (seconds as measured on the CI machine, 2 cores):
-# started last, a module of two minutes leaves one worker running alone at the end. The rest follow in the order
-# pytest collects them. A module missing here only starts later; a stale figure only costs minutes.
+# `make test` runs the suite on workers (pytest-xdist, TEST_WORKERS in the Makefile), a module at a time on one
+# worker, so a module's fixtures are built once. Modules start in this order, the longest first (seconds per module
+# in one run on two workers, the CI machine's 2 cores): started last, a module of two minutes leaves one worker
+# running alone at the end. The rest follow in the order pytest collects them. A module missing here only starts
+# later; a stale figure only costs minutes.
 LONGEST_FIRST = [
     "tests/faults/test_run_faults.py",  # 196 s
     "tests/pipeline/test_run_state.py",  # 146

@@ -5,8 +5,9 @@ by billing month are partitioned so, and a range backfill is one run over the wh
 unpartitioned and rebuilt whole. `build_assets(start, partitioned=False)` makes them all unpartitioned, each run
 naming its days in tags (`partitions.window_tags`): that is how `aispend run` runs them, in a Dagster instance that
 lives in memory, where a materialization per asset and day (5,000 for eight marts over two years) would be
-bookkeeping no one reads (docs/architecture.md, "The run plan"). Loads retry transient failures (storage or network) with exponential backoff;
-bad input is never retried: it is quarantined and fails the `no_quarantined_input` check (pipelines/defs/checks.py).
+bookkeeping no one reads (docs/architecture.md, "The run plan"). Loads retry transient failures (storage or
+network) with exponential backoff; bad input is never retried: it is quarantined and fails the
+`no_quarantined_input` check (pipelines/defs/checks.py).
 """
 
 
